@@ -1,0 +1,66 @@
+"""tracker: case tracking for migrant integration programmes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure an instance of the tracker application."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    from tracker import config
+
+    app.config.from_object(config.Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("TRACKER")
+    else:
+        app.config.update(test_config)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(instance))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.instance_secret_key(instance)
+
+    from flask_babel import lazy_gettext as _l
+
+    from tracker import audit, auth, errors, i18n, permissions
+    from tracker.cli import register_commands
+    from tracker.database import configure_engine
+    from tracker.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    # "basic": field officers on mobile data change address often; sessions are
+    # ended on the server by rotating the user's token instead
+    login_manager.session_protection = "basic"
+    permissions.init_app(app)
+    i18n.init_app(app)
+    audit.init_app(app)
+    errors.init_app(app)
+
+    app.register_blueprint(auth.bp)
+    from tracker import home
+
+    app.register_blueprint(home.bp)
+    register_commands(app)
+    return app

@@ -1,0 +1,1 @@
+"""Activities: models' behaviour, forms, views and services."""

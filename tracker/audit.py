@@ -1,0 +1,186 @@
+"""The audit log, written by one SQLAlchemy hook rather than by each view.
+
+Every insert, update and delete of a domain record flushed through the session
+adds an ``AuditEvent`` to the same transaction, so a change and its audit line
+commit or roll back together. Personal fields are listed as changed but their
+values are never written ("***"). Sign-ins, reads of personal data and exports
+are written with ``record()``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from tracker.models import AuditEvent, Base, Participant, User
+
+MASK = "***"
+#: per entity, fields whose values never reach the audit log
+MASKED_FIELDS: dict[str, frozenset[str]] = {
+    "participant": frozenset(Participant.PERSONAL_FIELDS),
+    "user": frozenset({"password_hash", "session_token"}),
+}
+#: bookkeeping columns that say nothing about what changed
+IGNORED_FIELDS = frozenset({"created_at", "updated_at", "version"})
+
+_actor: contextvars.ContextVar[tuple[int | None, str] | None] = contextvars.ContextVar(
+    "audit_actor", default=None
+)
+
+
+@contextmanager
+def acting_as(label: str, user: User | None = None):
+    """Attribute the audit lines written inside the block to ``label`` (e.g. "cli:seed")."""
+    token = _actor.set((user.id if user else None, label))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def current_actor() -> tuple[int | None, str]:
+    """Return (user id, label) of whoever is acting: the signed-in user, the CLI, or system."""
+    explicit = _actor.get()
+    if explicit is not None:
+        return explicit
+    if has_request_context():
+        from flask_login import current_user
+
+        if current_user and current_user.is_authenticated:
+            return current_user.id, current_user.email
+        return None, "anonymous"
+    return None, "system"
+
+
+def _remote_addr() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def record(
+    session: Session,
+    action: str,
+    entity: str,
+    entity_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit line for something that is not a row change (sign-in, export, read)."""
+    actor_id, label = current_actor()
+    event_ = AuditEvent(
+        actor_id=actor_id,
+        actor_label=label,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        changes={k: _plain(v) for k, v in changes.items()} if changes else None,
+        remote_addr=_remote_addr(),
+    )
+    session.add(event_)
+    return event_
+
+
+def _stored_values(session: Session, obj: Base, names: list[str]) -> dict[str, Any]:
+    """Read the stored values of ``names`` (expired after a commit, so not in history)."""
+    table = obj.__table__
+    row = session.connection().execute(
+        select(*(table.c[n] for n in names)).where(table.c.id == obj.id)
+    )
+    return dict(zip(names, row.one(), strict=True))
+
+
+def _field_changes(session: Session, obj: Base, entity: str, *, new: bool) -> dict[str, list[Any]]:
+    masked = MASKED_FIELDS.get(entity, frozenset())
+    state = inspect(obj)
+    changed: dict[str, tuple[list[Any], Any]] = {}
+    for attr in state.mapper.column_attrs:
+        name = attr.key
+        if name in IGNORED_FIELDS or name == "id":
+            continue
+        hist = state.attrs[name].history
+        if hist.added and (new or hist.has_changes()):
+            changed[name] = (list(hist.deleted), hist.added[0])
+    unknown_old = [n for n, (deleted, _) in changed.items() if not deleted and not new]
+    stored = _stored_values(session, obj, unknown_old) if unknown_old else {}
+    changes: dict[str, list[Any]] = {}
+    for name, (deleted, value) in changed.items():
+        old = None if new else (deleted[0] if deleted else stored.get(name))
+        if old == value or (new and value is None):
+            continue
+        if name in masked:
+            changes[name] = [None if new else MASK, MASK]
+        else:
+            changes[name] = [_plain(old), _plain(value)]
+    return changes
+
+
+def _before_flush(session: Session, _flush_context, _instances) -> None:
+    actor_id, label = current_actor()
+    addr = _remote_addr()
+    pending: list[tuple[Base, str, dict]] = []
+    for obj in session.new:
+        if isinstance(obj, Base) and not isinstance(obj, AuditEvent):
+            entity = obj.__tablename__
+            pending.append((obj, "create", _field_changes(session, obj, entity, new=True)))
+    for obj in session.dirty:
+        if isinstance(obj, Base) and not isinstance(obj, AuditEvent):
+            entity = obj.__tablename__
+            changes = _field_changes(session, obj, entity, new=False)
+            if changes:
+                pending.append((obj, "update", changes))
+    for obj in session.deleted:
+        if isinstance(obj, Base) and not isinstance(obj, AuditEvent):
+            pending.append((obj, "delete", {}))
+    if not pending:
+        return
+    session.info.setdefault("audit_pending", []).extend(
+        (obj, action, changes, actor_id, label, addr) for obj, action, changes in pending
+    )
+
+
+def _after_flush(session: Session, _flush_context) -> None:
+    # ids of new rows exist only after the flush; the audit rows join the same transaction
+    pending = session.info.pop("audit_pending", [])
+    for obj, action, changes, actor_id, label, addr in pending:
+        session.add(
+            AuditEvent(
+                actor_id=actor_id,
+                actor_label=label,
+                action=action,
+                entity=obj.__tablename__,
+                entity_id=obj.id,
+                changes=changes or None,
+                remote_addr=addr,
+            )
+        )
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("audit_pending", None)
+
+
+def init_app(app: Flask) -> None:
+    """Install the flush hooks once for every session of the app."""
+    from tracker.extensions import db
+
+    target = db.session
+    if not event.contains(target, "before_flush", _before_flush):
+        event.listen(target, "before_flush", _before_flush)
+        event.listen(target, "after_flush", _after_flush)
+        event.listen(target, "after_soft_rollback", lambda s, _t: _after_rollback(s))

@@ -1,0 +1,7 @@
+"""Sign-in, sign-out and user accounts."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+from tracker.auth import views  # noqa: E402, F401

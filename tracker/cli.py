@@ -1,0 +1,186 @@
+"""The ``flask --app tracker …`` commands, registered in one place.
+
+Every error prints one line on standard error and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from tracker import audit
+from tracker.config import LANGUAGES
+from tracker.extensions import db
+from tracker.models import Project, Role
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option}: {value!r} is not a date in the form YYYY-MM-DD")
+    return None
+
+
+def _project(code: str) -> Project:
+    project = db.session.scalar(select(Project).where(Project.code == code))
+    if project is None:
+        known = ", ".join(db.session.scalars(select(Project.code).order_by(Project.code)))
+        _fail(f"unknown project {code!r} (known: {known or 'none'})")
+    return project
+
+
+@click.command("seed")
+@click.option(
+    "--from-dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the seed CSV files (default: seed_data/).",
+)
+def seed_command(directory: Path | None) -> None:
+    """Load the reference programme (IOM Morocco pilot); running it twice changes nothing."""
+    from tracker import seed
+
+    with audit.acting_as("cli:seed"):
+        try:
+            result = seed.load(directory or seed.SEED_DIR)
+        except seed.SeedError as error:
+            db.session.rollback()
+            _fail(str(error))
+        db.session.commit()
+    if result.total == 0:
+        click.echo("The reference programme is already loaded: nothing changed.")
+    else:
+        added = ", ".join(f"{name.removesuffix('.csv')} {n}" for name, n in result.added.items())
+        click.echo(f"Loaded the reference programme: {added}.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--project", "project_codes", multiple=True, help="Project code (repeatable).")
+@click.option("--name", default="", help="The person's name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(
+    email: str, role: str, project_codes: tuple[str, ...], name: str, password_stdin: bool
+) -> None:
+    """Create a user with a role and, for non-admins, the projects they work on."""
+    from tracker.auth.services import AccountError, create_user
+
+    if not password_stdin:
+        _fail("give the password on standard input with --password-stdin", 2)
+    password = sys.stdin.readline().rstrip("\r\n")
+    projects = [_project(code) for code in project_codes]
+    with audit.acting_as("cli:create-user"):
+        try:
+            user = create_user(email, password, Role(role), name=name, projects=projects)
+        except AccountError as error:
+            db.session.rollback()
+            _fail(str(error))
+        db.session.commit()
+    where = ", ".join(p.code for p in projects) or "no project"
+    click.echo(f"Created {user.email} ({user.role.value}; {where}).")
+
+
+@click.group("report")
+def report_group() -> None:
+    """Build reports."""
+
+
+@report_group.command("donor")
+@click.option("--project", "project_code", required=True, help="Project code, e.g. IDF-MA-2014.")
+@click.option("--from", "start", default=None, help="First day, YYYY-MM-DD (default: start).")
+@click.option("--to", "end", default=None, help="Last day, YYYY-MM-DD (default: project end).")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def donor_report_command(
+    project_code: str, start: str | None, end: str | None, lang: str, out: Path
+) -> None:
+    """Write the donor report of a project as a PDF."""
+    from tracker.reports.donor import collect
+    from tracker.reports.pdf import build_donor_pdf
+
+    start_date = _parse_date(start, "--from")
+    end_date = _parse_date(end, "--to")
+    if start_date and end_date and end_date < start_date:
+        _fail("--to is before --from")
+    if out.parent and not out.parent.exists():
+        _fail(f"cannot write {out}: the folder {out.parent} does not exist")
+    project = _project(project_code)
+    with force_locale(lang):
+        report = collect(
+            project,
+            start_date,
+            end_date,
+            language=lang,
+            small_cell_threshold=current_app.config["SMALL_CELL_THRESHOLD"],
+        )
+        pdf = build_donor_pdf(report)
+    try:
+        out.write_bytes(pdf)
+    except OSError as error:
+        _fail(f"cannot write {out}: {error.strerror}")
+    with audit.acting_as("cli:report"):
+        audit.record(
+            db.session,
+            "report",
+            "project",
+            project.id,
+            {
+                "kind": "donor",
+                "from": report.period_start.isoformat(),
+                "to": report.period_end.isoformat(),
+                "lang": lang,
+            },
+        )
+        db.session.commit()
+    click.echo(f"Wrote {out} ({len(pdf):,} bytes, {report.period_start} to {report.period_end}).")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo_command(host: str, port: int) -> None:
+    """Upgrade the database, load the demo programme and demo users, and serve the app."""
+    from flask_migrate import upgrade
+
+    from tracker import seed
+    from tracker.auth.services import create_user
+    from tracker.models import User
+
+    upgrade()
+    with audit.acting_as("cli:demo"):
+        seed.load(seed.SEED_DIR)
+        project = _project("IDF-MA-2014")
+        created = []
+        for role in Role:
+            email = f"{role.value}@demo.example.org"
+            if db.session.scalar(select(User.id).where(User.email == email)) is None:
+                projects = [] if role is Role.ADMIN else [project]
+                create_user(email, f"demo-{role.value}-password", role, projects=projects)
+                created.append(email)
+        db.session.commit()
+    click.echo("Demo ready. Sign in with one of (password demo-<role>-password):")
+    for role in Role:
+        click.echo(f"  {role.value}@demo.example.org  demo-{role.value}-password")
+    current_app.run(host=host, port=port, debug=False, load_dotenv=False)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the tracker's commands to ``flask``."""
+    for command in (seed_command, create_user_command, report_group, demo_command):
+        app.cli.add_command(command)

@@ -1,0 +1,41 @@
+"""Engine set-up that the default SQLite deployment needs to be safe.
+
+SQLite is opened with WAL (readers do not block the writer), a busy timeout,
+foreign keys on and full synchronous writes. Every transaction starts with
+``BEGIN IMMEDIATE``: a deferred transaction that reads, then writes after
+another connection committed, fails at once with "database is locked" whatever
+the busy timeout (SQLITE_BUSY_SNAPSHOT); taking the write lock up front makes
+the second writer wait instead. Requests are short, so serialising them costs
+little at the scale of a country mission.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the SQLite pragmas and immediate transactions on ``engine``."""
+    if engine.dialect.name != "sqlite" or event.contains(engine, "connect", _on_connect):
+        return
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+
+
+def _on_connect(dbapi_connection, _record) -> None:
+    # let SQLAlchemy emit BEGIN itself (pysqlite otherwise defers it)
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def _on_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,51 @@
+"""Languages: French first, English second; the user's choice is kept in the session."""
+
+from __future__ import annotations
+
+import flask_babel
+import pycountry
+from flask import Flask, request, session
+from flask_babel import get_locale
+
+from tracker.config import LANGUAGES
+from tracker.extensions import babel
+
+
+def select_locale() -> str:
+    """Pick the session's language, else the browser's, else French."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def country_name(alpha3: str | None, locale: str | None = None) -> str:
+    """Return the name of an ISO 3166 alpha-3 country in the given (or current) language."""
+    if not alpha3:
+        return ""
+    country = pycountry.countries.get(alpha_3=alpha3.upper())
+    if country is None:
+        return alpha3
+    from babel import Locale
+
+    lang = locale or str(get_locale() or LANGUAGES[0])
+    alpha2 = country.alpha_2
+    return Locale.parse(lang).territories.get(alpha2, country.name)
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel with the tracker's catalogues and locale selector."""
+    from tracker import PROJECT_ROOT
+
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "tracker" / "translations")
+    )
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        country_name=country_name,
+        get_locale=get_locale,
+        format_date=flask_babel.format_date,
+        format_decimal=flask_babel.format_decimal,
+        format_percent=flask_babel.format_percent,
+    )
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES

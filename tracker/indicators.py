@@ -1,0 +1,521 @@
+"""Indicator definitions: every figure the app shows or prints comes from here.
+
+Each indicator is a named definition over (projects, period, filters). Its
+``rows`` query returns one row per qualifying event (a completed enrolment, a
+placement, an attendance…) with the id of the person or institution it
+concerns as ``subject_id``; the figure is always the number of **distinct**
+subjects, never of rows. Disaggregations group the same rows by a dimension
+and count distinct subjects per category, in SQL. The ``definition`` texts are
+printed verbatim on the donor report's method page, so the words and the code
+live side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, case, distinct, extract, func, literal, select
+
+from tracker.extensions import db
+from tracker.models import (
+    Activity,
+    ActivityAttendance,
+    ActivityKind,
+    Enrolment,
+    EnrolmentStatus,
+    FollowUp,
+    Participant,
+    Partner,
+    Placement,
+    PlacementKind,
+    Sex,
+    TrainingCourse,
+)
+
+#: bump when a definition's meaning changes; printed on reports and stored with them
+DEFINITIONS_VERSION = "2026.1"
+
+PEOPLE = "people"
+INSTITUTIONS = "institutions"
+RATIO = "ratio"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a figure is computed over: projects, an inclusive period and filters."""
+
+    project_ids: tuple[int, ...]
+    start: date | None = None
+    end: date | None = None
+    region: str | None = None
+
+    def period(self, column: Any) -> list[ColumnElement[bool]]:
+        """Return the conditions that put ``column`` inside the period."""
+        conditions = []
+        if self.start is not None:
+            conditions.append(column >= self.start)
+        if self.end is not None:
+            conditions.append(column <= self.end)
+        return conditions
+
+
+# --- Dimensions ------------------------------------------------------------
+
+AGE_GROUPS = ("under_18", "18_24", "25_34", "35_49", "50_plus", "unknown")
+AGE_GROUP_LABELS = {
+    "under_18": _l("Under 18"),
+    "18_24": _l("18–24"),
+    "25_34": _l("25–34"),
+    "35_49": _l("35–49"),
+    "50_plus": _l("50 and over"),
+    "unknown": _l("Unknown"),
+}
+BOTH_KINDS = "both"
+
+
+def _month_day(column: Any) -> ColumnElement:
+    return extract("month", column) * 100 + extract("day", column)
+
+
+def age_at(reference: Any) -> ColumnElement:
+    """Age in whole years of a participant on ``reference`` (a date column), in SQL."""
+    from_birth_date = (
+        extract("year", reference)
+        - extract("year", Participant.date_of_birth)
+        - case((_month_day(reference) < _month_day(Participant.date_of_birth), 1), else_=0)
+    )
+    return case(
+        (Participant.date_of_birth.is_not(None), from_birth_date),
+        (Participant.birth_year.is_not(None), extract("year", reference) - Participant.birth_year),
+        else_=None,
+    )
+
+
+def age_group_at(reference: Any) -> ColumnElement:
+    """Age group (a key of ``AGE_GROUPS``) of a participant on ``reference``."""
+    age = age_at(reference)
+    return case(
+        (age.is_(None), "unknown"),
+        (age < 18, "under_18"),
+        (age < 25, "18_24"),
+        (age < 35, "25_34"),
+        (age < 50, "35_49"),
+        else_="50_plus",
+    )
+
+
+@dataclass(frozen=True)
+class Dimension:
+    key: str
+    label: Any
+    # participant dimensions join the person; row dimensions use a column of the rows
+    participant_column: Callable[[], ColumnElement] | None = None
+    # a row dimension where one person can have several values: either the rows
+    # overlap (a person counted in each of her sectors) or, when combine_as is set,
+    # each person falls in one category and several values become ``combine_as``
+    combine_as: str | None = None
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    d.key: d
+    for d in (
+        Dimension("sex", _l("Sex"), participant_column=lambda: Participant.sex),
+        Dimension(
+            "age_group",
+            _l("Age group at registration"),
+            participant_column=lambda: age_group_at(Participant.registered_on),
+        ),
+        Dimension(
+            "nationality", _l("Nationality"), participant_column=lambda: Participant.nationality
+        ),
+        Dimension("region", _l("Region"), participant_column=lambda: Participant.region),
+        Dimension("sector", _l("Sector")),
+        Dimension("provider", _l("Training provider")),
+        Dimension("placement_kind", _l("Placement kind"), combine_as=BOTH_KINDS),
+        Dimension("partner_kind", _l("Kind of institution")),
+    )
+}
+
+
+# --- Indicators -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: Any
+    definition: Any
+    unit: str
+    rows: Callable[[Scope], Select] | None = None
+    dimensions: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _in_region(scope: Scope, subject: Any) -> list[ColumnElement[bool]]:
+    if scope.region is None:
+        return []
+    return [subject.in_(select(Participant.id).where(Participant.region == scope.region))]
+
+
+def registered_rows(scope: Scope) -> Select:
+    """Participants of the projects registered in the period."""
+    return select(Participant.id.label("subject_id"), Participant.registered_on.label("on")).where(
+        Participant.project_id.in_(scope.project_ids),
+        *scope.period(Participant.registered_on),
+        *_in_region(scope, Participant.id),
+    )
+
+
+def enrolled_rows(scope: Scope) -> Select:
+    """Enrolments in courses of the projects, enrolled in the period (any outcome)."""
+    return (
+        select(
+            Enrolment.participant_id.label("subject_id"),
+            Enrolment.enrolled_on.label("on"),
+            TrainingCourse.sector.label("sector"),
+            TrainingCourse.provider_id.label("provider"),
+        )
+        .join(TrainingCourse, Enrolment.course_id == TrainingCourse.id)
+        .where(
+            TrainingCourse.project_id.in_(scope.project_ids),
+            *scope.period(Enrolment.enrolled_on),
+            *_in_region(scope, Enrolment.participant_id),
+        )
+    )
+
+
+def trained_rows(scope: Scope) -> Select:
+    """Completed enrolments in courses of the projects, completed in the period."""
+    return (
+        select(
+            Enrolment.participant_id.label("subject_id"),
+            Enrolment.completed_on.label("on"),
+            TrainingCourse.sector.label("sector"),
+            TrainingCourse.provider_id.label("provider"),
+        )
+        .join(TrainingCourse, Enrolment.course_id == TrainingCourse.id)
+        .where(
+            Enrolment.status == EnrolmentStatus.COMPLETED,
+            TrainingCourse.project_id.in_(scope.project_ids),
+            *scope.period(Enrolment.completed_on),
+            *_in_region(scope, Enrolment.participant_id),
+        )
+    )
+
+
+def placed_rows(scope: Scope) -> Select:
+    """Placements (employment or IGA) of the projects started in the period."""
+    return select(
+        Placement.participant_id.label("subject_id"),
+        Placement.start_date.label("on"),
+        Placement.kind.label("placement_kind"),
+        Placement.sector.label("sector"),
+    ).where(
+        Placement.project_id.in_(scope.project_ids),
+        *scope.period(Placement.start_date),
+        *_in_region(scope, Placement.participant_id),
+    )
+
+
+def retained_6m_rows(scope: Scope) -> Select:
+    """Placements of the period whose 6-month follow-up says the person is still active."""
+    return (
+        placed_rows(scope)
+        .join(FollowUp, FollowUp.placement_id == Placement.id)
+        .where(FollowUp.months_after == 6, FollowUp.still_active.is_(True))
+    )
+
+
+def _attendance_rows(kind: ActivityKind) -> Callable[[Scope], Select]:
+    def rows(scope: Scope) -> Select:
+        return (
+            select(
+                ActivityAttendance.partner_id.label("subject_id"),
+                Activity.held_on.label("on"),
+                Partner.kind.label("partner_kind"),
+            )
+            .join(Activity, ActivityAttendance.activity_id == Activity.id)
+            .join(Partner, ActivityAttendance.partner_id == Partner.id)
+            .where(
+                Activity.kind == kind,
+                Activity.project_id.in_(scope.project_ids),
+                *scope.period(Activity.held_on),
+            )
+        )
+
+    rows.__doc__ = f"Partners attending activities of kind {kind.value} in the period."
+    return rows
+
+
+PERSON_DIMENSIONS = ("sex", "age_group", "nationality", "region")
+
+INDICATORS: dict[str, Indicator] = {
+    i.key: i
+    for i in (
+        Indicator(
+            "registered",
+            _l("Registered participants"),
+            _l("Distinct participants of the project whose registration date falls in the period."),
+            PEOPLE,
+            registered_rows,
+            PERSON_DIMENSIONS,
+        ),
+        Indicator(
+            "enrolled",
+            _l("Enrolled in a training"),
+            _l(
+                "Distinct participants enrolled in at least one training course of the project, "
+                "with an enrolment date in the period, whatever the outcome."
+            ),
+            PEOPLE,
+            enrolled_rows,
+            (*PERSON_DIMENSIONS, "sector", "provider"),
+        ),
+        Indicator(
+            "trained",
+            _l("Trained"),
+            _l(
+                "Distinct participants with at least one completed enrolment in a training "
+                "course of the project, completed in the period. Drop-outs are not counted; a "
+                "person who completed two courses is counted once."
+            ),
+            PEOPLE,
+            trained_rows,
+            (*PERSON_DIMENSIONS, "sector", "provider"),
+        ),
+        Indicator(
+            "placed",
+            _l("Placed in a job or an IGA"),
+            _l(
+                "Distinct participants with at least one placement of the project (employment "
+                "or income-generating activity) that started in the period. A person with two "
+                "placements is counted once; in the breakdown by kind, a person with both a job "
+                "and an IGA appears under “both”."
+            ),
+            PEOPLE,
+            placed_rows,
+            (*PERSON_DIMENSIONS, "placement_kind", "sector"),
+        ),
+        Indicator(
+            "placement_rate",
+            _l("Placement rate"),
+            _l(
+                "Trained participants who are also placed, divided by trained participants, "
+                "both as defined above over the same period."
+            ),
+            RATIO,
+        ),
+        Indicator(
+            "retained_6m",
+            _l("Still active 6 months after placement"),
+            _l(
+                "Placed participants (as above) with a follow-up 6 months after the start of a "
+                "placement of the period that records the person as still active in it."
+            ),
+            PEOPLE,
+            retained_6m_rows,
+            (*PERSON_DIMENSIONS, "placement_kind"),
+        ),
+        Indicator(
+            "institutions_strengthened",
+            _l("Institutions strengthened"),
+            _l(
+                "Distinct partner institutions that attended at least one capacity-building "
+                "activity of the project held in the period."
+            ),
+            INSTITUTIONS,
+            _attendance_rows(ActivityKind.CAPACITY_BUILDING),
+            ("partner_kind",),
+        ),
+        Indicator(
+            "awareness_partners",
+            _l("Partners in awareness workshops"),
+            _l(
+                "Distinct partner institutions that attended at least one awareness workshop of "
+                "the project held in the period."
+            ),
+            INSTITUTIONS,
+            _attendance_rows(ActivityKind.AWARENESS_WORKSHOP),
+            ("partner_kind",),
+        ),
+    )
+}
+
+HEADLINE = (
+    "registered",
+    "enrolled",
+    "trained",
+    "placed",
+    "placement_rate",
+    "retained_6m",
+    "institutions_strengthened",
+    "awareness_partners",
+)
+
+
+def get(key: str) -> Indicator:
+    """Return the indicator named ``key`` (KeyError if there is none)."""
+    return INDICATORS[key]
+
+
+def subject_ids(key: str, scope: Scope) -> Select:
+    """Return a query of the distinct ids of the people or institutions behind a figure."""
+    rows = INDICATORS[key].rows(scope).subquery()
+    return select(rows.c.subject_id).distinct()
+
+
+def count(key: str, scope: Scope) -> int:
+    """Return the figure: the number of distinct subjects of indicator ``key``."""
+    if key == "placement_rate":
+        raise ValueError("placement_rate is a ratio: use placement_rate()")
+    rows = INDICATORS[key].rows(scope).subquery()
+    return db.session.scalar(select(func.count(distinct(rows.c.subject_id)))) or 0
+
+
+def trained_and_placed(scope: Scope) -> int:
+    """Return the number of trained participants who are also placed."""
+    trained = trained_rows(scope).subquery()
+    placed = placed_rows(scope).subquery()
+    return (
+        db.session.scalar(
+            select(func.count(distinct(trained.c.subject_id))).where(
+                trained.c.subject_id.in_(select(placed.c.subject_id))
+            )
+        )
+        or 0
+    )
+
+
+def placement_rate(scope: Scope) -> float | None:
+    """Return trained-and-placed ÷ trained, or None when nobody was trained."""
+    trained = count("trained", scope)
+    if not trained:
+        return None
+    return trained_and_placed(scope) / trained
+
+
+def disaggregate(key: str, dimension: str, scope: Scope) -> list[tuple[Any, int]]:
+    """Return (category, distinct subjects) pairs of indicator ``key`` by ``dimension``.
+
+    Categories are raw values (codes, ids, keys); ``category_label`` names them.
+    Sorted by count, largest first, then by category.
+    """
+    indicator = INDICATORS[key]
+    if dimension not in indicator.dimensions:
+        raise ValueError(f"indicator {key} has no dimension {dimension}")
+    dim = DIMENSIONS[dimension]
+    rows = indicator.rows(scope).subquery()
+    subject = rows.c.subject_id
+    if dim.participant_column is not None:
+        category = dim.participant_column().label("category")
+        query = (
+            select(category, func.count(distinct(subject)))
+            .join_from(rows, Participant, Participant.id == subject)
+            .group_by(category)
+        )
+    elif dim.combine_as is not None:
+        per_person = _category_per_subject(rows, dim).subquery()
+        query = select(per_person.c.category, func.count()).group_by(per_person.c.category)
+    else:
+        category = rows.c[dimension]
+        query = select(category, func.count(distinct(subject))).group_by(category)
+    result = [(_plain(cat), int(n)) for cat, n in db.session.execute(query)]
+    return sorted(result, key=lambda pair: (-pair[1], str(pair[0])))
+
+
+def _category_per_subject(rows: Any, dim: Dimension) -> Select:
+    column = rows.c[dim.key]
+    return select(
+        rows.c.subject_id,
+        case(
+            (func.count(distinct(column)) > 1, literal(dim.combine_as)),
+            else_=func.max(column),
+        ).label("category"),
+    ).group_by(rows.c.subject_id)
+
+
+def category_by_subject(key: str, dimension: str, scope: Scope) -> dict[int, Any]:
+    """Return each subject's single category of a combining dimension (e.g. placement kind)."""
+    dim = DIMENSIONS[dimension]
+    if dim.combine_as is None:
+        raise ValueError(f"{dimension} does not give one category per subject")
+    rows = INDICATORS[key].rows(scope).subquery()
+    return {
+        subject: _plain(category)
+        for subject, category in db.session.execute(_category_per_subject(rows, dim))
+    }
+
+
+def overlapping(key: str, dimension: str) -> bool:
+    """Say whether a subject can fall in several categories of this breakdown."""
+    dim = DIMENSIONS[dimension]
+    return dim.participant_column is None and dim.combine_as is None and key != "registered"
+
+
+def by_quarter(key: str, scope: Scope) -> list[tuple[int, int, int]]:
+    """Return (year, quarter, distinct subjects) by the quarter of each subject's first event.
+
+    Each subject is counted once, in the quarter of its first qualifying event in
+    the period, so the quarters add up to the figure.
+    """
+    rows = INDICATORS[key].rows(scope).subquery()
+    first = (
+        select(rows.c.subject_id, func.min(rows.c.on).label("first_on"))
+        .group_by(rows.c.subject_id)
+        .subquery()
+    )
+    year = extract("year", first.c.first_on)
+    month = extract("month", first.c.first_on)
+    quarter = case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
+    query = (
+        select(year.label("y"), quarter.label("q"), func.count())
+        .group_by(year, quarter)
+        .order_by(year, quarter)
+    )
+    return [(int(y), int(q), int(n)) for y, q, n in db.session.execute(query)]
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def category_label(dimension: str, value: Any) -> str:
+    """Return the category's name in the current language."""
+    from tracker.i18n import country_name
+    from tracker.models import PartnerKind
+
+    if value is None or value == "":
+        return _("Not recorded")
+    if dimension == "sex":
+        return Sex(value).label
+    if dimension == "age_group":
+        return str(AGE_GROUP_LABELS.get(value, value))
+    if dimension == "nationality":
+        return country_name(value)
+    if dimension == "placement_kind":
+        if value == BOTH_KINDS:
+            return _("Both employment and IGA")
+        return PlacementKind(value).label
+    if dimension == "partner_kind":
+        return PartnerKind(value).label
+    if dimension == "provider":
+        partner = db.session.get(Partner, value)
+        return partner.display_name if partner else str(value)
+    return str(value)
+
+
+def headline(scope: Scope, keys: Sequence[str] = HEADLINE) -> dict[str, int | float | None]:
+    """Return the headline figures for ``scope``, keyed by indicator."""
+    figures: dict[str, int | float | None] = {}
+    for key in keys:
+        figures[key] = placement_rate(scope) if key == "placement_rate" else count(key, scope)
+    return figures
+
+
+def placed_by_kind(scope: Scope) -> dict[str, int]:
+    """Return distinct placed people per kind: employment, iga and both (each person once)."""
+    return dict(disaggregate("placed", "placement_kind", scope))

@@ -1,0 +1,702 @@
+"""Every table of the tracker: the domain at a glance.
+
+Participants are the people a programme follows; enrolments, placements and
+follow-ups are what happens to them; partners are every institution; activities
+are the capacity-building, awareness and public events held with partners.
+Indicators (``tracker.indicators``) count distinct people or institutions over
+these tables with SQL aggregates.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+
+def now_utc() -> datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class LabelledEnum(enum.StrEnum):
+    """A string enum whose members carry a translatable label."""
+
+    @property
+    def label(self) -> str:
+        return str(self._labels().get(self.value, self.value))
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """Store an enum by value in a VARCHAR with a CHECK constraint (portable)."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Role(LabelledEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    OFFICER = "officer"
+    VIEWER = "viewer"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "admin": _l("Administrator"),
+            "manager": _l("Programme manager"),
+            "officer": _l("Field officer"),
+            "viewer": _l("M&E / donor viewer"),
+        }
+
+
+class Sex(LabelledEnum):
+    FEMALE = "F"
+    MALE = "M"
+
+    @classmethod
+    def _labels(cls):
+        return {"F": _l("Female"), "M": _l("Male")}
+
+
+class PartnerKind(LabelledEnum):
+    GOVERNMENT = "government"
+    TRAINING_PROVIDER = "training_provider"
+    EMPLOYMENT_SERVICE = "employment_service"
+    NGO = "ngo"
+    EMPLOYER = "employer"
+    FOUNDATION = "foundation"
+    UN_AGENCY = "un_agency"
+    DONOR = "donor"
+    FOREIGN_DELEGATION = "foreign_delegation"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "government": _l("Government institution"),
+            "training_provider": _l("Training provider"),
+            "employment_service": _l("Employment service"),
+            "ngo": _l("NGO / association"),
+            "employer": _l("Employer"),
+            "foundation": _l("Foundation"),
+            "un_agency": _l("UN agency"),
+            "donor": _l("Donor"),
+            "foreign_delegation": _l("Foreign delegation"),
+        }
+
+
+class MigrationStatus(LabelledEnum):
+    REGULARISED_2014 = "regularised_2014"
+    REGULARISED_2017 = "regularised_2017"
+    REFUGEE = "refugee"
+    ASYLUM_SEEKER = "asylum_seeker"
+    RESIDENT = "resident"
+    IRREGULAR = "irregular"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "regularised_2014": _l("Regularised (2014 campaign)"),
+            "regularised_2017": _l("Regularised (2017 campaign)"),
+            "refugee": _l("Refugee"),
+            "asylum_seeker": _l("Asylum seeker"),
+            "resident": _l("Resident permit holder"),
+            "irregular": _l("Irregular situation"),
+            "other": _l("Other"),
+        }
+
+
+class EducationLevel(LabelledEnum):
+    NONE = "none"
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    VOCATIONAL = "vocational"
+    HIGHER = "higher"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "none": _l("No formal education"),
+            "primary": _l("Primary"),
+            "secondary": _l("Secondary"),
+            "vocational": _l("Vocational"),
+            "higher": _l("Higher education"),
+        }
+
+
+class ConsentPurpose(LabelledEnum):
+    CASE_MANAGEMENT = "case_management"
+    PARTNER_SHARING = "partner_sharing"
+    DONOR_REPORTING = "donor_reporting"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "case_management": _l("Case management"),
+            "partner_sharing": _l("Sharing with a named partner"),
+            "donor_reporting": _l("Donor reporting"),
+        }
+
+
+class CourseKind(LabelledEnum):
+    VOCATIONAL = "vocational"
+    ENTREPRENEURSHIP = "entrepreneurship"
+    LANGUAGE = "language"
+    SOFT_SKILLS = "soft_skills"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "vocational": _l("Vocational"),
+            "entrepreneurship": _l("Entrepreneurship / IGA"),
+            "language": _l("Language"),
+            "soft_skills": _l("Soft skills"),
+        }
+
+
+class EnrolmentStatus(LabelledEnum):
+    ENROLLED = "enrolled"
+    COMPLETED = "completed"
+    DROPPED_OUT = "dropped_out"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "enrolled": _l("Enrolled"),
+            "completed": _l("Completed"),
+            "dropped_out": _l("Dropped out"),
+        }
+
+
+class PlacementKind(LabelledEnum):
+    EMPLOYMENT = "employment"
+    IGA = "iga"
+
+    @classmethod
+    def _labels(cls):
+        return {"employment": _l("Employment"), "iga": _l("Income-generating activity")}
+
+
+class ContractType(LabelledEnum):
+    PERMANENT = "permanent"
+    FIXED_TERM = "fixed_term"
+    TEMPORARY = "temporary"
+    APPRENTICESHIP = "apprenticeship"
+    SELF_EMPLOYED = "self_employed"
+    INFORMAL = "informal"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "permanent": _l("Permanent contract"),
+            "fixed_term": _l("Fixed-term contract"),
+            "temporary": _l("Temporary / seasonal"),
+            "apprenticeship": _l("Apprenticeship"),
+            "self_employed": _l("Self-employed"),
+            "informal": _l("Informal"),
+        }
+
+
+class ActivityKind(LabelledEnum):
+    CAPACITY_BUILDING = "capacity_building"
+    AWARENESS_WORKSHOP = "awareness_workshop"
+    EVENT = "event"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "capacity_building": _l("Capacity building"),
+            "awareness_workshop": _l("Awareness workshop"),
+            "event": _l("Event"),
+        }
+
+
+class TimestampMixin:
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=now_utc, onupdate=now_utc
+    )
+
+
+class VersionedMixin:
+    """Editable records: a version counter that stops silent overwrites."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}
+
+
+user_project = Table(
+    "user_project",
+    Base.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Project(TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "project"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    donor: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(3))
+    counterpart: Mapped[str | None] = mapped_column(String(300))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    targets: Mapped[list[ProjectTarget]] = relationship(
+        back_populates="project", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="period"),)
+
+    def __repr__(self) -> str:
+        return f"<Project {self.code}>"
+
+
+class ProjectTarget(TimestampMixin, Base):
+    """A target value for one indicator of a project (e.g. 150 trained)."""
+
+    __tablename__ = "project_target"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    indicator: Mapped[str] = mapped_column(String(64))
+    target: Mapped[int] = mapped_column(Integer)
+
+    project: Mapped[Project] = relationship(back_populates="targets")
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "indicator", name="uq_project_target_project_indicator"),
+        CheckConstraint("target >= 0", name="target_not_negative"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<ProjectTarget {self.indicator}={self.target}>"
+
+
+class Partner(TimestampMixin, VersionedMixin, Base):
+    """Any institution: ministry, training centre, employer, NGO, donor, delegation."""
+
+    __tablename__ = "partner"
+
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    acronym: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[PartnerKind] = mapped_column(enum_column(PartnerKind, "partner_kind"))
+    city: Mapped[str | None] = mapped_column(String(120))
+    country: Mapped[str] = mapped_column(String(3), default="MAR")
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.acronym} – {self.name}" if self.acronym else self.name
+
+    def __repr__(self) -> str:
+        return f"<Partner {self.acronym or self.name}>"
+
+
+class User(TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "user"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # returned by get_id(): rotating it ends every session of the user on the server
+    session_token: Mapped[str] = mapped_column(String(64), unique=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    projects: Mapped[list[Project]] = relationship(secondary=user_project)
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+class Participant(TimestampMixin, VersionedMixin, Base):
+    """A migrant beneficiary; ``code`` is the pseudonym printed on reports."""
+
+    __tablename__ = "participant"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    given_name: Mapped[str] = mapped_column(String(120))
+    family_name: Mapped[str] = mapped_column(String(120))
+    sex: Mapped[Sex] = mapped_column(enum_column(Sex, "sex"))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    # when only the year is known; filled from date_of_birth otherwise
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger)
+    nationality: Mapped[str | None] = mapped_column(String(3), index=True)
+    region: Mapped[str | None] = mapped_column(String(120))
+    city: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    migration_status: Mapped[MigrationStatus | None] = mapped_column(
+        enum_column(MigrationStatus, "migration_status")
+    )
+    education_level: Mapped[EducationLevel | None] = mapped_column(
+        enum_column(EducationLevel, "education_level")
+    )
+    languages: Mapped[str | None] = mapped_column(String(200))
+    sensitive_notes: Mapped[str | None] = mapped_column(Text)
+    registered_on: Mapped[date] = mapped_column(Date)
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    project: Mapped[Project] = relationship()
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="participant", cascade="all, delete-orphan"
+    )
+    enrolments: Mapped[list[Enrolment]] = relationship(back_populates="participant")
+    placements: Mapped[list[Placement]] = relationship(back_populates="participant")
+
+    __table_args__ = (
+        CheckConstraint(
+            "birth_year IS NULL OR birth_year BETWEEN 1900 AND 2100", name="birth_year"
+        ),
+        Index("ix_participant_project_registered", "project_id", "registered_on"),
+    )
+
+    #: fields that identify or locate a person: masked in the audit log, replaced on erasure
+    PERSONAL_FIELDS = (
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "phone",
+        "email",
+        "city",
+        "languages",
+        "sensitive_notes",
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def __repr__(self) -> str:
+        return f"<Participant {self.code}>"
+
+
+class Consent(TimestampMixin, Base):
+    """Consent of a participant for one purpose, with its date and optional expiry."""
+
+    __tablename__ = "consent"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[ConsentPurpose] = mapped_column(enum_column(ConsentPurpose, "consent_purpose"))
+    # for partner_sharing: the partner the data may be shared with
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
+    given_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+
+    participant: Mapped[Participant] = relationship(back_populates="consents")
+    partner: Mapped[Partner | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("expires_on IS NULL OR expires_on >= given_on", name="expiry"),
+        CheckConstraint(
+            "purpose <> 'partner_sharing' OR partner_id IS NOT NULL", name="sharing_partner"
+        ),
+    )
+
+    def is_valid_on(self, day: date) -> bool:
+        """Say whether this consent holds on ``day``."""
+        if day < self.given_on:
+            return False
+        if self.withdrawn_on and day >= self.withdrawn_on:
+            return False
+        return not (self.expires_on and day > self.expires_on)
+
+    def __repr__(self) -> str:
+        return f"<Consent {self.purpose.value} {self.given_on}>"
+
+
+class TrainingCourse(TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "training_course"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    sector: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[CourseKind] = mapped_column(enum_column(CourseKind, "course_kind"))
+    city: Mapped[str | None] = mapped_column(String(120))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    hours: Mapped[int | None] = mapped_column(Integer)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+
+    project: Mapped[Project] = relationship()
+    provider: Mapped[Partner] = relationship()
+    enrolments: Mapped[list[Enrolment]] = relationship(back_populates="course")
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "title", "start_date", name="uq_training_course_key"),
+        CheckConstraint("end_date >= start_date", name="period"),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        CheckConstraint("hours IS NULL OR hours > 0", name="hours_positive"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<TrainingCourse {self.title} {self.start_date}>"
+
+
+class Enrolment(TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "enrolment"
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("training_course.id"), index=True)
+    enrolled_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[EnrolmentStatus] = mapped_column(
+        enum_column(EnrolmentStatus, "enrolment_status"), default=EnrolmentStatus.ENROLLED
+    )
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    dropped_on: Mapped[date | None] = mapped_column(Date)
+    attendance_pct: Mapped[int | None] = mapped_column(SmallInteger)
+    certificate: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    participant: Mapped[Participant] = relationship(back_populates="enrolments")
+    course: Mapped[TrainingCourse] = relationship(back_populates="enrolments")
+
+    __table_args__ = (
+        UniqueConstraint("participant_id", "course_id", name="uq_enrolment_participant_course"),
+        CheckConstraint(
+            "(status = 'completed' AND completed_on IS NOT NULL AND dropped_on IS NULL)"
+            " OR (status = 'dropped_out' AND dropped_on IS NOT NULL AND completed_on IS NULL)"
+            " OR (status = 'enrolled' AND completed_on IS NULL AND dropped_on IS NULL)",
+            name="status_dates",
+        ),
+        CheckConstraint(
+            "attendance_pct IS NULL OR attendance_pct BETWEEN 0 AND 100", name="attendance"
+        ),
+        # covers the "trained" indicator: status, then period, then the person
+        Index("ix_enrolment_status_completed", "status", "completed_on", "participant_id"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Enrolment p={self.participant_id} c={self.course_id} {self.status.value}>"
+
+
+class Placement(TimestampMixin, VersionedMixin, Base):
+    """A job or an income-generating activity that a participant started."""
+
+    __tablename__ = "placement"
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    kind: Mapped[PlacementKind] = mapped_column(enum_column(PlacementKind, "placement_kind"))
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
+    business_name: Mapped[str | None] = mapped_column(String(200))
+    sector: Mapped[str] = mapped_column(String(120))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    contract_type: Mapped[ContractType | None] = mapped_column(
+        enum_column(ContractType, "contract_type")
+    )
+    monthly_income: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    referral_partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    participant: Mapped[Participant] = relationship(back_populates="placements")
+    project: Mapped[Project] = relationship()
+    employer: Mapped[Partner | None] = relationship(foreign_keys=[employer_id])
+    referral_partner: Mapped[Partner | None] = relationship(foreign_keys=[referral_partner_id])
+    follow_ups: Mapped[list[FollowUp]] = relationship(
+        back_populates="placement", order_by="FollowUp.followed_on"
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "employer_id IS NOT NULL OR business_name IS NOT NULL", name="employer_or_business"
+        ),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="period"),
+        CheckConstraint("monthly_income IS NULL OR monthly_income >= 0", name="income"),
+        # covers the "placed" indicator
+        Index("ix_placement_project_start", "project_id", "start_date", "participant_id"),
+    )
+
+    @property
+    def where(self) -> str:
+        return self.employer.name if self.employer else (self.business_name or "")
+
+    def __repr__(self) -> str:
+        return f"<Placement p={self.participant_id} {self.kind.value} {self.start_date}>"
+
+
+class FollowUp(TimestampMixin, VersionedMixin, Base):
+    """A check on a placement, normally 3, 6 and 12 months after its start."""
+
+    __tablename__ = "follow_up"
+
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"), index=True)
+    months_after: Mapped[int] = mapped_column(SmallInteger)
+    followed_on: Mapped[date] = mapped_column(Date)
+    still_active: Mapped[bool] = mapped_column(Boolean)
+    monthly_income: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    placement: Mapped[Placement] = relationship(back_populates="follow_ups")
+
+    __table_args__ = (
+        UniqueConstraint("placement_id", "months_after", name="uq_follow_up_placement_months"),
+        CheckConstraint("months_after BETWEEN 1 AND 60", name="months_after"),
+        CheckConstraint("monthly_income IS NULL OR monthly_income >= 0", name="income"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<FollowUp placement={self.placement_id} +{self.months_after}m>"
+
+
+class Activity(TimestampMixin, VersionedMixin, Base):
+    """Capacity building, awareness workshop or event held with partners."""
+
+    __tablename__ = "activity"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    kind: Mapped[ActivityKind] = mapped_column(enum_column(ActivityKind, "activity_kind"))
+    title: Mapped[str] = mapped_column(String(300))
+    topic: Mapped[str | None] = mapped_column(String(200))
+    held_on: Mapped[date] = mapped_column(Date)
+    city: Mapped[str | None] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(Text)
+    # people who attended without being registered participants, counted in aggregate only
+    other_women: Mapped[int] = mapped_column(Integer, default=0)
+    other_men: Mapped[int] = mapped_column(Integer, default=0)
+
+    project: Mapped[Project] = relationship()
+    attendances: Mapped[list[ActivityAttendance]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "title", "held_on", name="uq_activity_key"),
+        CheckConstraint("other_women >= 0 AND other_men >= 0", name="attendees"),
+        Index("ix_activity_project_kind_held", "project_id", "kind", "held_on"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Activity {self.kind.value} {self.held_on}>"
+
+
+class ActivityAttendance(TimestampMixin, Base):
+    """A partner institution that took part in an activity, with its staff count."""
+
+    __tablename__ = "activity_attendance"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    staff_count: Mapped[int] = mapped_column(Integer, default=1)
+
+    activity: Mapped[Activity] = relationship(back_populates="attendances")
+    partner: Mapped[Partner] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "partner_id", name="uq_activity_attendance_pair"),
+        CheckConstraint("staff_count >= 0", name="staff_count"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<ActivityAttendance a={self.activity_id} p={self.partner_id}>"
+
+
+class AuditEvent(Base):
+    """One line of the audit log: who did what to which record, and when.
+
+    Personal fields are recorded as changed but never with their values.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    actor_label: Mapped[str] = mapped_column(String(254), default="system")
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict | None] = mapped_column(JSON)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_event_entity", "entity", "entity_id"),
+        Index("ix_audit_event_occurred_at", "occurred_at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<AuditEvent {self.action} {self.entity}#{self.entity_id}>"

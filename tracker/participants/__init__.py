@@ -1,0 +1,1 @@
+"""Participants: models' behaviour, forms, views and services."""

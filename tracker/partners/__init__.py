@@ -1,0 +1,1 @@
+"""Partners: models' behaviour, forms, views and services."""

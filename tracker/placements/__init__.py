@@ -1,0 +1,1 @@
+"""Placements: models' behaviour, forms, views and services."""

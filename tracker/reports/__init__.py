@@ -1,0 +1,1 @@
+"""Report builders: pure functions from report data to bytes."""

@@ -1,0 +1,282 @@
+"""Gather a donor report's figures from the database, through ``tracker.indicators``.
+
+``collect()`` must run inside ``flask_babel.force_locale(language)``: every
+label it returns is already in the report's language.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from tracker import indicators
+from tracker.extensions import db
+from tracker.i18n import country_name
+from tracker.models import (
+    Activity,
+    ActivityAttendance,
+    AuditEvent,
+    Participant,
+    Partner,
+    Placement,
+    Project,
+    TrainingCourse,
+    now_utc,
+)
+from tracker.reports.model import (
+    ActivityLine,
+    Definition,
+    Disaggregation,
+    DisaggregationRow,
+    DonorReport,
+    HeadlineFigure,
+    PartnerLine,
+)
+
+#: the breakdowns printed in the donor report, in order
+REPORT_BREAKDOWNS = (
+    ("trained", "sex"),
+    ("trained", "age_group"),
+    ("trained", "nationality"),
+    ("trained", "region"),
+    ("trained", "sector"),
+    ("trained", "provider"),
+    ("placed", "placement_kind"),
+    ("placed", "age_group"),
+    ("placed", "nationality"),
+    ("placed", "sector"),
+    ("institutions_strengthened", "partner_kind"),
+)
+
+
+def data_as_of() -> object:
+    """Return the time of the last recorded change, the moment the data describes."""
+    return db.session.scalar(select(func.max(AuditEvent.occurred_at))) or now_utc()
+
+
+def _quarter_label(year: int, quarter: int) -> str:
+    return _("Q%(q)d %(y)d", q=quarter, y=year)
+
+
+def collect(
+    project: Project,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    language: str = "fr",
+    small_cell_threshold: int = 5,
+    narrative: list[tuple[str, str]] | None = None,
+) -> DonorReport:
+    """Return everything the donor report of ``project`` over [start, end] shows."""
+    start = start or project.start_date
+    end = end or project.end_date
+    scope = indicators.Scope((project.id,), start, end)
+    figures = indicators.headline(scope)
+    targets = {t.indicator: t.target for t in project.targets}
+
+    headline = []
+    for key in indicators.HEADLINE:
+        ind = indicators.get(key)
+        value = figures[key]
+        note = None
+        if key == "placed":
+            kinds = indicators.placed_by_kind(scope)
+            note = _(
+                "employment only %(employment)d, IGA only %(iga)d, both %(both)d",
+                employment=kinds.get("employment", 0),
+                iga=kinds.get("iga", 0),
+                both=kinds.get(indicators.BOTH_KINDS, 0),
+            )
+        elif key == "placement_rate" and value is not None:
+            note = _(
+                "%(placed)d of %(trained)d trained participants",
+                placed=indicators.trained_and_placed(scope),
+                trained=figures["trained"],
+            )
+        headline.append(
+            HeadlineFigure(
+                key=key,
+                label=str(ind.label),
+                value=value if value is not None else 0,
+                unit=ind.unit,
+                target=targets.get(key),
+                note=note,
+            )
+        )
+
+    disaggregations = []
+    for key, dimension in REPORT_BREAKDOWNS:
+        ind = indicators.get(key)
+        rows = [
+            DisaggregationRow(indicators.category_label(dimension, category), value)
+            for category, value in indicators.disaggregate(key, dimension, scope)
+        ]
+        disaggregations.append(
+            Disaggregation(
+                indicator_key=key,
+                dimension_key=dimension,
+                title=_(
+                    "%(indicator)s by %(dimension)s",
+                    indicator=ind.label,
+                    dimension=str(indicators.DIMENSIONS[dimension].label).lower(),
+                ),
+                total=figures[key] or 0,
+                rows=rows,
+                overlapping=indicators.overlapping(key, dimension),
+            )
+        )
+
+    trained_q = {(y, q): n for y, q, n in indicators.by_quarter("trained", scope)}
+    placed_q = {(y, q): n for y, q, n in indicators.by_quarter("placed", scope)}
+    trend = [
+        (_quarter_label(y, q), trained_q.get((y, q), 0), placed_q.get((y, q), 0))
+        for y, q in _quarters(start, end)
+    ]
+
+    return DonorReport(
+        language=language,
+        project_code=project.code,
+        project_title=project.title,
+        donor=project.donor,
+        counterpart=project.counterpart,
+        country=country_name(project.country, language),
+        period_start=start,
+        period_end=end,
+        as_of=data_as_of(),
+        headline=headline,
+        disaggregations=disaggregations,
+        trend=trend,
+        partners=_partners(project),
+        activities=_activities(project, start, end),
+        definitions=[
+            Definition(str(ind.label), str(ind.definition))
+            for ind in indicators.INDICATORS.values()
+        ]
+        + [
+            Definition(
+                str(indicators.DIMENSIONS["age_group"].label),
+                _(
+                    "Age in whole years on the date of registration, from the date of birth "
+                    "(or the year of birth when only the year is known)."
+                ),
+            )
+        ],
+        annex_columns=[
+            _("Code"),
+            _("Sex"),
+            _("Age group"),
+            _("Nationality"),
+            _("Trained"),
+            _("Placed"),
+        ],
+        annex_rows=_annex(scope),
+        small_cell_threshold=small_cell_threshold,
+        narrative=narrative or [],
+        definitions_version=indicators.DEFINITIONS_VERSION,
+    )
+
+
+def _quarters(start: date, end: date) -> list[tuple[int, int]]:
+    quarters = []
+    year, quarter = start.year, (start.month - 1) // 3 + 1
+    while (year, quarter) <= (end.year, (end.month - 1) // 3 + 1):
+        quarters.append((year, quarter))
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return quarters
+
+
+def _partners(project: Project) -> list[PartnerLine]:
+    """Return the institutions that worked with the project, each with its roles."""
+    roles: dict[int, set[str]] = {}
+
+    def add(ids, role: str) -> None:
+        for partner_id in ids:
+            if partner_id is not None:
+                roles.setdefault(partner_id, set()).add(role)
+
+    add(
+        db.session.scalars(
+            select(TrainingCourse.provider_id).where(TrainingCourse.project_id == project.id)
+        ),
+        _("Training provider"),
+    )
+    add(
+        db.session.scalars(select(Placement.employer_id).where(Placement.project_id == project.id)),
+        _("Employer"),
+    )
+    add(
+        db.session.scalars(
+            select(Placement.referral_partner_id).where(Placement.project_id == project.id)
+        ),
+        _("Referral"),
+    )
+    attendance = db.session.execute(
+        select(ActivityAttendance.partner_id, Activity.kind)
+        .join(Activity)
+        .where(Activity.project_id == project.id)
+    )
+    for partner_id, kind in attendance:
+        add([partner_id], _("Attended: %(kind)s", kind=kind.label.lower()))
+    if not roles:
+        return []
+    partners = db.session.scalars(select(Partner).where(Partner.id.in_(roles))).all()
+    return [
+        PartnerLine(p.display_name, p.kind.label, sorted(roles[p.id]))
+        for p in sorted(partners, key=lambda p: (p.kind.value, p.name))
+    ]
+
+
+def _activities(project: Project, start: date, end: date) -> list[ActivityLine]:
+    """Return the project's activities; events after the period (closing events) included."""
+    activities = db.session.scalars(
+        select(Activity)
+        .where(Activity.project_id == project.id, Activity.held_on >= start)
+        .options(selectinload(Activity.attendances).selectinload(ActivityAttendance.partner))
+        .order_by(Activity.held_on)
+    )
+    return [
+        ActivityLine(
+            held_on=a.held_on,
+            kind_label=a.kind.label,
+            title=a.title,
+            topic=a.topic,
+            city=a.city,
+            partners=sorted(att.partner.acronym or att.partner.name for att in a.attendances),
+            staff_count=sum(att.staff_count for att in a.attendances),
+            other_women=a.other_women,
+            other_men=a.other_men,
+        )
+        for a in activities
+        if a.held_on <= end or a.kind.value == "event"
+    ]
+
+
+def _annex(scope: indicators.Scope) -> list[list[str]]:
+    """Return one row per trained or placed person: pseudonymous code, never a name."""
+    trained = set(db.session.scalars(indicators.subject_ids("trained", scope)))
+    kinds = indicators.category_by_subject("placed", "placement_kind", scope)
+    people = db.session.execute(
+        select(
+            Participant.id,
+            Participant.code,
+            Participant.sex,
+            indicators.age_group_at(Participant.registered_on),
+            Participant.nationality,
+        )
+        .where(Participant.id.in_(trained | set(kinds)))
+        .order_by(Participant.code)
+    )
+    return [
+        [
+            code,
+            sex.label,
+            indicators.category_label("age_group", group),
+            country_name(nationality),
+            _("yes") if pid in trained else _("no"),
+            indicators.category_label("placement_kind", kinds[pid]) if pid in kinds else "–",
+        ]
+        for pid, code, sex, group, nationality in people
+    ]

@@ -1,0 +1,97 @@
+"""The data a donor report is built from.
+
+``tracker.reports.donor.collect()`` fills these from the database (through
+``tracker.indicators``); ``tracker.reports.pdf.build_donor_pdf()`` turns them
+into a PDF without touching the database. All strings arrive already
+translated into the report's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class HeadlineFigure:
+    """One headline indicator, e.g. "Trained: 135 (target 150)"."""
+
+    key: str  # indicator key, e.g. "trained"
+    label: str  # translated label, e.g. "Participantes formées"
+    value: int | float  # a count, or a ratio 0..1 when unit == "ratio"
+    unit: str  # "people", "institutions" or "ratio"
+    target: int | float | None = None
+    note: str | None = None  # e.g. "employment 18, IGA 24, both 1"
+
+
+@dataclass(frozen=True)
+class DisaggregationRow:
+    label: str
+    value: int
+
+
+@dataclass(frozen=True)
+class Disaggregation:
+    """One indicator broken down by one dimension (e.g. trained × nationality)."""
+
+    indicator_key: str
+    dimension_key: str
+    title: str  # translated, e.g. "Formées par nationalité"
+    total: int  # distinct people or institutions: exact, never suppressed
+    rows: list[DisaggregationRow]
+    # True when a person can fall in several rows (e.g. two courses in two
+    # sectors): the rows may then add up to more than the total
+    overlapping: bool = False
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    held_on: date
+    kind_label: str
+    title: str
+    topic: str | None
+    city: str | None
+    partners: list[str]  # display names of attending institutions
+    staff_count: int  # staff of those institutions, summed
+    other_women: int
+    other_men: int
+
+
+@dataclass(frozen=True)
+class PartnerLine:
+    name: str  # display name (acronym – name)
+    kind_label: str
+    roles: list[str]  # translated roles in the project, e.g. "Training provider"
+
+
+@dataclass(frozen=True)
+class Definition:
+    label: str
+    definition: str
+
+
+@dataclass
+class DonorReport:
+    language: str  # "fr" or "en"
+    project_code: str
+    project_title: str
+    donor: str | None
+    counterpart: str | None
+    country: str  # translated country name
+    period_start: date
+    period_end: date
+    as_of: datetime  # time of the data the figures were computed from (UTC)
+    headline: list[HeadlineFigure]
+    disaggregations: list[Disaggregation]
+    # (label, trained, placed) per quarter of the period, for the trend chart
+    trend: list[tuple[str, int, int]]
+    partners: list[PartnerLine]
+    activities: list[ActivityLine]
+    definitions: list[Definition]
+    # pseudonymous annex: translated column headings and rows of strings (codes, no names)
+    annex_columns: list[str]
+    annex_rows: list[list[str]]
+    small_cell_threshold: int = 5
+    # (heading, text) sections written by the programme manager
+    narrative: list[tuple[str, str]] = field(default_factory=list)
+    definitions_version: str = ""

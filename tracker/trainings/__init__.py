@@ -1,0 +1,1 @@
+"""Trainings: models' behaviour, forms, views and services."""
