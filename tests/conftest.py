@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 from datetime import date
 from itertools import count
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -59,6 +61,22 @@ def database_url(tmp_path):
 _schemas = count()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in their own app context, as in production.
+
+    The ``app`` fixture keeps an app context pushed for the test's own database
+    work; without this, requests would share its ``g`` (and so the cached
+    locale and signed-in user) and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        # what the test set up is committed before the "browser" acts, as it would be
+        db.session.commit()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app(tmp_path, database_url, monkeypatch):
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
@@ -71,6 +89,7 @@ def app(tmp_path, database_url, monkeypatch):
             "PASSWORD_HASH_METHOD": FAST_HASH,
         }
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all()
         yield app

@@ -5,16 +5,21 @@ foreign keys on and full synchronous writes. Every transaction starts with
 ``BEGIN IMMEDIATE``: a deferred transaction that reads, then writes after
 another connection committed, fails at once with "database is locked" whatever
 the busy timeout (SQLITE_BUSY_SNAPSHOT); taking the write lock up front makes
-the second writer wait instead. Requests are short, so serialising them costs
-little at the scale of a country mission.
+the second writer wait instead. Requests that change something (POST) and
+commands are short, so serialising them costs little at the scale of a country
+mission. GET requests only read, so they begin deferred and never wait for a
+writer; a GET that must write (an audit line for a read) does it in a
+transaction of its own that writes before it reads.
 """
 
 from __future__ import annotations
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 BUSY_TIMEOUT_MS = 15_000
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def configure_engine(engine: Engine) -> None:
@@ -38,4 +43,8 @@ def _on_connect(dbapi_connection, _record) -> None:
 
 
 def _on_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if has_request_context() and request.method in SAFE_METHODS:
+        # pages that only read run deferred, so they never wait for a writer (WAL)
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
