@@ -28,7 +28,7 @@ def test_create_is_logged_with_personal_fields_masked(make_project, make_partici
     assert event.changes["code"] == [None, person.code]
     assert event.changes["given_name"] == [None, "***"]
     assert event.changes["phone"] == [None, "***"]
-    assert "Mariam" not in str(event.changes)
+    assert "mariam" not in str(event.changes).lower()
     assert "600 00" not in str(event.changes)
     # the consent created with the person is logged too
     assert [e.action for e in events("consent")] == ["create"]

@@ -112,3 +112,22 @@ def test_forms_are_refused_without_csrf_token(tmp_path, monkeypatch):
     client = app.test_client()
     response = client.post("/auth/login", data={"email": "a@example.org", "password": "x"})
     assert response.status_code == 400
+
+
+def test_sign_in_records_the_time_without_moving_the_version(client, login, make_user):
+    user = make_user()
+    version = user.version
+    login(user)
+    db.session.refresh(user)
+    assert user.last_login_at is not None
+    assert user.version == version
+
+
+def test_redirects_can_be_followed(client, make_user):
+    from tests.conftest import PASSWORD
+
+    user = make_user()
+    response = client.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD}, follow_redirects=True
+    )
+    assert response.status_code == 200 and user.email in response.get_data(as_text=True)

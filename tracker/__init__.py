@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from flask_babel import lazy_gettext as _l
 
-    from tracker import audit, auth, errors, i18n, permissions
+    from tracker import audit, auth, errors, i18n, permissions, web
     from tracker.cli import register_commands
     from tracker.database import configure_engine
     from tracker.extensions import csrf, db, login_manager, migrate
@@ -57,10 +57,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     audit.init_app(app)
     errors.init_app(app)
+    web.init_app(app)
 
-    app.register_blueprint(auth.bp)
-    from tracker import home
+    from tracker import activities, home, participants, partners, placements, trainings, users
 
-    app.register_blueprint(home.bp)
+    for blueprint in (
+        auth.bp,
+        home.bp,
+        participants.bp,
+        trainings.bp,
+        placements.bp,
+        partners.bp,
+        activities.bp,
+        users.bp,
+    ):
+        app.register_blueprint(blueprint)
     register_commands(app)
     return app

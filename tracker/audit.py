@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from flask import Flask, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
@@ -28,8 +29,8 @@ MASKED_FIELDS: dict[str, frozenset[str]] = {
     "participant": frozenset(Participant.PERSONAL_FIELDS),
     "user": frozenset({"password_hash", "session_token"}),
 }
-#: bookkeeping columns that say nothing about what changed
-IGNORED_FIELDS = frozenset({"created_at", "updated_at", "version"})
+#: bookkeeping and derived columns (the search columns repeat personal fields)
+IGNORED_FIELDS = frozenset({"created_at", "updated_at", "version", "search_text", "name_key"})
 
 _actor: contextvars.ContextVar[tuple[int | None, str] | None] = contextvars.ContextVar(
     "audit_actor", default=None
@@ -105,6 +106,31 @@ def _stored_values(session: Session, obj: Base, names: list[str]) -> dict[str, A
     return dict(zip(names, row.one(), strict=True))
 
 
+def record_read(entity: str, entity_id: int | None, detail: dict[str, Any] | None = None) -> None:
+    """Log a read of personal data (a case file opened, an export) at once.
+
+    The line is written and committed in a short transaction of its own, so a
+    page that only reads never holds a write lock, and the line stays even if
+    the page later fails.
+    """
+    from tracker.extensions import db
+
+    actor_id, label = current_actor()
+    with Session(db.engine) as session:
+        session.add(
+            AuditEvent(
+                actor_id=actor_id,
+                actor_label=label,
+                action="view",
+                entity=entity,
+                entity_id=entity_id,
+                changes={k: _plain(v) for k, v in detail.items()} if detail else None,
+                remote_addr=_remote_addr(),
+            )
+        )
+        session.commit()
+
+
 def _field_changes(session: Session, obj: Base, entity: str, *, new: bool) -> dict[str, list[Any]]:
     masked = MASKED_FIELDS.get(entity, frozenset())
     state = inspect(obj)
@@ -175,9 +201,46 @@ def _after_rollback(session: Session) -> None:
     session.info.pop("audit_pending", None)
 
 
+ACTION_LABELS = {
+    "create": _l("created"),
+    "update": _l("changed"),
+    "delete": _l("deleted"),
+    "view": _l("viewed"),
+    "login": _l("signed in"),
+    "login_failed": _l("failed sign-in"),
+    "logout": _l("signed out"),
+    "report": _l("report generated"),
+    "export": _l("exported"),
+}
+ENTITY_LABELS = {
+    "participant": _l("participant"),
+    "consent": _l("consent"),
+    "enrolment": _l("enrolment"),
+    "placement": _l("placement"),
+    "follow_up": _l("follow-up"),
+    "training_course": _l("training course"),
+    "partner": _l("partner"),
+    "activity": _l("activity"),
+    "activity_attendance": _l("attendance"),
+    "project": _l("project"),
+    "project_target": _l("target"),
+    "user": _l("user"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def entity_label(entity: str) -> str:
+    return str(ENTITY_LABELS.get(entity, entity))
+
+
 def init_app(app: Flask) -> None:
     """Install the flush hooks once for every session of the app."""
     from tracker.extensions import db
+
+    app.jinja_env.globals.update(audit_action=action_label, audit_entity=entity_label)
 
     target = db.session
     if not event.contains(target, "before_flush", _before_flush):

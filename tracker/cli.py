@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask_babel import force_locale
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from tracker import audit
 from tracker.config import LANGUAGES
@@ -177,7 +178,8 @@ def demo_command(host: str, port: int) -> None:
     click.echo("Demo ready. Sign in with one of (password demo-<role>-password):")
     for role in Role:
         click.echo(f"  {role.value}@demo.example.org  demo-{role.value}-password")
-    current_app.run(host=host, port=port, debug=False, load_dotenv=False)
+    # the development server without the debugger: enough for a demo on one machine
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 def register_commands(app: Flask) -> None:

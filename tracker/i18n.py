@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flask_babel
 import pycountry
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 
 from tracker.config import LANGUAGES
@@ -13,6 +13,9 @@ from tracker.extensions import babel
 
 def select_locale() -> str:
     """Pick the session's language, else the browser's, else French."""
+    if not has_request_context():
+        # commands and services outside a request: the default, unless force_locale
+        return LANGUAGES[0]
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
@@ -45,6 +48,7 @@ def init_app(app: Flask) -> None:
         country_name=country_name,
         get_locale=get_locale,
         format_date=flask_babel.format_date,
+        format_datetime=flask_babel.format_datetime,
         format_decimal=flask_babel.format_decimal,
         format_percent=flask_babel.format_percent,
     )

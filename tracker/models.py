@@ -33,6 +33,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -416,6 +417,11 @@ class Participant(TimestampMixin, VersionedMixin, Base):
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # derived on every write (see _derive_search_fields): folded names, code, phone
+    # digits and e-mail for accent-insensitive search, and a phonetic key of the
+    # name that blocks the duplicate check
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    name_key: Mapped[str] = mapped_column(String(240), default="", index=True)
 
     project: Mapped[Project] = relationship()
     consents: Mapped[list[Consent]] = relationship(
@@ -449,6 +455,20 @@ class Participant(TimestampMixin, VersionedMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Participant {self.code}>"
+
+
+@event.listens_for(Participant, "before_insert")
+@event.listens_for(Participant, "before_update")
+def _derive_search_fields(_mapper, _connection, target: Participant) -> None:
+    from tracker.text import digits, fold, phonetic_key
+
+    names = f"{target.given_name} {target.family_name}"
+    target.search_text = " ".join(
+        part
+        for part in (fold(names), fold(target.code), digits(target.phone), fold(target.email))
+        if part
+    )
+    target.name_key = " ".join(sorted(phonetic_key(names).split()))[:240]
 
 
 class Consent(TimestampMixin, Base):

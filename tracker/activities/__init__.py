@@ -1,1 +1,7 @@
-"""Activities: models' behaviour, forms, views and services."""
+"""Activities: forms, views and services."""
+
+from flask import Blueprint
+
+bp = Blueprint("activities", __name__, url_prefix="/activities")
+
+from tracker.activities import views  # noqa: E402, F401

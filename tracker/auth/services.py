@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.extensions import db
@@ -76,7 +76,14 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
-    user.last_login_at = now_utc()
+    # a sign-in is not an edit: written past the version counter, so an admin's
+    # open edit form does not turn into a conflict (the sign-in is audited apart)
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(last_login_at=now_utc())
+        .execution_options(synchronize_session="fetch")
+    )
     return user
 
 

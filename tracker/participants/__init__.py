@@ -1,1 +1,7 @@
-"""Participants: models' behaviour, forms, views and services."""
+"""Participants: registration, the list, the case file, edits, archive and erasure."""
+
+from flask import Blueprint
+
+bp = Blueprint("participants", __name__, url_prefix="/participants")
+
+from tracker.participants import views  # noqa: E402, F401

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pycountry
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import (
+    AuditEvent,
     Consent,
     ConsentPurpose,
     EducationLevel,
+    Enrolment,
+    FollowUp,
     MigrationStatus,
     Participant,
+    Placement,
     Project,
     Sex,
+    TrainingCourse,
     User,
+    now_utc,
 )
+from tracker.text import digits, name_similarity, phonetic_key
 
 
 def is_country_code(code: str | None) -> bool:
@@ -109,3 +118,255 @@ def register_participant(
     db.session.add(participant)
     db.session.flush()
     return participant
+
+
+#: fields an edit may change (code, project and registration stay as registered)
+EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "sex",
+    "date_of_birth",
+    "nationality",
+    "region",
+    "city",
+    "phone",
+    "email",
+    "migration_status",
+    "education_level",
+    "languages",
+)
+ERASED = "[erased]"
+
+
+def update_participant(participant: Participant, **changes) -> Participant:
+    """Change the editable fields of ``participant``; flush only."""
+    unknown = set(changes) - set(EDITABLE_FIELDS) - {"sensitive_notes"}
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if participant.erased_at is not None:
+        raise DomainError(_("An erased record cannot be edited."))
+    if not (changes.get("given_name", participant.given_name) or "").strip():
+        raise DomainError(_("The given name is required."), "given_name")
+    if not (changes.get("family_name", participant.family_name) or "").strip():
+        raise DomainError(_("The family name is required."), "family_name")
+    dob = changes.get("date_of_birth", participant.date_of_birth)
+    if dob is not None and dob > date.today():
+        raise DomainError(_("The date of birth cannot be in the future."), "date_of_birth")
+    nationality = changes.get("nationality")
+    if nationality and not is_country_code(nationality):
+        raise DomainError(_("Unknown country code: %(code)s.", code=nationality), "nationality")
+    for name, value in changes.items():
+        if isinstance(value, str):
+            value = value.strip() or None
+            if name in ("given_name", "family_name"):
+                value = value or ""
+        setattr(participant, name, value)
+    if "date_of_birth" in changes and dob is not None:
+        participant.birth_year = dob.year
+    db.session.flush()
+    return participant
+
+
+def archive(participant: Participant) -> None:
+    """Close the case file: the person stays in every figure, but leaves the active lists."""
+    if participant.archived_at is None:
+        participant.archived_at = now_utc()
+        db.session.flush()
+
+
+def unarchive(participant: Participant) -> None:
+    """Reopen an archived case file."""
+    if participant.erased_at is not None:
+        raise DomainError(_("An erased record cannot be reopened."))
+    participant.archived_at = None
+    db.session.flush()
+
+
+def erase(participant: Participant) -> None:
+    """Erase a person's identity on request, keeping the code so figures do not move.
+
+    Names become "[erased]", contact details, exact birth date, languages and notes
+    are removed; sex, birth year, nationality, region and every enrolment and
+    placement stay, so that indicators are unchanged.
+    """
+    participant.given_name = ERASED
+    participant.family_name = ERASED
+    participant.date_of_birth = None
+    participant.phone = None
+    participant.email = None
+    participant.city = None
+    participant.languages = None
+    participant.sensitive_notes = None
+    for placement in participant.placements:
+        # an IGA is often named after its owner
+        if placement.business_name:
+            placement.business_name = ERASED
+    now = now_utc()
+    participant.erased_at = now
+    participant.archived_at = participant.archived_at or now
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    participant: Participant
+    score: float  # name similarity, 0..1
+    reasons: list[str]
+
+
+DUPLICATE_THRESHOLD = 0.85
+
+
+def likely_duplicates(
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date | None = None,
+    nationality: str | None = None,
+    phone: str | None = None,
+    exclude_id: int | None = None,
+    project_ids: list[int] | None = None,
+    limit: int = 5,
+) -> list[DuplicateCandidate]:
+    """Return records that may be the same person, each with why it matched.
+
+    A candidate has a similar name (after folding accents, case and common
+    transliterations) and the same birth date or the same nationality, or
+    simply the same phone number.
+    """
+    full_name = f"{given_name} {family_name}"
+    key = " ".join(sorted(phonetic_key(full_name).split()))
+    phone_digits = digits(phone)[-9:] if phone else ""
+    # block on what must match, then compare names in Python on the few left
+    blocks = []
+    if date_of_birth is not None:
+        blocks.append(Participant.date_of_birth == date_of_birth)
+    if nationality:
+        blocks.append(Participant.nationality == nationality.upper())
+    if phone_digits and len(phone_digits) >= 8:
+        blocks.append(Participant.search_text.contains(phone_digits, autoescape=True))
+    if key:
+        blocks.append(Participant.name_key == key)
+    if not blocks:
+        return []
+    query = select(Participant).where(or_(*blocks), Participant.erased_at.is_(None))
+    if exclude_id is not None:
+        query = query.where(Participant.id != exclude_id)
+    if project_ids is not None:
+        query = query.where(Participant.project_id.in_(project_ids))
+    candidates = []
+    for other in db.session.scalars(query.limit(2000)):
+        score = name_similarity(full_name, other.full_name)
+        same_phone = bool(phone_digits) and digits(other.phone).endswith(phone_digits)
+        same_birth = date_of_birth is not None and other.date_of_birth == date_of_birth
+        same_country = bool(nationality) and other.nationality == (nationality or "").upper()
+        reasons = []
+        if score >= DUPLICATE_THRESHOLD:
+            reasons.append(_("name %(pct)d %%", pct=round(score * 100)))
+        if same_birth:
+            reasons.append(_("same birth date"))
+        if same_country:
+            reasons.append(_("same nationality"))
+        if same_phone:
+            reasons.append(_("same phone number"))
+        if same_phone or (score >= DUPLICATE_THRESHOLD and (same_birth or same_country)):
+            candidates.append(DuplicateCandidate(other, score, reasons))
+    candidates.sort(key=lambda c: (-len(c.reasons), -c.score))
+    return candidates[:limit]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    on: date
+    kind: str  # registered, consent, enrolled, completed, dropped_out, placed, ended, follow_up
+    title: str
+    detail: str = ""
+    link: tuple[str, dict] | None = None  # (endpoint, values) of the record, when it has a page
+
+
+def timeline(participant: Participant) -> list[TimelineEntry]:
+    """Return what happened to ``participant``, oldest first."""
+    entries = [TimelineEntry(participant.registered_on, "registered", _("Registered"))]
+    for consent in participant.consents:
+        entries.append(
+            TimelineEntry(consent.given_on, "consent", _("Consent: %(p)s", p=consent.purpose.label))
+        )
+        if consent.withdrawn_on:
+            entries.append(
+                TimelineEntry(
+                    consent.withdrawn_on,
+                    "consent",
+                    _("Consent withdrawn: %(p)s", p=consent.purpose.label),
+                )
+            )
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.participant_id == participant.id)
+        .options(selectinload(Enrolment.course).selectinload(TrainingCourse.provider))
+    )
+    for e in enrolments:
+        course = e.course
+        link = ("trainings.course", {"course_id": course.id})
+        where = f"{course.title} ({course.provider.acronym or course.provider.name})"
+        entries.append(TimelineEntry(e.enrolled_on, "enrolled", _("Enrolled"), where, link))
+        if e.completed_on:
+            detail = where
+            if e.attendance_pct is not None:
+                detail += " · " + _("attendance %(pct)d %%", pct=e.attendance_pct)
+            entries.append(TimelineEntry(e.completed_on, "completed", _("Completed"), detail, link))
+        if e.dropped_on:
+            entries.append(
+                TimelineEntry(e.dropped_on, "dropped_out", _("Dropped out"), where, link)
+            )
+    placements = db.session.scalars(
+        select(Placement)
+        .where(Placement.participant_id == participant.id)
+        .options(selectinload(Placement.employer), selectinload(Placement.follow_ups))
+    )
+    for p in placements:
+        link = ("placements.placement", {"placement_id": p.id})
+        detail = f"{p.where} · {p.sector}"
+        entries.append(
+            TimelineEntry(p.start_date, "placed", _("Started: %(k)s", k=p.kind.label), detail, link)
+        )
+        if p.end_date:
+            entries.append(
+                TimelineEntry(p.end_date, "ended", _("Ended: %(k)s", k=p.kind.label), detail, link)
+            )
+        for f in p.follow_ups:
+            state = _("still active") if f.still_active else _("no longer active")
+            entries.append(
+                TimelineEntry(
+                    f.followed_on,
+                    "follow_up",
+                    _("%(n)d-month follow-up", n=f.months_after),
+                    f"{p.where}: {state}",
+                    link,
+                )
+            )
+    order = ["registered", "consent", "enrolled", "completed", "dropped_out", "placed"]
+    return sorted(
+        entries, key=lambda e: (e.on, order.index(e.kind) if e.kind in order else len(order))
+    )
+
+
+def history(participant: Participant) -> list[AuditEvent]:
+    """Return the audit lines of the record and of what hangs from it, newest first."""
+    enrolment_ids = select(Enrolment.id).where(Enrolment.participant_id == participant.id)
+    placement_ids = select(Placement.id).where(Placement.participant_id == participant.id)
+    follow_up_ids = select(FollowUp.id).where(FollowUp.placement_id.in_(placement_ids))
+    consent_ids = select(Consent.id).where(Consent.participant_id == participant.id)
+    query = (
+        select(AuditEvent)
+        .where(
+            or_(
+                (AuditEvent.entity == "participant") & (AuditEvent.entity_id == participant.id),
+                (AuditEvent.entity == "enrolment") & AuditEvent.entity_id.in_(enrolment_ids),
+                (AuditEvent.entity == "placement") & AuditEvent.entity_id.in_(placement_ids),
+                (AuditEvent.entity == "follow_up") & AuditEvent.entity_id.in_(follow_up_ids),
+                (AuditEvent.entity == "consent") & AuditEvent.entity_id.in_(consent_ids),
+            )
+        )
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    )
+    return list(db.session.scalars(query.limit(200)))

@@ -1,1 +1,7 @@
-"""Partners: models' behaviour, forms, views and services."""
+"""Partners: forms, views and services."""
+
+from flask import Blueprint
+
+bp = Blueprint("partners", __name__, url_prefix="/partners")
+
+from tracker.partners import views  # noqa: E402, F401

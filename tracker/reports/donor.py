@@ -26,6 +26,7 @@ from tracker.models import (
     TrainingCourse,
     now_utc,
 )
+from tracker.reports.disclosure import coarsen_rare
 from tracker.reports.model import (
     ActivityLine,
     Definition,
@@ -126,6 +127,7 @@ def collect(
                 total=figures[key] or 0,
                 rows=rows,
                 overlapping=indicators.overlapping(key, dimension),
+                identifying=dimension in indicators.PERSON_DIMENSIONS,
             )
         )
 
@@ -172,7 +174,7 @@ def collect(
             _("Trained"),
             _("Placed"),
         ],
-        annex_rows=_annex(scope),
+        annex_rows=_annex(scope, small_cell_threshold),
         small_cell_threshold=small_cell_threshold,
         narrative=narrative or [],
         definitions_version=indicators.DEFINITIONS_VERSION,
@@ -254,8 +256,13 @@ def _activities(project: Project, start: date, end: date) -> list[ActivityLine]:
     ]
 
 
-def _annex(scope: indicators.Scope) -> list[list[str]]:
-    """Return one row per trained or placed person: pseudonymous code, never a name."""
+def _annex(scope: indicators.Scope, threshold: int) -> list[list[str]]:
+    """Return one row per trained or placed person: pseudonymous code, never a name.
+
+    Age groups and nationalities shared by fewer than ``threshold`` people read
+    "Other": counting the annex's rows must not undo the tables' small-cell rule,
+    nor single out the only woman of a nationality.
+    """
     trained = set(db.session.scalars(indicators.subject_ids("trained", scope)))
     kinds = indicators.category_by_subject("placed", "placement_kind", scope)
     people = db.session.execute(
@@ -268,15 +275,22 @@ def _annex(scope: indicators.Scope) -> list[list[str]]:
         )
         .where(Participant.id.in_(trained | set(kinds)))
         .order_by(Participant.code)
+    ).all()
+    other = _("Other")
+    ages = coarsen_rare(
+        [indicators.category_label("age_group", row[3]) for row in people], threshold, other=other
     )
+    countries = coarsen_rare([country_name(row[4]) for row in people], threshold, other=other)
     return [
         [
             code,
             sex.label,
-            indicators.category_label("age_group", group),
-            country_name(nationality),
+            age,
+            nationality,
             _("yes") if pid in trained else _("no"),
             indicators.category_label("placement_kind", kinds[pid]) if pid in kinds else "–",
         ]
-        for pid, code, sex, group, nationality in people
+        for (pid, code, sex, _group, _country), age, nationality in zip(
+            people, ages, countries, strict=True
+        )
     ]

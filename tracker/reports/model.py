@@ -42,6 +42,10 @@ class Disaggregation:
     # True when a person can fall in several rows (e.g. two courses in two
     # sectors): the rows may then add up to more than the total
     overlapping: bool = False
+    # True when the rows say who people are (sex, age, nationality, region): small
+    # cells could single someone out and are suppressed. Breakdowns of programme
+    # outcomes (sector, provider, placement kind) and of institutions are not.
+    identifying: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,7 @@
-"""Trainings: models' behaviour, forms, views and services."""
+"""Trainings: forms, views and services."""
+
+from flask import Blueprint
+
+bp = Blueprint("trainings", __name__, url_prefix="/trainings")
+
+from tracker.trainings import views  # noqa: E402, F401

@@ -1,11 +1,21 @@
-"""Training courses and the enrolments of participants in them."""
+"""Training courses and the enrolments of participants in them.
+
+Every rule about courses and enrolments lives here, so that the views, the seed
+loader, the importer and the CLI refuse the same things with the same words.
+Functions only flush; the caller commits once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
+from flask import has_request_context
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import selectinload
 
 from tracker.domain import DomainError
 from tracker.extensions import db
@@ -15,9 +25,66 @@ from tracker.models import (
     EnrolmentStatus,
     Participant,
     Partner,
+    PartnerKind,
     Project,
     TrainingCourse,
 )
+from tracker.text import fold
+
+
+def _day(day: date) -> str:
+    """A date in a message: in the reader's language on the web, ISO elsewhere (CLI, seed)."""
+    return format_date(day) if has_request_context() else day.isoformat()
+
+
+# --- Courses ----------------------------------------------------------------
+
+#: fields of a course that an edit may change (the project stays)
+COURSE_FIELDS = (
+    "provider_id",
+    "title",
+    "sector",
+    "kind",
+    "city",
+    "start_date",
+    "end_date",
+    "hours",
+    "capacity",
+)
+
+#: course periods relative to a day, for the list filter
+PERIODS = ("running", "upcoming", "finished")
+
+
+def _check_course_values(
+    *, title: str, sector: str, start_date: date, end_date: date, hours, capacity
+) -> None:
+    if not title.strip():
+        raise DomainError(_("The title is required."), "title")
+    if not sector.strip():
+        raise DomainError(_("The sector or trade is required."), "sector")
+    if end_date < start_date:
+        raise DomainError(_("The course cannot end before it starts."), "end_date")
+    if hours is not None and hours <= 0:
+        raise DomainError(_("The number of hours must be at least 1."), "hours")
+    if capacity is not None and capacity <= 0:
+        raise DomainError(_("The capacity must be at least 1."), "capacity")
+
+
+def _check_title_free(
+    project_id: int, title: str, start_date: date, exclude_id: int | None = None
+) -> None:
+    query = select(func.count()).where(
+        TrainingCourse.project_id == project_id,
+        TrainingCourse.title == title.strip(),
+        TrainingCourse.start_date == start_date,
+    )
+    if exclude_id is not None:
+        query = query.where(TrainingCourse.id != exclude_id)
+    if db.session.scalar(query):
+        raise DomainError(
+            _("The project already has a course with this title starting on this date."), "title"
+        )
 
 
 def create_course(
@@ -34,17 +101,22 @@ def create_course(
     capacity: int | None = None,
 ) -> TrainingCourse:
     """Create a training course of ``project`` given by ``provider``; flush only."""
-    if end_date < start_date:
-        raise DomainError(_("The course cannot end before it starts."), "end_date")
-    if capacity is not None and capacity <= 0:
-        raise DomainError(_("The capacity must be at least 1."), "capacity")
+    _check_course_values(
+        title=title,
+        sector=sector,
+        start_date=start_date,
+        end_date=end_date,
+        hours=hours,
+        capacity=capacity,
+    )
+    _check_title_free(project.id, title, start_date)
     course = TrainingCourse(
         project=project,
         provider=provider,
         title=title.strip(),
         sector=sector.strip(),
         kind=kind,
-        city=city,
+        city=(city or "").strip() or None,
         start_date=start_date,
         end_date=end_date,
         hours=hours,
@@ -53,6 +125,196 @@ def create_course(
     db.session.add(course)
     db.session.flush()
     return course
+
+
+def update_course(
+    course: TrainingCourse,
+    *,
+    provider: Partner,
+    title: str,
+    sector: str,
+    kind: CourseKind,
+    start_date: date,
+    end_date: date,
+    city: str | None = None,
+    hours: int | None = None,
+    capacity: int | None = None,
+) -> TrainingCourse:
+    """Change a course, keeping its enrolments valid (seats, dates); flush only."""
+    _check_course_values(
+        title=title,
+        sector=sector,
+        start_date=start_date,
+        end_date=end_date,
+        hours=hours,
+        capacity=capacity,
+    )
+    _check_title_free(course.project_id, title, start_date, exclude_id=course.id)
+    taken = enrolled_count(course)
+    if capacity is not None and capacity < taken:
+        raise DomainError(
+            ngettext(
+                "%(num)d seat is already taken: the capacity cannot be lower.",
+                "%(num)d seats are already taken: the capacity cannot be lower.",
+                taken,
+            ),
+            "capacity",
+        )
+    last_enrolled, first_closed = db.session.execute(
+        select(
+            func.max(Enrolment.enrolled_on),
+            func.min(func.coalesce(Enrolment.completed_on, Enrolment.dropped_on)),
+        ).where(Enrolment.course_id == course.id)
+    ).one()
+    if last_enrolled is not None and end_date < last_enrolled:
+        raise DomainError(
+            _(
+                "Someone was enrolled on %(date)s: the course cannot end before that.",
+                date=_day(last_enrolled),
+            ),
+            "end_date",
+        )
+    if first_closed is not None and start_date > first_closed:
+        raise DomainError(
+            _(
+                "A completion or drop-out is recorded on %(date)s: "
+                "the course cannot start after that.",
+                date=_day(first_closed),
+            ),
+            "start_date",
+        )
+    course.provider = provider
+    course.title = title.strip()
+    course.sector = sector.strip()
+    course.kind = kind
+    course.city = (city or "").strip() or None
+    course.start_date = start_date
+    course.end_date = end_date
+    course.hours = hours
+    course.capacity = capacity
+    db.session.flush()
+    return course
+
+
+def period_condition(period: str, today: date):
+    """Return the condition for courses ``running``, ``upcoming`` or ``finished`` on ``today``."""
+    if period == "running":
+        return (TrainingCourse.start_date <= today) & (TrainingCourse.end_date >= today)
+    if period == "upcoming":
+        return TrainingCourse.start_date > today
+    if period == "finished":
+        return TrainingCourse.end_date < today
+    raise ValueError(f"unknown period {period!r}")
+
+
+def courses_query(
+    scope_condition,
+    *,
+    project_id: int | None = None,
+    provider_id: int | None = None,
+    kind: CourseKind | None = None,
+    period: str | None = None,
+    q: str | None = None,
+    today: date | None = None,
+) -> Select:
+    """Return the query of the courses in scope, filtered, newest first."""
+    query = (
+        select(TrainingCourse)
+        .where(scope_condition)
+        .options(selectinload(TrainingCourse.provider), selectinload(TrainingCourse.project))
+    )
+    if project_id:
+        query = query.where(TrainingCourse.project_id == project_id)
+    if provider_id:
+        query = query.where(TrainingCourse.provider_id == provider_id)
+    if kind:
+        query = query.where(TrainingCourse.kind == kind)
+    if period:
+        query = query.where(period_condition(period, today or date.today()))
+    for term in (q or "").split():
+        query = query.where(
+            TrainingCourse.title.icontains(term, autoescape=True)
+            | TrainingCourse.sector.icontains(term, autoescape=True)
+        )
+    return query.order_by(TrainingCourse.start_date.desc(), TrainingCourse.title)
+
+
+@dataclass(frozen=True)
+class Seats:
+    """What happened to the seats of a course: taken counts everyone not dropped out."""
+
+    enrolled: int = 0
+    completed: int = 0
+    dropped_out: int = 0
+
+    @property
+    def taken(self) -> int:
+        return self.enrolled + self.completed
+
+
+def seats(course_ids: Iterable[int]) -> dict[int, Seats]:
+    """Return the enrolment counts of each course, in one aggregate query."""
+    ids = list(course_ids)
+    if not ids:
+        return {}
+
+    def counted(status: EnrolmentStatus):
+        return func.coalesce(func.sum(case((Enrolment.status == status, 1), else_=0)), 0)
+
+    rows = db.session.execute(
+        select(
+            Enrolment.course_id,
+            counted(EnrolmentStatus.ENROLLED),
+            counted(EnrolmentStatus.COMPLETED),
+            counted(EnrolmentStatus.DROPPED_OUT),
+        )
+        .where(Enrolment.course_id.in_(ids))
+        .group_by(Enrolment.course_id)
+    )
+    result = {course_id: Seats() for course_id in ids}
+    for course_id, enrolled, completed, dropped in rows:
+        result[course_id] = Seats(int(enrolled), int(completed), int(dropped))
+    return result
+
+
+def partner(partner_id: int | None) -> Partner | None:
+    """Return the partner with this id (partners are shared by every project)."""
+    return db.session.get(Partner, partner_id) if partner_id else None
+
+
+def providers_in(scope_condition) -> list[Partner]:
+    """Return the partners that give at least one course in scope, by name."""
+    return list(
+        db.session.scalars(
+            select(Partner)
+            .where(Partner.id.in_(select(TrainingCourse.provider_id).where(scope_condition)))
+            .order_by(Partner.name)
+        )
+    )
+
+
+def provider_choices() -> tuple[list[Partner], list[Partner]]:
+    """Return (training providers, other partners), each by name."""
+    partners = db.session.scalars(select(Partner).order_by(Partner.name))
+    providers, others = [], []
+    for partner in partners:
+        (providers if partner.kind is PartnerKind.TRAINING_PROVIDER else others).append(partner)
+    return providers, others
+
+
+def sectors(project_ids: Sequence[int]) -> list[str]:
+    """Return the sectors already used by courses of these projects, to suggest them."""
+    return list(
+        db.session.scalars(
+            select(TrainingCourse.sector)
+            .where(TrainingCourse.project_id.in_(project_ids))
+            .distinct()
+            .order_by(TrainingCourse.sector)
+        )
+    )
+
+
+# --- Enrolments -------------------------------------------------------------
 
 
 def enrolled_count(course: TrainingCourse) -> int:
@@ -92,6 +354,110 @@ def enrol(participant: Participant, course: TrainingCourse, *, on: date) -> Enro
     return enrolment
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why one person could not be enrolled, or her enrolment closed.
+
+    ``field`` names the input at fault: ``enrolled_on`` for a date, ``course`` for
+    a full course, ``participant`` for the person herself.
+    """
+
+    code: str
+    reason: str
+    field: str = "participant"
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+
+class EnrolmentRefused(DomainError):
+    """A group action that wrote nothing, with the people it refused and why."""
+
+    def __init__(self, message: str, refusals: list[Refusal], field: str | None = None) -> None:
+        super().__init__(message, field)
+        self.refusals = refusals
+
+
+def enrolment_refusal(participant: Participant, course: TrainingCourse, on: date) -> Refusal | None:
+    """Return why ``participant`` cannot be enrolled in ``course`` on ``on``, or None.
+
+    The seats left are checked for the whole group by ``enrol_many``.
+    """
+    code = participant.code
+    if participant.project_id != course.project_id:
+        return Refusal(code, _("registered in another project"))
+    if participant.erased_at is not None:
+        return Refusal(code, _("identity erased"))
+    if participant.archived_at is not None:
+        return Refusal(code, _("case file archived"))
+    if on > course.end_date:
+        return Refusal(
+            code,
+            _(
+                "the course ended on %(date)s, before the enrolment date",
+                date=_day(course.end_date),
+            ),
+            "enrolled_on",
+        )
+    if on < participant.registered_on:
+        return Refusal(
+            code,
+            _(
+                "registered on %(date)s, after the enrolment date",
+                date=_day(participant.registered_on),
+            ),
+            "enrolled_on",
+        )
+    return None
+
+
+def enrol_many(
+    participants: Sequence[Participant], course: TrainingCourse, *, on: date
+) -> list[Enrolment]:
+    """Enrol several people at once, or nobody: raise ``EnrolmentRefused`` naming who and why.
+
+    Nothing is written unless every person can be enrolled on ``on`` and the
+    seats left hold them all.
+    """
+    if not participants:
+        raise DomainError(_("Choose at least one person to enrol."), "participant_ids")
+    people = sorted({p.id: p for p in participants}.values(), key=lambda p: p.code)
+    already = set(
+        db.session.scalars(
+            select(Enrolment.participant_id).where(
+                Enrolment.course_id == course.id,
+                Enrolment.participant_id.in_([p.id for p in people]),
+            )
+        )
+    )
+    refusals = []
+    for person in people:
+        if person.id in already:
+            refusals.append(Refusal(person.code, _("already enrolled in this course")))
+        elif refusal := enrolment_refusal(person, course, on):
+            refusals.append(refusal)
+    if refusals:
+        raise EnrolmentRefused(
+            _("Nobody was enrolled: the people below cannot be."), refusals, "participant_ids"
+        )
+    if course.capacity is not None:
+        left = max(course.capacity - enrolled_count(course), 0)
+        if len(people) > left:
+            reason = _("no place left (capacity %(capacity)d)", capacity=course.capacity)
+            raise EnrolmentRefused(
+                ngettext(
+                    "Nobody was enrolled: only %(num)d place is left, fewer than the people "
+                    "chosen.",
+                    "Nobody was enrolled: only %(num)d places are left, fewer than the people "
+                    "chosen.",
+                    left,
+                ),
+                [Refusal(p.code, reason, "course") for p in people[left:]],
+                "participant_ids",
+            )
+    return [enrol(person, course, on=on) for person in people]
+
+
 def _check_closing_date(enrolment: Enrolment, on: date, field: str) -> None:
     if enrolment.status is not EnrolmentStatus.ENROLLED:
         raise DomainError(_("This enrolment is already closed."), "status")
@@ -121,8 +487,97 @@ def complete(
 def drop_out(enrolment: Enrolment, *, on: date, attendance_pct: int | None = None) -> Enrolment:
     """Mark ``enrolment`` dropped out on ``on``; flush only."""
     _check_closing_date(enrolment, on, "dropped_on")
+    if attendance_pct is not None and not 0 <= attendance_pct <= 100:
+        raise DomainError(_("Attendance must be between 0 and 100 %."), "attendance_pct")
     enrolment.status = EnrolmentStatus.DROPPED_OUT
     enrolment.dropped_on = on
     enrolment.attendance_pct = attendance_pct
     db.session.flush()
     return enrolment
+
+
+def complete_all(course: TrainingCourse, *, on: date, certificate: bool = False) -> int:
+    """Mark every enrolment of ``course`` still open as completed on ``on``, or none.
+
+    Return how many were completed; raise ``EnrolmentRefused`` naming the people
+    whose enrolment cannot close on that date.
+    """
+    remaining = list(
+        db.session.scalars(
+            select(Enrolment)
+            .join(Participant)
+            .where(Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ENROLLED)
+            .options(selectinload(Enrolment.participant))
+            .order_by(Participant.code)
+        )
+    )
+    if not remaining:
+        raise DomainError(_("Nobody is left to mark as completed."), "completed_on")
+    refusals = []
+    for enrolment in remaining:
+        try:
+            _check_closing_date(enrolment, on, "completed_on")
+        except DomainError as error:
+            refusals.append(Refusal(enrolment.participant.code, error.message))
+    if refusals:
+        raise EnrolmentRefused(
+            _("Nobody was marked as completed: the people below cannot be."),
+            refusals,
+            "completed_on",
+        )
+    for enrolment in remaining:
+        complete(enrolment, on=on, certificate=certificate)
+    return len(remaining)
+
+
+def roster(course: TrainingCourse) -> list[Enrolment]:
+    """Return the enrolments of ``course`` with their participants, by code."""
+    return list(
+        db.session.scalars(
+            select(Enrolment)
+            .join(Participant)
+            .where(Enrolment.course_id == course.id)
+            .options(selectinload(Enrolment.participant))
+            .order_by(Participant.code)
+        )
+    )
+
+
+def candidates_query(course: TrainingCourse, q: str | None = None, *, by_name: bool = True):
+    """Return the query of the active participants of the course's project not enrolled in it.
+
+    ``q`` filters by code, or also by name (folded, every word) when ``by_name``.
+    """
+    query = select(Participant).where(
+        Participant.project_id == course.project_id,
+        Participant.archived_at.is_(None),
+        Participant.erased_at.is_(None),
+        Participant.id.not_in(
+            select(Enrolment.participant_id).where(Enrolment.course_id == course.id)
+        ),
+    )
+    q = (q or "").strip()
+    if q and by_name:
+        for term in fold(q).split():
+            query = query.where(Participant.search_text.contains(term, autoescape=True))
+    elif q:
+        query = query.where(Participant.code.icontains(q, autoescape=True))
+    return query.order_by(Participant.code)
+
+
+def open_courses_for(participant: Participant, today: date) -> list[TrainingCourse]:
+    """Return the running and upcoming courses of her project that she is not in, soonest first."""
+    return list(
+        db.session.scalars(
+            select(TrainingCourse)
+            .where(
+                TrainingCourse.project_id == participant.project_id,
+                TrainingCourse.end_date >= today,
+                TrainingCourse.id.not_in(
+                    select(Enrolment.course_id).where(Enrolment.participant_id == participant.id)
+                ),
+            )
+            .options(selectinload(TrainingCourse.provider))
+            .order_by(TrainingCourse.start_date, TrainingCourse.title)
+        )
+    )

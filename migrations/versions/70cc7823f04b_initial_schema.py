@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f0c60429b40f
+Revision ID: 70cc7823f04b
 Revises: 
-Create Date: 2026-11-29 05:12:23.954009
+Create Date: 2026-11-29 05:27:36.781304
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f0c60429b40f'
+revision = '70cc7823f04b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -128,6 +128,8 @@ def upgrade():
     sa.Column('registered_by_id', sa.Integer(), nullable=True),
     sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('search_text', sa.Text(), nullable=False),
+    sa.Column('name_key', sa.String(length=240), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -139,6 +141,7 @@ def upgrade():
     sa.UniqueConstraint('code', name=op.f('uq_participant_code'))
     )
     with op.batch_alter_table('participant', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_participant_name_key'), ['name_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_participant_nationality'), ['nationality'], unique=False)
         batch_op.create_index(batch_op.f('ix_participant_project_id'), ['project_id'], unique=False)
         batch_op.create_index('ix_participant_project_registered', ['project_id', 'registered_on'], unique=False)
@@ -336,6 +339,7 @@ def downgrade():
         batch_op.drop_index('ix_participant_project_registered')
         batch_op.drop_index(batch_op.f('ix_participant_project_id'))
         batch_op.drop_index(batch_op.f('ix_participant_nationality'))
+        batch_op.drop_index(batch_op.f('ix_participant_name_key'))
 
     op.drop_table('participant')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:

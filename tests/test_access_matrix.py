@@ -1,0 +1,220 @@
+"""Every route × every role: who gets the page, who is refused, who is told it does not exist.
+
+A route that is not declared in ACCESS fails the first test: new routes must say
+who may use them. Records live in project A; "stranger" is an officer assigned
+to project B only, so every id of project A must answer 404 to her.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tracker.activities.services import add_attendance, record_activity
+from tracker.extensions import db
+from tracker.models import ActivityKind, PartnerKind, PlacementKind, Role
+from tracker.placements.services import record_follow_up, record_placement
+from tracker.trainings.services import enrol
+
+PUBLIC, ALL, EDITORS, MANAGERS, ADMIN = "public", "all", "editors", "managers", "admin"
+ALLOWED = {
+    ALL: {"viewer", "stranger", "officer", "manager", "admin"},
+    EDITORS: {"stranger", "officer", "manager", "admin"},
+    MANAGERS: {"manager", "admin"},
+    ADMIN: {"admin"},
+}
+#: actions that remove what they act on: once done, the next allowed role finds nothing
+REMOVING = {"activities.remove_attendance"}
+ROLES = ("anonymous", "viewer", "stranger", "officer", "manager", "admin")
+
+#: endpoint -> (who may use it, whether its ids are scoped to the user's projects)
+ACCESS = {
+    "static": (PUBLIC, False),
+    "auth.login": (PUBLIC, False),
+    "auth.set_language": (PUBLIC, False),
+    "auth.logout": (ALL, False),
+    "home.index": (ALL, False),
+    "participants.index": (ALL, False),
+    "participants.new": (EDITORS, False),
+    "participants.detail": (EDITORS, True),
+    "participants.edit": (EDITORS, True),
+    "participants.archive": (EDITORS, True),
+    "participants.unarchive": (EDITORS, True),
+    "participants.erase": (ADMIN, True),
+    "trainings.index": (ALL, False),
+    "trainings.course": (ALL, True),
+    "trainings.new_course": (MANAGERS, False),
+    "trainings.edit_course": (MANAGERS, True),
+    "trainings.enrol": (EDITORS, True),
+    "trainings.complete": (EDITORS, True),
+    "trainings.drop_out": (EDITORS, True),
+    "trainings.complete_all": (EDITORS, True),
+    "trainings.enrol_participant": (EDITORS, True),
+    "placements.index": (EDITORS, False),
+    "placements.new": (EDITORS, True),
+    "placements.placement": (EDITORS, True),
+    "placements.edit": (EDITORS, True),
+    "placements.follow_up": (EDITORS, True),
+    "placements.edit_follow_up": (EDITORS, True),
+    "activities.index": (ALL, False),
+    "activities.detail": (ALL, True),
+    "activities.new": (MANAGERS, False),
+    "activities.edit": (MANAGERS, True),
+    "activities.add_attendance": (MANAGERS, True),
+    "activities.remove_attendance": (MANAGERS, True),
+    "partners.index": (ALL, False),
+    "partners.detail": (ALL, False),
+    "partners.new": (MANAGERS, False),
+    "partners.edit": (MANAGERS, False),
+    "users.index": (ADMIN, False),
+    "users.new": (ADMIN, False),
+    "users.edit": (ADMIN, False),
+    "users.activate": (ADMIN, False),
+    "users.deactivate": (ADMIN, False),
+    "users.reset_password": (ADMIN, False),
+}
+
+
+def _rules():
+    from tracker import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+    return sorted(
+        (rule.endpoint, method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    )
+
+
+RULES = _rules()
+
+
+def test_every_route_declares_who_may_use_it():
+    undeclared = sorted({endpoint for endpoint, _, _ in RULES} - set(ACCESS))
+    assert not undeclared
+    assert not set(ACCESS) - {endpoint for endpoint, _, _ in RULES}
+
+
+@pytest.fixture
+def world(make_project, make_partner, make_participant, make_course, make_user):
+    """Records of project A and one user per role (stranger: an officer of project B)."""
+    a = make_project("A")
+    b = make_project("B")
+    provider = make_partner("Provider", PartnerKind.TRAINING_PROVIDER)
+    person = make_participant(a, given_name="Secret", family_name="Name")
+    course = make_course(a, provider=provider, start=date(2015, 2, 1), end=date(2015, 5, 31))
+    enrolment = enrol(person, course, on=date(2015, 1, 20))
+    placement = record_placement(
+        person,
+        kind=PlacementKind.EMPLOYMENT,
+        sector="Hôtellerie",
+        start_date=date(2015, 7, 1),
+        employer=make_partner("Employer", PartnerKind.EMPLOYER),
+    )
+    follow_up = record_follow_up(
+        placement, months_after=3, followed_on=date(2015, 10, 1), still_active=True
+    )
+    activity = record_activity(
+        a, kind=ActivityKind.CAPACITY_BUILDING, title="Atelier", held_on=date(2015, 6, 1)
+    )
+    attendance = add_attendance(activity, provider, staff_count=3)
+    users = {
+        "viewer": make_user(Role.VIEWER, [a], email="viewer@example.org"),
+        "stranger": make_user(Role.OFFICER, [b], email="stranger@example.org"),
+        "officer": make_user(Role.OFFICER, [a], email="officer@example.org"),
+        "manager": make_user(Role.MANAGER, [a], email="manager@example.org"),
+        "admin": make_user(Role.ADMIN, [], email="admin@example.org"),
+    }
+    db.session.commit()
+    ids = {
+        "participant_id": person.id,
+        "course_id": course.id,
+        "enrolment_id": enrolment.id,
+        "placement_id": placement.id,
+        "follow_up_id": follow_up.id,
+        "activity_id": activity.id,
+        "attendance_id": attendance.id,
+        "partner_id": provider.id,
+        "user_id": users["viewer"].id,
+        "lang": "en",
+        "filename": "style.css",
+    }
+    return users, ids
+
+
+def url_for_rule(rule: str, ids: dict) -> str:
+    import re
+
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(ids[m.group(1)]), rule)
+
+
+def expected(role: str, who: str, scoped: bool) -> set[int]:
+    if role == "anonymous":
+        return {302}
+    if role not in ALLOWED[who]:
+        # refused for the role; a scoped loader may answer first for another project
+        return {403, 404} if role == "stranger" and scoped else {403}
+    if role == "stranger" and scoped:
+        return {404}
+    return {200, 302, 409}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method", "rule"),
+    [r for r in RULES if ACCESS.get(r[0], (PUBLIC,))[0] != PUBLIC],
+    ids=[f"{m} {e}" for e, m, _ in RULES if ACCESS.get(e, (PUBLIC,))[0] != PUBLIC],
+)
+def test_route_for_every_role(app, world, login, endpoint, method, rule):
+    users, ids = world
+    who, scoped = ACCESS[endpoint]
+    url = url_for_rule(rule, ids)
+    removed = False
+    for role in ROLES:
+        client = app.test_client()
+        if role != "anonymous":
+            login_response = client.post(
+                "/auth/login",
+                data={"email": users[role].email, "password": "correct horse battery staple"},
+            )
+            assert login_response.status_code == 302, role
+        response = client.open(url, method=method, data={})
+        allowed = expected(role, who, scoped)
+        if removed and 200 in allowed:
+            allowed = allowed | {404}
+        assert response.status_code in allowed, (role, method, url)
+        if endpoint in REMOVING and 200 in allowed and response.status_code == 302:
+            removed = True
+        if role == "anonymous":
+            assert response.headers["Location"].startswith("/auth/login")
+        if role == "viewer" and response.status_code == 200:
+            page = response.get_data(as_text=True)
+            assert "Secret" not in page and "Name" not in page.replace("name=", "")
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/static/style.css"])
+def test_public_pages(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    response.close()
+
+
+def test_pages_hide_what_the_server_refuses(app, world, login):
+    users, ids = world
+    viewer = app.test_client()
+    viewer.post(
+        "/auth/login",
+        data={"email": users["viewer"].email, "password": "correct horse battery staple"},
+    )
+    course_page = viewer.get(f"/trainings/{ids['course_id']}").get_data(as_text=True)
+    assert f"/trainings/{ids['course_id']}/enrol" not in course_page
+    assert "/participants/new" not in viewer.get("/participants/").get_data(as_text=True)
+    assert "/placements/" not in viewer.get("/").get_data(as_text=True)
+    officer = app.test_client()
+    officer.post(
+        "/auth/login",
+        data={"email": users["officer"].email, "password": "correct horse battery staple"},
+    )
+    case_file = officer.get(f"/participants/{ids['participant_id']}").get_data(as_text=True)
+    assert "/erase" not in case_file
+    assert "/admin/users/" not in case_file

@@ -1,0 +1,121 @@
+"""The donor report of the reference programme, read back with pypdf."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import AuditEvent, Participant
+
+
+def pdf_text(path, layout: bool = False) -> str:
+    reader = PdfReader(path)
+    mode = "layout" if layout else "plain"
+    return "\n".join(page.extract_text(extraction_mode=mode) for page in reader.pages)
+
+
+def figure_row(text: str, label: str) -> list[str]:
+    """Return the words of the first table row that starts with ``label``."""
+    line = next(line.strip() for line in text.splitlines() if line.strip().startswith(label))
+    return line[len(label) :].split()
+
+
+@pytest.fixture
+def french_report(seeded, runner, tmp_path):
+    out = tmp_path / "r.pdf"
+    result = runner.invoke(args=["report", "donor", "--project", "IDF-MA-2014", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_french_report_shows_the_published_figures(french_report):
+    text = pdf_text(french_report, layout=True)
+    assert "Rapport au bailleur" in text
+    assert "Chiffres clés" in text
+    for label, value in [
+        ("Personnes formées", "135"),
+        ("Personnes insérées (emploi ou AGR)", "41"),
+        ("Institutions renforcées", "11"),
+        ("Partenaires des ateliers de sensibilisation", "4"),
+    ]:
+        assert figure_row(text, label)[0] == value
+    assert "emploi seul 17, AGR seule 23, les deux 1" in " ".join(text.split())
+    assert "1 juin 2014 – 31 décembre 2016" in text
+    assert "Méthode et définitions" in text
+    assert "Page 2 sur" in text
+
+
+def test_report_names_nobody(french_report):
+    text = pdf_text(french_report)
+    people = db.session.execute(
+        select(Participant.code, Participant.given_name, Participant.family_name)
+    ).all()
+    codes_in_annex = [code for code, _, _ in people if code in text]
+    assert len(codes_in_annex) >= 135
+    for _code, given, family in people:
+        assert f"{given} {family}" not in text
+    for phone in db.session.scalars(select(Participant.phone)):
+        assert phone not in text
+
+
+def test_report_prints_the_definitions(french_report):
+    text = " ".join(pdf_text(french_report).split())
+    assert "une personne ayant achevé deux formations est comptée une fois" in text
+
+
+def test_english_report(seeded, runner, tmp_path):
+    out = tmp_path / "en.pdf"
+    result = runner.invoke(
+        args=["report", "donor", "--project", "IDF-MA-2014", "--lang", "en", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out)
+    assert "Headline figures" in text and "Trained" in text
+    assert "Page 2 of" in text
+
+
+def test_period_option_changes_the_figures(seeded, runner, tmp_path):
+    out = tmp_path / "2015.pdf"
+    result = runner.invoke(
+        args=[
+            "report",
+            "donor",
+            "--project",
+            "IDF-MA-2014",
+            "--from",
+            "2015-01-01",
+            "--to",
+            "2015-12-31",
+            "--out",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out, layout=True)
+    assert "1 janvier 2015 – 31 décembre 2015" in text
+    assert figure_row(text, "Personnes formées")[0] != "135"
+
+
+def test_report_generation_is_audited(french_report):
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "report"))
+    assert event.actor_label == "cli:report"
+    assert event.changes["lang"] == "fr"
+
+
+def test_pdf_is_a_valid_document(french_report):
+    reader = PdfReader(io.BytesIO(french_report.read_bytes()))
+    assert len(reader.pages) >= 6
+    assert reader.metadata.title
+
+
+def test_small_cells_hidden_for_who_people_are_not_for_outcomes(french_report):
+    text = pdf_text(french_report, layout=True)
+    section = text[text.index("Personnes insérées (emploi ou AGR) par type d'insertion") :]
+    assert figure_row(section, "Emploi et AGR")[0] == "1"
+    assert figure_row(section, "Emploi")[0] == "17"
+    nationality = text[text.index("Personnes formées par nationalité") :]
+    assert figure_row(nationality, "Togo")[:2] == ["<", "5"]

@@ -1,0 +1,421 @@
+"""Charts drawn with ``reportlab.graphics``: data in, ``Drawing`` out.
+
+The same drawing goes into the donor PDF (a ``Drawing`` is a platypus flowable)
+and, through ``to_svg()``, into the web dashboard. Builders take labels already
+translated and formatted; they never call Babel, so ``number_format`` (e.g.
+``flask_babel.format_decimal``) decides how numbers look.
+
+Palette: a calm blue family (IOM blue #0033A0) with one contrasting orange for a
+second series; flat, no 3-D, bars labelled with their values so colour is never
+the only carrier of meaning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import xml.dom.minidom  # noqa: S408 - parses our own SVG output, never user input
+from collections.abc import Callable, Collection, Sequence
+
+from reportlab.graphics import renderSVG
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing, Hatching, Line, Polygon, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.attrmap import AttrMap, AttrMapValue
+from reportlab.lib.validators import isString
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+BLUE = colors.HexColor("#0033A0")
+BLUE_RAMP = (
+    colors.HexColor("#0033A0"),
+    colors.HexColor("#1D4FB0"),
+    colors.HexColor("#3A6AC0"),
+    colors.HexColor("#5F88CF"),
+    colors.HexColor("#8AA8DE"),
+    colors.HexColor("#B3C6EA"),
+)
+LIGHT_BLUE = colors.HexColor("#C9D6F0")
+PALE_BLUE = colors.HexColor("#EEF2FA")
+ORANGE = colors.HexColor("#D86018")
+INK = colors.HexColor("#1F2430")
+MUTED_INK = colors.HexColor("#5A6270")
+GRID = colors.HexColor("#DCE1EA")
+
+FONT = "Helvetica"
+BOLD = "Helvetica-Bold"
+TITLE_SIZE = 10
+LABEL_SIZE = 8
+VALUE_SIZE = 8
+ELLIPSIS = "…"
+
+NumberFormat = Callable[[int], str]
+
+
+class ChartDrawing(Drawing):
+    """A ``Drawing`` that knows its title and a text description (for SVG readers)."""
+
+    _attrMap = AttrMap(
+        BASE=Drawing,
+        title=AttrMapValue(isString, desc="chart title, the SVG <title>"),
+        description=AttrMapValue(isString, desc="text alternative, the SVG <desc>"),
+    )
+
+    def __init__(self, width: float, height: float, *, title: str = "", description: str = ""):
+        super().__init__(width, height)
+        self.title = title
+        self.description = description
+
+
+def fit_text(text: str, width: float, font: str = FONT, size: float = LABEL_SIZE) -> str:
+    """Return ``text`` shortened with an ellipsis so that it fits in ``width`` points."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + ELLIPSIS, font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + ELLIPSIS
+
+
+def nice_step(largest: float, ticks: int = 5) -> int:
+    """Return a round axis step (1, 2, 5, 10, 20, 50 …) giving at most ``ticks`` intervals."""
+    magnitude = 1
+    while True:
+        for base in (1, 2, 5):
+            if largest <= base * magnitude * ticks:
+                return base * magnitude
+        magnitude *= 10
+
+
+def _add_title(drawing: ChartDrawing, title: str, top: float) -> float:
+    """Draw the title at the top left; return the y below it."""
+    if not title:
+        return top
+    drawing.add(
+        String(
+            0,
+            top - TITLE_SIZE,
+            fit_text(title, drawing.width, BOLD, TITLE_SIZE),
+            fontName=BOLD,
+            fontSize=TITLE_SIZE,
+            fillColor=INK,
+        )
+    )
+    return top - TITLE_SIZE - 10
+
+
+def _hatched_bar(x: float, y: float, w: float, h: float) -> list:
+    """Return the shapes of a pale, hatched bar: a value that is not shown exactly."""
+    shapes = [
+        Rect(x, y, w, h, fillColor=PALE_BLUE, strokeColor=BLUE, strokeWidth=0.6),
+    ]
+    if w > 1 and h > 1:
+        shapes.append(
+            Hatching(
+                spacings=3,
+                angles=45,
+                xyLists=[x, y, x + w, y, x + w, y + h, x, y + h],
+                strokeColor=BLUE,
+                strokeWidth=0.5,
+            )
+        )
+    return shapes
+
+
+def bar_chart(
+    rows: Sequence[tuple[str, int]],
+    *,
+    title: str = "",
+    width: float = 440,
+    height: float | None = None,
+    value_labels: Sequence[str] | None = None,
+    muted: Collection[int] = (),
+    number_format: NumberFormat = str,
+    description: str = "",
+) -> ChartDrawing:
+    """Return horizontal bars, one per (label, value) row, each with its value at its end.
+
+    ``value_labels`` replaces the printed values (e.g. "< 5"); rows whose index is
+    in ``muted`` are drawn pale and hatched, for values that are not exact (a
+    suppressed cell drawn at the threshold). Long labels are shortened with "…".
+    ``height`` defaults to what the rows need.
+    """
+    if value_labels is not None and len(value_labels) != len(rows):
+        raise ValueError("one value label per row")
+    labels = list(value_labels) if value_labels is not None else [number_format(v) for _, v in rows]
+    title_h = TITLE_SIZE + 10 if title else 0
+    pitch = 18.0
+    if height is None:
+        height = title_h + max(len(rows), 1) * pitch + 4
+    elif rows:
+        pitch = max((height - title_h - 4) / len(rows), 6.0)
+    drawing = ChartDrawing(width, height, title=title, description=description)
+    top = _add_title(drawing, title, height)
+    if not rows:
+        return drawing
+
+    label_w = min(
+        max(stringWidth(label, FONT, LABEL_SIZE) for label, _ in rows) + 8,
+        width * 0.38,
+    )
+    value_w = max(stringWidth(text, BOLD, VALUE_SIZE) for text in labels) + 8
+    bar_x = label_w
+    bar_room = max(width - label_w - value_w, 10)
+    largest = max((value for _, value in rows), default=0) or 1
+    bar_h = min(pitch * 0.62, 14)
+
+    for i, ((label, value), text) in enumerate(zip(rows, labels, strict=True)):
+        centre = top - pitch * (i + 0.5)
+        drawing.add(
+            String(
+                label_w - 8,
+                centre - LABEL_SIZE / 2 + 1.5,
+                fit_text(label, label_w - 8),
+                fontName=FONT,
+                fontSize=LABEL_SIZE,
+                fillColor=INK,
+                textAnchor="end",
+            )
+        )
+        length = bar_room * max(value, 0) / largest
+        y = centre - bar_h / 2
+        if i in muted:
+            for shape in _hatched_bar(bar_x, y, length, bar_h):
+                drawing.add(shape)
+        elif length > 0:
+            drawing.add(Rect(bar_x, y, length, bar_h, fillColor=BLUE, strokeColor=None))
+        drawing.add(
+            String(
+                bar_x + length + 4,
+                centre - VALUE_SIZE / 2 + 1.5,
+                text,
+                fontName=BOLD,
+                fontSize=VALUE_SIZE,
+                fillColor=MUTED_INK if i in muted else INK,
+            )
+        )
+    drawing.add(
+        Line(bar_x, top, bar_x, top - pitch * len(rows), strokeColor=MUTED_INK, strokeWidth=0.6)
+    )
+    return drawing
+
+
+def funnel_chart(
+    stages: Sequence[tuple[str, int]],
+    *,
+    title: str = "",
+    width: float = 440,
+    height: float | None = None,
+    value_labels: Sequence[str] | None = None,
+    number_format: NumberFormat = str,
+    description: str = "",
+) -> ChartDrawing:
+    """Return a funnel: one centred bar per stage (registered → … → retained), widest first.
+
+    Bars are proportional to the first stage's value. ``value_labels`` replaces
+    the printed values, e.g. "135 (53 %)".
+    """
+    if value_labels is not None and len(value_labels) != len(stages):
+        raise ValueError("one value label per stage")
+    labels = (
+        list(value_labels) if value_labels is not None else [number_format(v) for _, v in stages]
+    )
+    title_h = TITLE_SIZE + 10 if title else 0
+    pitch = 26.0
+    if height is None:
+        height = title_h + max(len(stages), 1) * pitch + 4
+    elif stages:
+        pitch = max((height - title_h - 4) / len(stages), 8.0)
+    drawing = ChartDrawing(width, height, title=title, description=description)
+    top = _add_title(drawing, title, height)
+    if not stages:
+        return drawing
+
+    label_w = min(
+        max(stringWidth(label, FONT, LABEL_SIZE) for label, _ in stages) + 10, width * 0.34
+    )
+    value_w = max(stringWidth(text, BOLD, VALUE_SIZE) for text in labels) + 10
+    room = max(width - label_w - value_w, 10)
+    centre_x = label_w + room / 2
+    largest = max(value for _, value in stages) or 1
+    bar_h = pitch * 0.72
+    previous: tuple[float, float] | None = None  # (half width, bottom y) of the bar above
+
+    for i, ((label, value), text) in enumerate(zip(stages, labels, strict=True)):
+        centre_y = top - pitch * (i + 0.5)
+        half = max(room * max(value, 0) / largest / 2, 1.0)
+        y = centre_y - bar_h / 2
+        if previous is not None:
+            above_half, above_y = previous
+            # a pale trapezoid joins each bar to the one above: the funnel's walls
+            drawing.add(
+                Polygon(
+                    [
+                        centre_x - above_half,
+                        above_y,
+                        centre_x + above_half,
+                        above_y,
+                        centre_x + half,
+                        y + bar_h,
+                        centre_x - half,
+                        y + bar_h,
+                    ],
+                    fillColor=PALE_BLUE,
+                    strokeColor=None,
+                )
+            )
+        colour = BLUE_RAMP[min(i, len(BLUE_RAMP) - 1)]
+        drawing.add(Rect(centre_x - half, y, 2 * half, bar_h, fillColor=colour, strokeColor=None))
+        drawing.add(
+            String(
+                label_w - 10,
+                centre_y - LABEL_SIZE / 2 + 1.5,
+                fit_text(label, label_w - 10),
+                fontName=FONT,
+                fontSize=LABEL_SIZE,
+                fillColor=INK,
+                textAnchor="end",
+            )
+        )
+        drawing.add(
+            String(
+                label_w + room + 8,
+                centre_y - VALUE_SIZE / 2 + 1.5,
+                text,
+                fontName=BOLD,
+                fontSize=VALUE_SIZE,
+                fillColor=INK,
+            )
+        )
+        previous = (half, y)
+    return drawing
+
+
+def trend_chart(
+    points: Sequence[tuple[str, int, int]],
+    *,
+    series_labels: tuple[str, str] = ("Trained", "Placed"),
+    title: str = "",
+    width: float = 440,
+    height: float = 200,
+    number_format: NumberFormat = str,
+    description: str = "",
+) -> ChartDrawing:
+    """Return grouped bars per period (e.g. quarter): two series with a legend.
+
+    ``points`` are (period label, first series, second series), e.g.
+    ("Q1 2025", trained, placed).
+    """
+    drawing = ChartDrawing(width, height, title=title, description=description)
+    top = _add_title(drawing, title, height)
+    colours = (BLUE, ORANGE)
+
+    legend = Legend()
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.fontName = FONT
+    legend.fontSize = LABEL_SIZE
+    legend.fillColor = INK
+    legend.strokeColor = None
+    legend.dx = legend.dy = 8
+    legend.deltax = 12
+    legend.boxAnchor = "nw"
+    legend.x = 0
+    legend.y = top
+    legend.colorNamePairs = list(zip(colours, series_labels, strict=True))
+    legend.dxTextSpace = 5
+    legend.autoXPadding = 14
+    drawing.add(legend)
+    top -= 18
+    if not points:
+        return drawing
+
+    many = len(points) > 8
+    chart = VerticalBarChart()
+    chart.x = 34
+    chart.y = 30 if many else 20
+    chart.width = width - chart.x - 4
+    chart.height = max(top - chart.y - 12, 20)
+    chart.data = [[p[1] for p in points], [p[2] for p in points]]
+    chart.categoryAxis.categoryNames = [p[0] for p in points]
+    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = LABEL_SIZE
+    chart.categoryAxis.labels.fillColor = INK
+    chart.categoryAxis.strokeColor = MUTED_INK
+    chart.categoryAxis.tickDown = 0
+    if many:
+        chart.categoryAxis.labels.angle = 35
+        chart.categoryAxis.labels.boxAnchor = "ne"
+        chart.categoryAxis.labels.dx = 4
+    step = nice_step(max(max(chart.data[0]), max(chart.data[1])))
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueStep = step
+    chart.valueAxis.valueMax = step * max(
+        math.ceil(max(max(chart.data[0]), max(chart.data[1])) / step), 1
+    )
+    chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labels.fontSize = LABEL_SIZE - 1
+    chart.valueAxis.labels.fillColor = MUTED_INK
+    chart.valueAxis.labelTextFormat = lambda v: number_format(int(v)) if v == int(v) else ""
+    chart.valueAxis.strokeColor = None
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = GRID
+    chart.valueAxis.gridStrokeWidth = 0.5
+    chart.valueAxis.forceZero = True
+    chart.barSpacing = 1
+    chart.groupSpacing = 8
+    chart.bars.strokeColor = None
+    for i, colour in enumerate(colours):
+        chart.bars[i].fillColor = colour
+    chart.barLabelFormat = lambda v: number_format(int(v))
+    chart.barLabels.fontName = FONT
+    chart.barLabels.fontSize = LABEL_SIZE - 1
+    chart.barLabels.fillColor = INK
+    chart.barLabels.nudge = 6
+    drawing.add(chart)
+    return drawing
+
+
+def to_svg(drawing: Drawing, *, id_prefix: str | None = None) -> str:
+    """Return ``drawing`` as a standalone ``<svg>`` element (no XML prolog), for inline HTML.
+
+    The title and description of a ``ChartDrawing`` become the SVG's <title> and
+    <desc> (what screen readers announce). reportlab names its clip path "clip"
+    in every SVG; ids are prefixed so that several charts can share one page.
+    """
+    raw = renderSVG.drawToString(drawing)
+    prefix = id_prefix or "chart-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
+    document = xml.dom.minidom.parseString(raw)  # noqa: S318 - our own renderer's output
+    svg = document.documentElement
+    title = getattr(drawing, "title", "") or ""
+    description = getattr(drawing, "description", "") or ""
+    for tag, text in (("title", title), ("desc", description)):
+        for node in svg.getElementsByTagName(tag):
+            if node.parentNode is svg:
+                if text:
+                    for child in list(node.childNodes):
+                        node.removeChild(child)
+                    node.appendChild(document.createTextNode(text))
+                    node.setAttribute("id", f"{prefix}-{tag}")
+                else:
+                    svg.removeChild(node)
+    svg.setAttribute("role", "img")
+    if title:
+        labelled = f"{prefix}-title" + (f" {prefix}-desc" if description else "")
+        svg.setAttribute("aria-labelledby", labelled)
+
+    renamed = {}
+    for node in svg.getElementsByTagName("*"):
+        if node.hasAttribute("id") and not node.getAttribute("id").startswith(prefix):
+            old = node.getAttribute("id")
+            renamed[old] = f"{prefix}-{old}"
+            node.setAttribute("id", renamed[old])
+    for node in svg.getElementsByTagName("*"):
+        for name in ("style", "clip-path", "href", "xlink:href"):
+            if node.hasAttribute(name):
+                value = node.getAttribute(name)
+                for old, new in renamed.items():
+                    value = value.replace(f"#{old})", f"#{new})")
+                    if value == f"#{old}":
+                        value = f"#{new}"
+                node.setAttribute(name, value)
+    return svg.toxml()

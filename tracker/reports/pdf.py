@@ -1,0 +1,929 @@
+"""The donor report as a PDF: ``DonorReport`` in, bytes out.
+
+Pure: no database, no request, no file system. Call it inside an app context and
+``flask_babel.force_locale(report.language)``: the few strings of the layout go
+through ``gettext`` and dates and numbers are formatted for that locale; the
+report's own labels arrive already translated.
+
+Layout (A4 portrait): cover; headline figures; funnel and trend charts;
+breakdowns, small cells suppressed by ``disclosure``; narrative; partners and
+activities; method page; pseudonymous annex. Every page after the cover carries
+"Page X of Y", the project code and the data's as-of time.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from functools import partial
+from typing import Any
+from xml.sax.saxutils import escape
+
+from flask_babel import format_date, format_decimal, format_percent, format_time
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfdoc import PDFPageLabel
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    KeepTogether,
+    NextPageTemplate,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from tracker.reports import charts, disclosure
+from tracker.reports.model import Disaggregation, DonorReport, HeadlineFigure
+
+# --- page geometry and look -------------------------------------------------------------
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN_X = 20 * mm
+MARGIN_TOP = 22 * mm
+MARGIN_BOTTOM = 22 * mm
+FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
+FRAME_HEIGHT = PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+
+BLUE = charts.BLUE
+INK = charts.INK
+MUTED_INK = charts.MUTED_INK
+RULE = colors.HexColor("#B8C4DC")
+HEADER_FILL = colors.HexColor("#E3E9F4")
+ZEBRA = colors.HexColor("#F4F6FA")
+
+FONT = "Helvetica"
+BOLD = "Helvetica-Bold"
+
+#: rows per annex table: reportlab splits one long table slowly, so the annex is
+#: built as consecutive tables of this many rows
+ANNEX_CHUNK = 50
+
+#: the funnel's stages, in order, when the headline has them
+FUNNEL_KEYS = ("registered", "enrolled", "trained", "placed", "retained_6m")
+
+STYLES = {
+    "body": ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, textColor=INK),
+    "h1": ParagraphStyle(
+        "h1",
+        fontName=BOLD,
+        fontSize=15,
+        leading=19,
+        textColor=BLUE,
+        spaceBefore=16,
+        spaceAfter=8,
+        keepWithNext=True,
+    ),
+    "h2": ParagraphStyle(
+        "h2",
+        fontName=BOLD,
+        fontSize=10.5,
+        leading=13,
+        textColor=BLUE,
+        spaceBefore=10,
+        spaceAfter=5,
+        keepWithNext=True,
+    ),
+    "note": ParagraphStyle("note", fontName=FONT, fontSize=7.8, leading=10, textColor=MUTED_INK),
+    "cell": ParagraphStyle("cell", fontName=FONT, fontSize=8.5, leading=10.5, textColor=INK),
+    "cell_num": ParagraphStyle(
+        "cell_num", fontName=FONT, fontSize=8.5, leading=10.5, textColor=INK, alignment=TA_RIGHT
+    ),
+    "cell_bold": ParagraphStyle("cell_bold", fontName=BOLD, fontSize=8.5, leading=10.5),
+    "cell_bold_num": ParagraphStyle(
+        "cell_bold_num", fontName=BOLD, fontSize=8.5, leading=10.5, alignment=TA_RIGHT
+    ),
+    "cell_note": ParagraphStyle(
+        "cell_note", fontName=FONT, fontSize=7.5, leading=9.5, textColor=MUTED_INK
+    ),
+    "head": ParagraphStyle("head", fontName=BOLD, fontSize=8.2, leading=10, textColor=BLUE),
+    "head_num": ParagraphStyle(
+        "head_num", fontName=BOLD, fontSize=8.2, leading=10, textColor=BLUE, alignment=TA_RIGHT
+    ),
+    "cover_kicker": ParagraphStyle(
+        "cover_kicker", fontName=BOLD, fontSize=10, leading=13, textColor=MUTED_INK
+    ),
+    "cover_title": ParagraphStyle(
+        "cover_title", fontName=BOLD, fontSize=24, leading=30, textColor=BLUE, spaceAfter=6
+    ),
+    "cover_code": ParagraphStyle(
+        "cover_code", fontName=FONT, fontSize=13, leading=17, textColor=MUTED_INK
+    ),
+    "cover_label": ParagraphStyle(
+        "cover_label", fontName=FONT, fontSize=9.5, leading=13, textColor=MUTED_INK
+    ),
+    "cover_value": ParagraphStyle(
+        "cover_value", fontName=BOLD, fontSize=10.5, leading=14, textColor=INK
+    ),
+    "definition": ParagraphStyle(
+        "definition", fontName=FONT, fontSize=9, leading=12.5, textColor=INK, leftIndent=10
+    ),
+}
+CELL_PADDING = 5
+
+# --- text: WinAnsi-safe, escaped, formatted -----------------------------------------------
+
+# Babel's French formats use narrow no-break spaces (U+202F), absent from the
+# WinAnsi encoding of the built-in Helvetica: they would print as nothing or a box.
+_SUBSTITUTES = str.maketrans(
+    {
+        "\u202f": "\u00a0",
+        "\u2007": "\u00a0",
+        "\u2009": " ",
+        "\u200b": "",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2212": "-",
+        "\u2264": "<=",
+        "\u2265": ">=",
+        "\u2192": "->",
+        "\u2248": "~",
+    }
+)
+
+
+def _winansi(char: str) -> bool:
+    try:
+        char.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def pdf_text(text: object) -> str:
+    """Return ``text`` with what Helvetica cannot print replaced (accents are kept)."""
+    text = str(text).translate(_SUBSTITUTES)
+    if all(_winansi(c) for c in text):
+        return text
+    out = []
+    for char in text:
+        if _winansi(char):
+            out.append(char)
+            continue
+        # e.g. "ă" -> "a": drop the accent rather than the letter
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if _winansi(c))
+        out.append(base or "?")
+    return "".join(out)
+
+
+def _markup(text: object) -> str:
+    """Return ``text`` escaped for a Paragraph (``&``, ``<`` in names, "< 5" cells)."""
+    return escape(pdf_text(text))
+
+
+def _p(text: object, style: str = "body") -> Paragraph:
+    return Paragraph(_markup(text), STYLES[style])
+
+
+def _number(value: int | float) -> str:
+    return pdf_text(format_decimal(value))
+
+
+def _percent(value: float) -> str:
+    return pdf_text(format_percent(value))
+
+
+def _date(day: date, format: str = "long") -> str:
+    return pdf_text(format_date(day, format))
+
+
+def _utc(moment: datetime) -> datetime:
+    """Return ``moment`` in UTC (a naive datetime is taken to be UTC already)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _moment(moment: datetime) -> str:
+    """Return e.g. "12 March 2026, 14:05 UTC", in the report's language, always in UTC."""
+    moment = _utc(moment)
+    clock = format_time(moment.time().replace(tzinfo=None), "short", rebase=False)
+    return pdf_text(f"{format_date(moment.date(), 'long')}, {clock} UTC")
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def _table(
+    rows: Sequence[Sequence[Any]],
+    widths: Sequence[float],
+    *,
+    header_rows: int = 1,
+    repeat_header: bool = True,
+    total_row: bool = False,
+    zebra_offset: int = 0,
+    compact: bool = False,
+    closed: bool = True,
+    extra: Sequence[tuple] = (),
+) -> Table:
+    """Return a table in the house style: pale header, zebra rows, optional bold total row."""
+    table = Table(
+        rows,
+        colWidths=list(widths),
+        repeatRows=header_rows if repeat_header else 0,
+        hAlign="LEFT",
+    )
+    commands: list[tuple] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("TOPPADDING", (0, 0), (-1, -1), 2 if compact else 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5 if compact else 3.5),
+    ]
+    if closed:
+        commands.append(("LINEBELOW", (0, -1), (-1, -1), 0.6, RULE))
+    if header_rows:
+        commands += [
+            ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEADER_FILL),
+            ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.9, BLUE),
+            ("VALIGN", (0, 0), (-1, header_rows - 1), "BOTTOM"),
+        ]
+    last_zebra = len(rows) - (1 if total_row else 0)
+    # one BACKGROUND per row rather than ROWBACKGROUNDS: stays right when a table splits
+    for i in range(header_rows, last_zebra):
+        if (i - header_rows + zebra_offset) % 2 == 1:
+            commands.append(("BACKGROUND", (0, i), (-1, i), ZEBRA))
+    if total_row:
+        commands += [("LINEABOVE", (0, -1), (-1, -1), 0.9, BLUE)]
+    table.setStyle(TableStyle(commands + list(extra)))
+    return table
+
+
+def _head(text: str, numeric: bool = False) -> Paragraph:
+    return _p(text, "head_num" if numeric else "head")
+
+
+def _fits(text: str, width: float, size: float = 8.5) -> bool:
+    return stringWidth(text, FONT, size) <= width - 2 * CELL_PADDING
+
+
+# --- the document: page templates, numbered pages, outline --------------------------------
+
+
+class _NumberedCanvas(Canvas):
+    """A canvas that holds its pages back until the end to print "Page X of Y" on them.
+
+    Pages whose template asks for a footer (``footer_wanted``) are numbered among
+    themselves: the cover is not counted.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        footer: Callable[[Canvas, int, int], None],
+        created: datetime | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self._footer = footer
+        self._held: list[tuple[dict, bool]] = []
+        self.footer_wanted = False
+        stamp = getattr(self._doc, "_timeStamp", None)
+        if created is not None and stamp is not None and hasattr(stamp, "YMDhms"):
+            # the document's CreationDate: the generation time, not reportlab's fixed
+            # invariant-mode date (invariant mode makes the same input give the same bytes)
+            created = _utc(created)
+            stamp.t = created.timestamp()
+            stamp.lt = created.utctimetuple()
+            stamp.YMDhms = tuple(stamp.lt)[:6]
+            stamp.dhh = stamp.dmm = 0
+            stamp.tzname = "UTC"
+
+    def showPage(self) -> None:
+        self._held.append((dict(self.__dict__), self.footer_wanted))
+        self._startPage()
+        self.footer_wanted = False
+
+    def save(self) -> None:
+        total = sum(1 for _state, wanted in self._held if wanted)
+        number = 0
+        for state, wanted in self._held:
+            self.__dict__.update(state)
+            if wanted:
+                number += 1
+                self._footer(self, number, total)
+            super().showPage()
+        super().save()
+
+
+class _Heading(Paragraph):
+    """A section heading that becomes a PDF bookmark (the outline a reader navigates by)."""
+
+    def __init__(self, text: str, style: str = "h1", level: int = 0):
+        super().__init__(_markup(text), STYLES[style])
+        self.outline_text = pdf_text(text)
+        self.outline_level = level
+
+
+class _DonorDocTemplate(BaseDocTemplate):
+    def afterFlowable(self, flowable: Flowable) -> None:
+        if isinstance(flowable, _Heading):
+            # numbered, not id(): the same report must give the same bytes
+            self._headings = getattr(self, "_headings", 0) + 1
+            key = f"section-{self._headings}"
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(flowable.outline_text, key, level=flowable.outline_level)
+
+
+# --- sections -----------------------------------------------------------------------------
+
+
+def _cover(report: DonorReport, generated_at: datetime) -> list[Flowable]:
+    period = f"{_date(report.period_start)} – {_date(report.period_end)}"
+    facts = [
+        (_("Donor"), report.donor),
+        (_("Counterpart"), report.counterpart),
+        (_("Country"), report.country),
+        (_("Reporting period"), period),
+        (_("Project code"), report.project_code),
+    ]
+    rows = [[_p(label, "cover_label"), _p(value, "cover_value")] for label, value in facts if value]
+    table = Table(rows, colWidths=[45 * mm, FRAME_WIDTH - 45 * mm], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BASELINE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+            ]
+        )
+    )
+    generated = _(
+        "Generated on %(generated)s — data as of %(as_of)s",
+        generated=_date(_utc(generated_at).date()),
+        as_of=_moment(report.as_of),
+    )
+    return [
+        Spacer(1, 38 * mm),
+        _p(_("Donor report"), "cover_kicker"),
+        Spacer(1, 3 * mm),
+        _Heading(report.project_title, "cover_title"),
+        _p(report.project_code, "cover_code"),
+        Spacer(1, 16 * mm),
+        table,
+        Spacer(1, 10 * mm),
+        _p(generated, "body"),
+    ]
+
+
+def _headline_value(figure: HeadlineFigure, value: int | float | None) -> str:
+    if value is None:
+        return "–"
+    if figure.unit == "ratio":
+        return _percent(value)
+    return _number(value)
+
+
+def _headline(report: DonorReport) -> list[Flowable]:
+    rows: list[list[Any]] = [
+        [
+            _head(_("Indicator")),
+            _head(_("Value"), numeric=True),
+            _head(_("Target"), numeric=True),
+            _head(_("Share of target"), numeric=True),
+        ]
+    ]
+    for figure in report.headline:
+        label: list[Flowable] = [_p(figure.label, "cell")]
+        if figure.note:
+            label.append(_p(figure.note, "cell_note"))
+        reached = figure.value / figure.target if figure.target else None
+        rows.append(
+            [
+                label,
+                _p(_headline_value(figure, figure.value), "cell_bold_num"),
+                _p(_headline_value(figure, figure.target), "cell_num"),
+                _p(_percent(reached) if reached is not None else "–", "cell_num"),
+            ]
+        )
+    num_w = 26 * mm
+    widths = [FRAME_WIDTH - 3 * num_w, num_w, num_w, num_w]
+    return [_Heading(_("Headline figures")), _table(rows, widths)]
+
+
+def _progress_charts(report: DonorReport) -> list[Flowable]:
+    flowables: list[Flowable] = []
+    by_key = {f.key: f for f in report.headline}
+    stages = [
+        (pdf_text(by_key[k].label), int(by_key[k].value))
+        for k in FUNNEL_KEYS
+        if k in by_key and by_key[k].unit != "ratio"
+    ]
+    if len(stages) >= 2:
+        first = stages[0][1]
+        labels = [
+            _number(value) + (f" ({_percent(value / first)})" if i and first else "")
+            for i, (_label, value) in enumerate(stages)
+        ]
+        flowables += [
+            Spacer(1, 8),
+            charts.funnel_chart(
+                stages,
+                title=pdf_text(_("From registration to placement")),
+                width=FRAME_WIDTH,
+                value_labels=labels,
+                number_format=_number,
+            ),
+        ]
+        if first:
+            flowables.append(_p(_("Percentages: share of the first stage of the funnel."), "note"))
+    if report.trend:
+        flowables += [
+            Spacer(1, 14),
+            charts.trend_chart(
+                [(pdf_text(label), a, b) for label, a, b in report.trend],
+                series_labels=(pdf_text(_("Trained")), pdf_text(_("Placed"))),
+                title=pdf_text(_("Trained and placed per quarter")),
+                width=FRAME_WIDTH,
+                height=200,
+                number_format=_number,
+            ),
+        ]
+    if flowables:
+        flowables.insert(0, _Heading(_("Progress"), "h2", level=1))
+    return flowables
+
+
+def _breakdown(item: Disaggregation, threshold: int) -> list[Flowable]:
+    values = [row.value for row in item.rows]
+    status = disclosure.classify(values, threshold, overlapping=item.overlapping)
+    shares = disclosure.shares(values, item.total, status)
+    rows: list[list[Any]] = [
+        [
+            _head(_("Category")),
+            _head(_("Number"), numeric=True),
+            _head(_("Share of total"), numeric=True),
+        ]
+    ]
+    for row, hidden, share in zip(item.rows, status, shares, strict=True):
+        shown = disclosure.display(row.value, hidden, threshold)
+        rows.append(
+            [
+                _p(row.label, "cell"),
+                _p(shown if isinstance(shown, str) else _number(shown), "cell_num"),
+                _p(_percent(share) if share is not None else "–", "cell_num"),
+            ]
+        )
+    rows.append(
+        [
+            _p(_("Total"), "cell_bold"),
+            _p(_number(item.total), "cell_bold_num"),
+            _p(_percent(1) if item.total and not item.overlapping else "", "cell_bold_num"),
+        ]
+    )
+    num_w = 30 * mm
+    flowables: list[Flowable] = [
+        _Heading(item.title, "h2", level=1),
+        _table(rows, [FRAME_WIDTH - 2 * num_w, num_w, num_w], total_row=True),
+    ]
+    notes = []
+    if item.overlapping:
+        notes.append(_("A person can appear in several rows; the total counts each person once."))
+    if any(h is disclosure.Hidden.SMALL for h in status):
+        notes.append(_small_cell_note(threshold))
+    if any(h is disclosure.Hidden.COMPLEMENTARY for h in status):
+        notes.append(
+            _(
+                "“%(mark)s”: withheld so that the small count cannot be worked out from the total.",
+                mark=disclosure.COMPLEMENTARY_MARK,
+            )
+        )
+    if notes:
+        flowables.append(Spacer(1, 3))
+        flowables += [_p(note, "note") for note in notes]
+    if not item.rows:
+        flowables.insert(1, _p(_("Nobody to count in this period."), "note"))
+    return flowables
+
+
+def _small_cell_note(threshold: int) -> str:
+    return _(
+        "“< %(threshold)d”: a count between 1 and %(below)d, withheld with its percentage so "
+        "that no one can be identified.",
+        threshold=threshold,
+        below=threshold - 1,
+    )
+
+
+def _breakdown_chart(item: Disaggregation, threshold: int) -> list[Flowable]:
+    """Return the bar chart of one breakdown as published: no exact bar for a hidden cell."""
+    values = [row.value for row in item.rows]
+    status = disclosure.classify(values, threshold, overlapping=item.overlapping)
+    bars: list[tuple[str, int]] = []
+    labels: list[str] = []
+    muted: set[int] = set()
+    for row, hidden in zip(item.rows, status, strict=True):
+        if hidden is disclosure.Hidden.COMPLEMENTARY:
+            continue  # any bar would tell its size
+        if hidden is disclosure.Hidden.SMALL:
+            muted.add(len(bars))
+            bars.append((pdf_text(row.label), threshold))
+            labels.append(disclosure.small_cell_label(threshold))
+        else:
+            bars.append((pdf_text(row.label), row.value))
+            labels.append(_number(row.value))
+    if not bars:
+        return []
+    flowables: list[Flowable] = [
+        Spacer(1, 10),
+        charts.bar_chart(
+            bars,
+            title=pdf_text(item.title),
+            width=FRAME_WIDTH,
+            value_labels=labels,
+            muted=muted,
+            number_format=_number,
+        ),
+    ]
+    notes = []
+    if muted:
+        notes.append(
+            _(
+                "Hatched bars: fewer than %(threshold)d, drawn at %(threshold)d.",
+                threshold=threshold,
+            )
+        )
+    if any(h is disclosure.Hidden.COMPLEMENTARY for h in status):
+        notes.append(
+            _(
+                "Rows marked “%(mark)s” in the table are not drawn.",
+                mark=disclosure.COMPLEMENTARY_MARK,
+            )
+        )
+    flowables += [_p(note, "note") for note in notes]
+    return flowables
+
+
+def _breakdowns(report: DonorReport) -> list[Flowable]:
+    if not report.disaggregations:
+        return []
+    threshold = report.small_cell_threshold
+    flowables: list[Flowable] = [PageBreak(), _Heading(_("Breakdowns"))]
+    charted = next(
+        (
+            d
+            for d in report.disaggregations
+            if d.indicator_key == "trained" and d.dimension_key == "nationality"
+        ),
+        None,
+    )
+    for item in report.disaggregations:
+        # only breakdowns by who people are can single someone out
+        cut = threshold if item.identifying else 0
+        flowables.append(KeepTogether(_breakdown(item, cut)))
+        if item is charted:
+            flowables.append(KeepTogether(_breakdown_chart(item, cut)))
+    return flowables
+
+
+def _narrative(report: DonorReport) -> list[Flowable]:
+    if not report.narrative:
+        return []
+    flowables: list[Flowable] = [CondPageBreak(60 * mm), _Heading(_("Narrative"))]
+    for heading, text in report.narrative:
+        flowables.append(_Heading(heading, "h2", level=1))
+        for paragraph in text.replace("\r\n", "\n").split("\n\n"):
+            if paragraph.strip():
+                markup = "<br/>".join(_markup(line) for line in paragraph.strip().split("\n"))
+                flowables.append(Paragraph(markup, STYLES["body"]))
+                flowables.append(Spacer(1, 5))
+    return flowables
+
+
+def _partners_and_activities(report: DonorReport) -> list[Flowable]:
+    flowables: list[Flowable] = [PageBreak(), _Heading(_("Partners and activities"))]
+    flowables.append(_Heading(_("Partners"), "h2", level=1))
+    if report.partners:
+        rows: list[list[Any]] = [
+            [_head(_("Institution")), _head(_("Type")), _head(_("Role in the project"))]
+        ]
+        for partner in report.partners:
+            rows.append(
+                [
+                    _p(partner.name, "cell"),
+                    _p(partner.kind_label, "cell"),
+                    _p("; ".join(partner.roles), "cell"),
+                ]
+            )
+        widths = [FRAME_WIDTH * 0.42, FRAME_WIDTH * 0.2, FRAME_WIDTH * 0.38]
+        flowables.append(_table(rows, widths))
+    else:
+        flowables.append(_p(_("No partner institution recorded."), "note"))
+
+    flowables.append(_Heading(_("Activities"), "h2", level=1))
+    if not report.activities:
+        flowables.append(_p(_("No activity recorded in the period."), "note"))
+        return flowables
+    rows = [
+        [
+            _head(_("Date")),
+            _head(_("Type")),
+            _head(_("Activity")),
+            _head(_("Partners")),
+            _head(_("Staff"), numeric=True),
+            _head(_("Other attendees"), numeric=True),
+            "",
+        ],
+        ["", "", "", "", "", _head(_("Women"), numeric=True), _head(_("Men"), numeric=True)],
+    ]
+    for activity in report.activities:
+        title: list[Flowable] = [_p(activity.title, "cell")]
+        where = " · ".join(pdf_text(x) for x in (activity.topic, activity.city) if x)
+        if where:
+            title.append(_p(where, "cell_note"))
+        rows.append(
+            [
+                _p(_date(activity.held_on, "medium"), "cell"),
+                _p(activity.kind_label, "cell"),
+                title,
+                _p(", ".join(activity.partners) or "–", "cell"),
+                _p(_number(activity.staff_count), "cell_num"),
+                _p(_number(activity.other_women), "cell_num"),
+                _p(_number(activity.other_men), "cell_num"),
+            ]
+        )
+    num_w = 18 * mm
+    date_w, kind_w = 22 * mm, 25 * mm
+    rest = FRAME_WIDTH - date_w - kind_w - 3 * num_w
+    widths = [date_w, kind_w, rest * 0.62, rest * 0.38, num_w, num_w, num_w]
+    flowables.append(
+        _table(
+            rows,
+            widths,
+            header_rows=2,
+            extra=[
+                *[("SPAN", (col, 0), (col, 1)) for col in range(5)],
+                ("SPAN", (5, 0), (6, 0)),
+                ("LINEBELOW", (5, 0), (6, 0), 0.5, RULE),
+                # the two kinds of attendees never add up: a rule keeps them apart
+                ("LINEBEFORE", (5, 0), (5, -1), 0.6, RULE),
+                ("TOPPADDING", (0, 1), (-1, 1), 1),
+            ],
+        )
+    )
+    flowables += [
+        Spacer(1, 4),
+        _p(
+            _(
+                "Partner staff: staff of the registered partner institutions that attended. "
+                "Other attendees: people who came without a registered institution. The two "
+                "are counted separately and never added together."
+            ),
+            "note",
+        ),
+    ]
+    return flowables
+
+
+def _method(report: DonorReport) -> list[Flowable]:
+    flowables: list[Flowable] = [PageBreak(), _Heading(_("Method and definitions"))]
+    flowables.append(
+        _p(
+            _(
+                "Every figure counts distinct people or institutions, never records: a person "
+                "trained twice is counted once."
+            )
+        )
+    )
+    flowables.append(Spacer(1, 6))
+    for definition in report.definitions:
+        flowables.append(
+            KeepTogether(
+                [
+                    Paragraph(f"<b>{_markup(definition.label)}</b>", STYLES["body"]),
+                    _p(definition.definition, "definition"),
+                    Spacer(1, 6),
+                ]
+            )
+        )
+    flowables.append(_Heading(_("Small cells"), "h2", level=1))
+    threshold = report.small_cell_threshold
+    if disclosure.enabled(threshold):
+        rule = _(
+            "In this document, counts of people by sex, age group, nationality or region from "
+            "1 to %(below)d are shown as “< %(threshold)d” so "
+            "that no one can be singled out; zeros and totals are exact, and the percentage "
+            "of a hidden count is not shown. When a single count of a table is hidden and "
+            "the rows add up to the total, the next smallest count is hidden too and marked "
+            "“%(mark)s”, so that the hidden count cannot be worked out by subtraction.",
+            below=threshold - 1,
+            threshold=threshold,
+            mark=disclosure.COMPLEMENTARY_MARK,
+        )
+    else:
+        rule = _("No count is hidden in this document: the small-cell rule is turned off.")
+    flowables.append(_p(rule))
+    if report.definitions_version:
+        flowables += [
+            Spacer(1, 8),
+            _p(
+                _(
+                    "Indicator definitions, version %(version)s.",
+                    version=report.definitions_version,
+                ),
+                "note",
+            ),
+        ]
+    return flowables
+
+
+def _annex_widths(report: DonorReport) -> list[float]:
+    """Return column widths that fit the longest text of each column, scaled to the frame."""
+    columns = len(report.annex_columns)
+    natural = []
+    for i in range(columns):
+        texts = [report.annex_columns[i]] + [row[i] for row in report.annex_rows[:500]]
+        widest = max(stringWidth(pdf_text(t), FONT, 8.5) for t in texts)
+        natural.append(min(widest, FRAME_WIDTH * 0.4) + 2 * CELL_PADDING + 2)
+    scale = FRAME_WIDTH / sum(natural)
+    return [w * scale for w in natural]
+
+
+def _annex_header(report: DonorReport, widths: Sequence[float]) -> Table:
+    return _table(
+        [[_head(c) for c in report.annex_columns]],
+        widths,
+        repeat_header=False,
+        compact=True,
+        closed=False,
+    )
+
+
+def _annex_cell(text: str, width: float) -> str | Paragraph:
+    # plain strings are much faster than Paragraphs; wrap only what does not fit
+    text = pdf_text(text)
+    return text if _fits(text, width) else Paragraph(escape(text), STYLES["cell"])
+
+
+def _annex(report: DonorReport, widths: Sequence[float]) -> list[Flowable]:
+    flowables: list[Flowable] = [
+        PageBreak(),
+        _Heading(_("Pseudonymous annex")),
+        _p(
+            _(
+                "Participants appear by pseudonymous code only; names and contact details "
+                "never leave the tracker."
+            ),
+            "note",
+        ),
+        Spacer(1, 6),
+    ]
+    if not report.annex_rows:
+        flowables.append(_p(_("No participant to list."), "note"))
+        return flowables
+    # pages after this one use the "annex" template, which draws the column headings
+    flowables.append(NextPageTemplate("annex"))
+    header = [_head(c) for c in report.annex_columns]
+    count = len(report.annex_rows)
+    for start in range(0, count, ANNEX_CHUNK):
+        chunk = [
+            [_annex_cell(text, w) for text, w in zip(row, widths, strict=False)]
+            for row in report.annex_rows[start : start + ANNEX_CHUNK]
+        ]
+        # consecutive chunks read as one table: one header, one closing rule
+        last = start + ANNEX_CHUNK >= count
+        if start == 0:
+            table = _table([header, *chunk], widths, repeat_header=False, compact=True, closed=last)
+        else:
+            table = _table(
+                chunk, widths, header_rows=0, zebra_offset=start, compact=True, closed=last
+            )
+        flowables.append(table)
+    return flowables
+
+
+# --- the builder --------------------------------------------------------------------------
+
+
+def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None) -> bytes:
+    """Return the donor report as PDF bytes.
+
+    ``generated_at`` (default: now) prints on the cover and is the file's creation
+    date; the same report and ``generated_at`` give the same bytes.
+    """
+    generated_at = generated_at or datetime.now(UTC)
+    as_of = _moment(report.as_of)
+    data_as_of = _("Data as of %(when)s", when=as_of)
+    running_title = pdf_text(report.project_title)
+    code = pdf_text(report.project_code)
+
+    def draw_cover(canv: Canvas, doc: BaseDocTemplate) -> None:
+        canv.saveState()
+        canv.setFillColor(BLUE)
+        canv.rect(0, PAGE_HEIGHT - 30 * mm, PAGE_WIDTH, 30 * mm, stroke=0, fill=1)
+        canv.setFillColor(colors.white)
+        canv.setFont(BOLD, 11)
+        canv.drawString(MARGIN_X, PAGE_HEIGHT - 18 * mm, code)
+        canv.setStrokeColor(RULE)
+        canv.setLineWidth(0.6)
+        canv.line(MARGIN_X, 32 * mm, PAGE_WIDTH - MARGIN_X, 32 * mm)
+        notice = _p(_("Contains no names: participants appear by pseudonymous code only."), "note")
+        _w, h = notice.wrap(FRAME_WIDTH, 20 * mm)
+        notice.drawOn(canv, MARGIN_X, 32 * mm - 4 - h)
+        canv.restoreState()
+        canv.showOutline()
+        canv.addPageLabel(0, prefix=pdf_text(_("Cover")))
+        canv.addPageLabel(1, style=PDFPageLabel.ARABIC, start=1)
+
+    def draw_running_head(canv: Canvas, doc: BaseDocTemplate) -> None:
+        canv.saveState()
+        canv.setFont(FONT, 7.5)
+        canv.setFillColor(MUTED_INK)
+        top = PAGE_HEIGHT - MARGIN_TOP + 8 * mm
+        room = FRAME_WIDTH - stringWidth(code, BOLD, 7.5) - 12
+        canv.drawString(MARGIN_X, top, charts.fit_text(running_title, room, FONT, 7.5))
+        canv.setFont(BOLD, 7.5)
+        canv.drawRightString(PAGE_WIDTH - MARGIN_X, top, code)
+        canv.restoreState()
+        canv.footer_wanted = True
+
+    widths = _annex_widths(report) if report.annex_columns else []
+    header_h = _annex_header(report, widths).wrap(FRAME_WIDTH, FRAME_HEIGHT)[1] if widths else 0
+
+    def draw_annex_page(canv: Canvas, doc: BaseDocTemplate) -> None:
+        draw_running_head(canv, doc)
+        header = _annex_header(report, widths)
+        header.wrapOn(canv, FRAME_WIDTH, FRAME_HEIGHT)
+        header.drawOn(canv, MARGIN_X, PAGE_HEIGHT - MARGIN_TOP - header_h)
+
+    def draw_footer(canv: Canvas, page: int, pages: int) -> None:
+        canv.saveState()
+        y = MARGIN_BOTTOM - 10 * mm
+        canv.setStrokeColor(RULE)
+        canv.setLineWidth(0.5)
+        canv.line(MARGIN_X, y + 10, PAGE_WIDTH - MARGIN_X, y + 10)
+        canv.setFont(FONT, 7.5)
+        canv.setFillColor(MUTED_INK)
+        canv.drawString(MARGIN_X, y, f"{code} · {pdf_text(data_as_of)}")
+        canv.drawRightString(
+            PAGE_WIDTH - MARGIN_X,
+            y,
+            pdf_text(_("Page %(page)d of %(pages)d", page=page, pages=pages)),
+        )
+        canv.restoreState()
+
+    def frame(name: str, top_offset: float = 0) -> Frame:
+        return Frame(
+            MARGIN_X,
+            MARGIN_BOTTOM,
+            FRAME_WIDTH,
+            FRAME_HEIGHT - top_offset,
+            id=name,
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
+
+    buffer = io.BytesIO()
+    doc = _DonorDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+        title=pdf_text(report.project_title),
+        author=pdf_text(_("Project team %(code)s", code=report.project_code)),
+        subject=pdf_text(
+            _("Donor report") + f", {_date(report.period_start)} – {_date(report.period_end)}"
+        ),
+        keywords=[pdf_text(k) for k in (report.project_code, report.donor, report.country) if k],
+        creator="tracker",
+        lang=report.language,
+        displayDocTitle=True,
+        invariant=1,
+        pageTemplates=[
+            PageTemplate("cover", [frame("cover")], onPage=draw_cover),
+            PageTemplate("body", [frame("body")], onPage=draw_running_head),
+            PageTemplate("annex", [frame("annex", header_h)], onPage=draw_annex_page),
+        ],
+    )
+    story: list[Flowable] = [*_cover(report, generated_at), NextPageTemplate("body"), PageBreak()]
+    story += _headline(report)
+    story += _progress_charts(report)
+    story += _breakdowns(report)
+    story += _narrative(report)
+    story += _partners_and_activities(report)
+    story += _method(report)
+    story += _annex(report, widths)
+    doc.build(story, canvasmaker=partial(_NumberedCanvas, footer=draw_footer, created=generated_at))
+    return buffer.getvalue()

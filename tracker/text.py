@@ -1,0 +1,73 @@
+"""Folding names for search and duplicate detection.
+
+"Aïssatou N'Diaye", "AISSATOU NDIAYE" and "aissatou ndiaye" fold to the same
+text; common transliteration variants (Mohamed / Mohammed / Muhammad,
+Fatoumata / Fatimata) get the same phonetic key.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+# Arabic letters to Latin, as usually transcribed in Morocco and West Africa
+_ARABIC = str.maketrans(
+    {
+        "ا": "a", "أ": "a", "إ": "i", "آ": "a", "ب": "b", "ت": "t", "ث": "th", "ج": "j",
+        "ح": "h", "خ": "kh", "د": "d", "ذ": "dh", "ر": "r", "ز": "z", "س": "s", "ش": "ch",
+        "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "ع": "a", "غ": "gh", "ف": "f", "ق": "k",
+        "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "ة": "a", "و": "ou", "ي": "i",
+        "ى": "a", "ئ": "i", "ؤ": "ou", "ء": "",
+    }
+)  # fmt: skip
+# spelling variants that sound alike, applied in order on folded text
+_SOUNDS = [
+    (re.compile(r"ou"), "u"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"kh"), "k"),
+    (re.compile(r"dj"), "j"),
+    (re.compile(r"[ck]"), "k"),
+    (re.compile(r"y"), "i"),
+    (re.compile(r"h"), ""),
+    (re.compile(r"(.)\1+"), r"\1"),
+]
+_VOWELS = re.compile(r"(?<=.)[aeiou]")
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def fold(text: str | None) -> str:
+    """Lower-case ``text`` without accents, apostrophes or repeated spaces."""
+    if not text:
+        return ""
+    text = text.translate(_ARABIC)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"['’`\-]", "", text.casefold())
+    return re.sub(r"[^0-9a-z@.+ ]+", " ", text).strip()
+
+
+def phonetic_key(name: str | None) -> str:
+    """Return a key equal for common spellings of one name (Mohamed ~ Muhammad)."""
+    words = []
+    for word in fold(name).split():
+        for pattern, replacement in _SOUNDS:
+            word = pattern.sub(replacement, word)
+        words.append(_REPEATS.sub(r"\1", _VOWELS.sub("", word)))
+    return " ".join(words)
+
+
+def digits(text: str | None) -> str:
+    """Return only the digits of ``text`` (phone numbers compare on their digits)."""
+    return re.sub(r"\D", "", text or "")
+
+
+def name_similarity(a: str, b: str) -> float:
+    """Return how alike two full names are, 0..1, after folding; word order ignored."""
+    fa, fb = " ".join(sorted(fold(a).split())), " ".join(sorted(fold(b).split()))
+    if not fa or not fb:
+        return 0.0
+    plain = SequenceMatcher(None, fa, fb).ratio()
+    ka, kb = phonetic_key(fa), phonetic_key(fb)
+    sounds = SequenceMatcher(None, ka, kb).ratio() if ka and kb else 0.0
+    return max(plain, sounds)

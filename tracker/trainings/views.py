@@ -1,0 +1,442 @@
+"""Courses and their rosters on the web: list, create, edit, enrol, complete, drop out."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from tracker.domain import DomainError
+from tracker.extensions import db
+from tracker.models import CourseKind, Enrolment, Participant, TrainingCourse
+from tracker.permissions import (
+    can_edit_participants,
+    can_manage_courses,
+    get_course_or_404,
+    get_participant_or_404,
+    in_scope,
+    visible_projects,
+)
+from tracker.trainings import bp, services
+from tracker.trainings.forms import (
+    CompleteAllForm,
+    CompleteForm,
+    CourseFilterForm,
+    CourseForm,
+    DropOutForm,
+    EnrolForm,
+    EnrolParticipantForm,
+)
+from tracker.web import conflict_page, version_changed
+
+PER_PAGE = 25
+#: at most this many checkboxes on the roster page; a search narrows the list
+MAX_CANDIDATES = 100
+
+
+def _field_error(form, error: DomainError) -> None:
+    if error.field and error.field in form:
+        form[error.field].errors.append(error.message)
+    else:
+        flash(error.message, "error")
+
+
+def _get_enrolment_or_404(enrolment_id: int) -> Enrolment:
+    """Load an enrolment through its course, within the user's projects, else 404."""
+    enrolment = db.session.scalar(
+        select(Enrolment)
+        .join(TrainingCourse, Enrolment.course_id == TrainingCourse.id)
+        .where(
+            Enrolment.id == enrolment_id,
+            in_scope(current_user, TrainingCourse.project_id),
+        )
+    )
+    if enrolment is None:
+        abort(404)
+    return enrolment
+
+
+def _outcome_default(course: TrainingCourse, today: date) -> date:
+    """The date a completion or drop-out form proposes: the course end, or today if sooner."""
+    return min(course.end_date, today)
+
+
+# --- Courses ------------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def index():
+    """List the courses of the user's projects, with filters, seats and completions."""
+    projects = visible_projects(current_user)
+    scope = in_scope(current_user, TrainingCourse.project_id)
+    form = CourseFilterForm(request.args, projects=projects, providers=services.providers_in(scope))
+    filters = {}
+    if form.validate():
+        filters = {
+            "q": form.q.data,
+            "project_id": int(form.project.data) if form.project.data else None,
+            "provider_id": int(form.provider.data) if form.provider.data else None,
+            "kind": CourseKind(form.kind.data) if form.kind.data else None,
+            "period": form.period.data or None,
+        }
+    page = db.paginate(services.courses_query(scope, **filters), per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "trainings/index.html",
+        form=form,
+        page=page,
+        seats=services.seats(c.id for c in page.items),
+        projects=projects,
+        today=date.today(),
+    )
+
+
+def _course_form(**kwargs) -> CourseForm:
+    providers, others = services.provider_choices()
+    return CourseForm(
+        projects=visible_projects(current_user), providers=providers, others=others, **kwargs
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_course():
+    """Create a course (managers and administrators)."""
+    if not can_manage_courses(current_user):
+        abort(403)
+    form = _course_form()
+    if request.method == "GET" and request.args.get("project", "").isdigit():
+        form.project_id.data = int(request.args["project"])
+    if form.validate_on_submit():
+        project = next(
+            (p for p in visible_projects(current_user) if p.id == form.project_id.data), None
+        )
+        provider = services.partner(form.provider_id.data)
+        if project is None or provider is None:
+            abort(404)
+        try:
+            course = services.create_course(project, provider, **form.values())
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The course “%(title)s” is created.", title=course.title), "success")
+            return redirect(url_for(".course", course_id=course.id))
+    return render_template(
+        "trainings/form.html",
+        form=form,
+        course=None,
+        sectors=services.sectors([p.id for p in visible_projects(current_user)]),
+    )
+
+
+class _Shown:
+    """A record or a form seen through the conflict page: enums and partners by their names."""
+
+    def __init__(self, source, fields, *, is_form: bool) -> None:
+        self._source = source
+        self._is_form = is_form
+        self.updated_at = getattr(source, "updated_at", None)
+        self._fields = fields
+
+    def _value(self, name):
+        value = self._source[name].data if self._is_form else getattr(self._source, name)
+        if name == "provider_id" and value:
+            partner = services.partner(value)
+            return partner.display_name if partner else value
+        if name == "kind" and value:
+            return CourseKind(value).label
+        return value
+
+    def __getattr__(self, name):
+        return self._value(name)
+
+    def __getitem__(self, name):
+        return SimpleNamespace(data=self._value(name), label=self._source[name].label)
+
+
+@bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_course(course_id: int):
+    """Edit a course (managers and administrators); a stale form gets the conflict page."""
+    course = get_course_or_404(course_id)
+    if not can_manage_courses(current_user):
+        abort(403)
+    form = _course_form(obj=course if request.method == "GET" else None)
+    # the project of a course stays: its enrolments belong to that project
+    del form.project_id
+    if request.method == "GET":
+        form.expected_version.data = course.version
+        form.kind.data = course.kind.value
+    if form.validate_on_submit():
+        if version_changed(form.expected_version.data, course):
+            return conflict_page(
+                title=course.title,
+                form=_Shown(form, services.COURSE_FIELDS, is_form=True),
+                record=_Shown(course, services.COURSE_FIELDS, is_form=False),
+                fields=services.COURSE_FIELDS,
+                back_url=url_for(".edit_course", course_id=course.id),
+            )
+        provider = services.partner(form.provider_id.data)
+        if provider is None:
+            abort(404)
+        try:
+            services.update_course(course, provider=provider, **form.values())
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for(".course", course_id=course.id))
+    return render_template(
+        "trainings/form.html",
+        form=form,
+        course=course,
+        sectors=services.sectors([course.project_id]),
+    )
+
+
+# --- The course page and its roster -----------------------------------------------
+
+
+def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None, refusals=()):
+    """Render the course with its roster and, for those who may, the enrolment forms."""
+    today = date.today()
+    may_record = can_edit_participants(current_user)
+    context = {
+        "course": course,
+        "roster": services.roster(course),
+        "seats": services.seats([course.id])[course.id],
+        "today": today,
+        "may_record": may_record,
+        "refusals": refusals,
+    }
+    if may_record:
+        q = (request.args.get("q") if enrol_form is None else enrol_form.q.data) or ""
+        q = q.strip()[:100]
+        query = services.candidates_query(course, q)
+        candidates = list(db.session.scalars(query.limit(MAX_CANDIDATES)))
+        total = (
+            len(candidates)
+            if len(candidates) < MAX_CANDIDATES
+            else db.session.scalar(select(func.count()).select_from(query.subquery()))
+        )
+        if enrol_form is None:
+            # entered live, an enrolment is dated today; after the course, its first day
+            on = today if today <= course.end_date else course.start_date
+            enrol_form = EnrolForm(formdata=None, q=q, enrolled_on=on)
+        default = _outcome_default(course, today)
+        context.update(
+            q=q,
+            candidates=candidates,
+            candidates_total=total,
+            enrol_form=enrol_form,
+            selected=set(enrol_form.participant_ids.data or []),
+            complete_form=CompleteForm(formdata=None, data={"completed_on": default}),
+            drop_form=DropOutForm(formdata=None, data={"dropped_on": default}),
+            complete_all_form=CompleteAllForm(formdata=None, data={"completed_on": default}),
+        )
+    return render_template("trainings/course.html", **context)
+
+
+@bp.route("/<int:course_id>")
+@login_required
+def course(course_id: int):
+    """Show a course and its roster; officers enrol people and record outcomes here."""
+    return _course_page(get_course_or_404(course_id))
+
+
+@bp.route("/<int:course_id>/enrol", methods=["POST"])
+@login_required
+def enrol(course_id: int):
+    """Enrol several participants of the course's project at once, or nobody."""
+    course = get_course_or_404(course_id)
+    if not can_edit_participants(current_user):
+        abort(403)
+    form = EnrolForm()
+    if form.validate_on_submit():
+        ids = form.participant_ids.data or []
+        people = list(
+            db.session.scalars(
+                select(Participant).where(
+                    Participant.id.in_(ids), Participant.project_id == course.project_id
+                )
+            )
+        )
+        if len(people) != len(set(ids)):
+            # only a tampered form names people of another project
+            abort(404)
+        try:
+            enrolments = services.enrol_many(people, course, on=form.enrolled_on.data)
+        except services.EnrolmentRefused as error:
+            db.session.rollback()
+            form.participant_ids.errors.append(error.message)
+            return _course_page(course, enrol_form=form, refusals=error.refusals)
+        except DomainError as error:
+            # nobody is written: a refusal half-way must not leave the others flushed
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                ngettext(
+                    "%(num)d person is enrolled: %(codes)s.",
+                    "%(num)d people are enrolled: %(codes)s.",
+                    len(enrolments),
+                    codes=", ".join(e.participant.code for e in enrolments),
+                ),
+                "success",
+            )
+            return redirect(url_for(".course", course_id=course.id))
+    return _course_page(course, enrol_form=form)
+
+
+def _close(enrolment_id: int, form_class, record):
+    """Validate a roster row's small form and close the enrolment, flashing the outcome."""
+    enrolment = _get_enrolment_or_404(enrolment_id)
+    if not can_edit_participants(current_user):
+        abort(403)
+    code = enrolment.participant.code
+    form = form_class()
+    back = redirect(url_for(".course", course_id=enrolment.course_id) + f"#e{enrolment.id}")
+    if not form.validate_on_submit():
+        for field in form:
+            for message in field.errors:
+                flash(f"{code} · {field.label.text}: {message}", "error")
+        return back
+    try:
+        message = record(enrolment, form)
+    except DomainError as error:
+        flash(f"{code}: {error.message}", "error")
+        return back
+    db.session.commit()
+    flash(message, "success")
+    return back
+
+
+@bp.route("/enrolments/<int:enrolment_id>/complete", methods=["POST"])
+@login_required
+def complete(enrolment_id: int):
+    """Mark one enrolment completed, with the date, attendance and certificate."""
+
+    def record(enrolment, form):
+        services.complete(
+            enrolment,
+            on=form.completed_on.data,
+            attendance_pct=form.attendance_pct.data,
+            certificate=form.certificate.data,
+        )
+        return _("%(code)s completed the course.", code=enrolment.participant.code)
+
+    return _close(enrolment_id, CompleteForm, record)
+
+
+@bp.route("/enrolments/<int:enrolment_id>/drop-out", methods=["POST"])
+@login_required
+def drop_out(enrolment_id: int):
+    """Mark one enrolment dropped out on a date."""
+
+    def record(enrolment, form):
+        services.drop_out(
+            enrolment, on=form.dropped_on.data, attendance_pct=form.attendance_pct.data
+        )
+        return _("%(code)s dropped out of the course.", code=enrolment.participant.code)
+
+    return _close(enrolment_id, DropOutForm, record)
+
+
+@bp.route("/<int:course_id>/complete-all", methods=["POST"])
+@login_required
+def complete_all(course_id: int):
+    """Mark every enrolment still open as completed on one date, or none."""
+    course = get_course_or_404(course_id)
+    if not can_edit_participants(current_user):
+        abort(403)
+    form = CompleteAllForm()
+    back = redirect(url_for(".course", course_id=course.id))
+    if not form.validate_on_submit():
+        for field in form:
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}", "error")
+        return back
+    try:
+        done = services.complete_all(
+            course, on=form.completed_on.data, certificate=form.certificate.data
+        )
+    except services.EnrolmentRefused as error:
+        flash(error.message + " " + "; ".join(str(r) for r in error.refusals), "error")
+        return back
+    except DomainError as error:
+        flash(error.message, "error")
+        return back
+    db.session.commit()
+    flash(
+        ngettext(
+            "%(num)d person is marked as completed.",
+            "%(num)d people are marked as completed.",
+            done,
+        ),
+        "success",
+    )
+    return back
+
+
+# --- From the case file ----------------------------------------------------------
+
+
+@bp.route("/enrol/<int:participant_id>", methods=["GET", "POST"])
+@login_required
+def enrol_participant(participant_id: int):
+    """Enrol one participant, from her case file, in a running or upcoming course."""
+    participant = get_participant_or_404(participant_id)
+    if not can_edit_participants(current_user):
+        abort(403)
+    back = url_for("participants.detail", participant_id=participant.id)
+    if participant.archived_at is not None:
+        flash(_("An archived or erased record cannot be enrolled."), "error")
+        return redirect(back)
+    today = date.today()
+    courses = services.open_courses_for(participant, today)
+    seats = services.seats(c.id for c in courses)
+    form = EnrolParticipantForm()
+    form.course_id.choices = [(str(c.id), c.title) for c in courses]
+    if form.validate_on_submit():
+        course = next((c for c in courses if c.id == form.course_id.data), None)
+        if course is None:
+            form.course_id.errors.append(_("Choose one of the courses listed."))
+        else:
+            try:
+                services.enrol_many([participant], course, on=form.enrolled_on.data)
+            except services.EnrolmentRefused as error:
+                db.session.rollback()
+                for refusal in error.refusals:
+                    field = form.enrolled_on if refusal.field == "enrolled_on" else form.course_id
+                    field.errors.append(str(refusal))
+            except DomainError as error:
+                db.session.rollback()
+                _field_error(form, error)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "%(code)s is enrolled in “%(title)s”.",
+                        code=participant.code,
+                        title=course.title,
+                    ),
+                    "success",
+                )
+                return redirect(back)
+    return render_template(
+        "trainings/enrol_participant.html",
+        form=form,
+        participant=participant,
+        courses=courses,
+        seats=seats,
+        today=today,
+        back_url=back,
+    )

@@ -1,0 +1,107 @@
+"""Small helpers shared by the feature views: version checks, conflict page, filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, current_app, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from wtforms import Form
+
+
+def combine(first: dict, second: dict) -> dict:
+    """Return a new dict: ``first`` updated with ``second`` (for url_for in templates)."""
+    merged = dict(first)
+    merged.update(second)
+    return merged
+
+
+def version_changed(form_version: Any, record: Any) -> bool:
+    """Say whether the record changed since the form was shown (its version moved on)."""
+    try:
+        return int(form_version) != record.version
+    except (TypeError, ValueError):
+        return True
+
+
+def display(value: Any) -> str:
+    """Return a value as a person reads it in a comparison table."""
+    if value is None or value == "":
+        return "—"
+    if hasattr(value, "label"):
+        return str(value.label)
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        return format_date(value)
+    if isinstance(value, bool):
+        from flask_babel import gettext as _
+
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def conflict_page(
+    *,
+    title: str,
+    form: Form,
+    record: Any,
+    fields: Iterable[str],
+    back_url: str,
+):
+    """Render the 409 page that shows the stored version beside the one submitted.
+
+    Nothing is saved: the user re-applies their change to the current version.
+    """
+    rows = []
+    for name in fields:
+        stored = getattr(record, name)
+        submitted = form[name].data
+        if stored != submitted and not (stored in (None, "") and submitted in (None, "")):
+            rows.append((form[name].label.text, display(stored), display(submitted)))
+    return (
+        render_template(
+            "errors/conflict.html",
+            title=title,
+            rows=rows,
+            back_url=back_url,
+            updated_at=record.updated_at,
+        ),
+        409,
+    )
+
+
+#: the main menu: (endpoint, label, who sees it)
+MENU = (
+    ("home.index", _l("Home"), None),
+    ("participants.index", _l("Participants"), None),
+    ("trainings.index", _l("Trainings"), None),
+    ("placements.index", _l("Placements"), "can_see_names"),
+    ("activities.index", _l("Activities"), None),
+    ("partners.index", _l("Partners"), None),
+    ("users.index", _l("Users"), "can_manage_users"),
+)
+
+
+def menu() -> list[tuple[str, str, bool]]:
+    """Return (url, label, current) of the menu entries the signed-in user may open."""
+    from flask_login import current_user
+
+    from tracker import permissions
+
+    entries = []
+    for endpoint, label, predicate in MENU:
+        if endpoint not in current_app.view_functions:
+            continue
+        if predicate and not getattr(permissions, predicate)(current_user):
+            continue
+        blueprint = endpoint.split(".")[0]
+        current = request.blueprint == blueprint
+        entries.append((url_for(endpoint), str(label), current))
+    return entries
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["menu"] = menu
+    app.jinja_env.filters["combine"] = combine
+    app.jinja_env.filters["display"] = display
