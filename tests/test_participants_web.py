@@ -76,9 +76,7 @@ class TestRegister:
 
     def test_errors_are_shown_next_to_the_field(self, client, login, officer, project):
         login(officer)
-        data = form_data(
-            project, family_name="", date_of_birth="2999-01-01", email="not-an-email"
-        )
+        data = form_data(project, family_name="", date_of_birth="2999-01-01", email="not-an-email")
         page = client.post("/participants/new", data=data).get_data(as_text=True)
         assert 'id="family_name-error"' in page
         assert 'id="date_of_birth-error"' in page
@@ -103,9 +101,7 @@ class TestRegister:
         assert "même date de naissance" in page
         assert db.session.scalar(select(func.count(Participant.id))) == 1
         # the officer checked: a different person; the second save goes through
-        response = client.post(
-            "/participants/new", data=form_data(project, not_a_duplicate="y")
-        )
+        response = client.post("/participants/new", data=form_data(project, not_a_duplicate="y"))
         assert response.status_code == 302
         assert db.session.scalar(select(func.count(Participant.id))) == 2
 
@@ -328,5 +324,7 @@ class TestArchiveAndErase:
     def test_only_admins_erase(self, client, login, make_user, project, make_participant):
         person = make_participant(project)
         login(make_user(Role.MANAGER, [project]))
-        response = client.post(f"/participants/{person.id}/erase", data={"confirm_code": person.code})
+        response = client.post(
+            f"/participants/{person.id}/erase", data={"confirm_code": person.code}
+        )
         assert response.status_code == 403
