@@ -210,6 +210,10 @@ class TestSchedule:
         assert "Nov 30, 2015" in page  # 3 months after 31 August
         assert "Feb 29, 2016" in page  # 6 months: the last day of February in a leap year
         assert "Aug 31, 2016" in page
+        read = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "view", AuditEvent.entity == "placement")
+        )
+        assert (read.entity_id, read.actor_id) == (job.id, officer.id)
         assert page.count("overdue") == 2  # 6 and 12 months have passed
         # the form proposes the first follow-up not recorded, and no longer the 3-month one
         assert '<option selected value="6">' in page

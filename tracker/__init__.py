@@ -59,11 +59,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     web.init_app(app)
 
-    from tracker import activities, home, participants, partners, placements, trainings, users
+    from tracker import (
+        activities,
+        dashboard,
+        home,
+        participants,
+        partners,
+        placements,
+        trainings,
+        users,
+    )
 
     for blueprint in (
         auth.bp,
         home.bp,
+        dashboard.bp,
         participants.bp,
         trainings.bp,
         placements.bp,

@@ -72,6 +72,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes):
+        return f"{len(value)} bytes"
     return value
 
 
@@ -225,6 +227,8 @@ ENTITY_LABELS = {
     "project": _l("project"),
     "project_target": _l("target"),
     "user": _l("user"),
+    "generated_report": _l("donor report"),
+    "report_narrative": _l("report narrative"),
 }
 
 

@@ -53,6 +53,8 @@ class Scope:
     start: date | None = None
     end: date | None = None
     region: str | None = None
+    # people filters: only people who took a course of this provider in the projects
+    provider_id: int | None = None
 
     def period(self, column: Any) -> list[ColumnElement[bool]]:
         """Return the conditions that put ``column`` inside the period."""
@@ -119,6 +121,8 @@ class Dimension:
     # overlap (a person counted in each of her sectors) or, when combine_as is set,
     # each person falls in one category and several values become ``combine_as``
     combine_as: str | None = None
+    # True when one subject can have several values (two courses in two sectors)
+    multiple: bool = False
 
 
 DIMENSIONS: dict[str, Dimension] = {
@@ -134,8 +138,8 @@ DIMENSIONS: dict[str, Dimension] = {
             "nationality", _l("Nationality"), participant_column=lambda: Participant.nationality
         ),
         Dimension("region", _l("Region"), participant_column=lambda: Participant.region),
-        Dimension("sector", _l("Sector")),
-        Dimension("provider", _l("Training provider")),
+        Dimension("sector", _l("Sector"), multiple=True),
+        Dimension("provider", _l("Training provider"), multiple=True),
         Dimension("placement_kind", _l("Placement kind"), combine_as=BOTH_KINDS),
         Dimension("partner_kind", _l("Kind of institution")),
     )
@@ -156,9 +160,24 @@ class Indicator:
 
 
 def _in_region(scope: Scope, subject: Any) -> list[ColumnElement[bool]]:
-    if scope.region is None:
-        return []
-    return [subject.in_(select(Participant.id).where(Participant.region == scope.region))]
+    """Return the people filters of ``scope`` (region, provider) applied to ``subject``."""
+    conditions = []
+    if scope.region is not None:
+        conditions.append(
+            subject.in_(select(Participant.id).where(Participant.region == scope.region))
+        )
+    if scope.provider_id is not None:
+        conditions.append(
+            subject.in_(
+                select(Enrolment.participant_id)
+                .join(TrainingCourse, Enrolment.course_id == TrainingCourse.id)
+                .where(
+                    TrainingCourse.provider_id == scope.provider_id,
+                    TrainingCourse.project_id.in_(scope.project_ids),
+                )
+            )
+        )
+    return conditions
 
 
 def registered_rows(scope: Scope) -> Select:
@@ -450,18 +469,19 @@ def category_by_subject(key: str, dimension: str, scope: Scope) -> dict[int, Any
     }
 
 
-def overlapping(key: str, dimension: str) -> bool:
+def overlapping(_key: str, dimension: str) -> bool:
     """Say whether a subject can fall in several categories of this breakdown."""
-    dim = DIMENSIONS[dimension]
-    return dim.participant_column is None and dim.combine_as is None and key != "registered"
+    return DIMENSIONS[dimension].multiple
 
 
-def by_quarter(key: str, scope: Scope) -> list[tuple[int, int, int]]:
-    """Return (year, quarter, distinct subjects) by the quarter of each subject's first event.
+def by_period(key: str, scope: Scope, grain: str = "quarter") -> list[tuple[int, int, int]]:
+    """Return (year, quarter or month, distinct subjects) by each subject's first event.
 
-    Each subject is counted once, in the quarter of its first qualifying event in
-    the period, so the quarters add up to the figure.
+    Each subject is counted once, in the quarter (or month) of its first
+    qualifying event in the period, so the periods add up to the figure.
     """
+    if grain not in ("quarter", "month"):
+        raise ValueError(f"unknown grain {grain}")
     rows = INDICATORS[key].rows(scope).subquery()
     first = (
         select(rows.c.subject_id, func.min(rows.c.on).label("first_on"))
@@ -470,13 +490,55 @@ def by_quarter(key: str, scope: Scope) -> list[tuple[int, int, int]]:
     )
     year = extract("year", first.c.first_on)
     month = extract("month", first.c.first_on)
-    quarter = case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
-    query = (
-        select(year.label("y"), quarter.label("q"), func.count())
-        .group_by(year, quarter)
-        .order_by(year, quarter)
+    part = (
+        month
+        if grain == "month"
+        else case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
     )
-    return [(int(y), int(q), int(n)) for y, q, n in db.session.execute(query)]
+    query = (
+        select(year.label("y"), part.label("p"), func.count())
+        .group_by(year, part)
+        .order_by(year, part)
+    )
+    return [(int(y), int(n), int(c)) for y, n, c in db.session.execute(query)]
+
+
+def by_quarter(key: str, scope: Scope) -> list[tuple[int, int, int]]:
+    """Return (year, quarter, distinct subjects); see ``by_period``."""
+    return by_period(key, scope, "quarter")
+
+
+def subject_ids_in(
+    key: str, scope: Scope, dimension: str | None = None, category: Any = None
+) -> Select:
+    """Return the distinct ids behind one cell of a breakdown (or the whole figure).
+
+    The drill-down of a figure lists exactly these people or institutions, so a
+    list always has as many rows as the figure it comes from.
+    """
+    if dimension is None:
+        return subject_ids(key, scope)
+    indicator = INDICATORS[key]
+    if dimension not in indicator.dimensions:
+        raise ValueError(f"indicator {key} has no dimension {dimension}")
+    dim = DIMENSIONS[dimension]
+    rows = indicator.rows(scope).subquery()
+    subject = rows.c.subject_id
+    if dim.participant_column is not None:
+        column = dim.participant_column()
+        query = select(subject).join_from(rows, Participant, Participant.id == subject)
+    elif dim.combine_as is not None:
+        per_person = _category_per_subject(rows, dim).subquery()
+        subject, column = per_person.c.subject_id, per_person.c.category
+        query = select(subject)
+    else:
+        column = rows.c[dimension]
+        query = select(subject)
+    if category is None or category == "":
+        query = query.where(column.is_(None))
+    else:
+        query = query.where(column == category)
+    return query.distinct()
 
 
 def _plain(value: Any) -> Any:

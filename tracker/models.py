@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
+    LargeBinary,
     Boolean,
     CheckConstraint,
     Column,
@@ -720,3 +721,59 @@ class AuditEvent(Base):
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.entity}#{self.entity_id}>"
+
+
+class ReportNarrative(TimestampMixin, VersionedMixin, Base):
+    """The manager's current text for one section of a project's donor report."""
+
+    __tablename__ = "report_narrative"
+
+    SECTIONS = ("context", "achievements", "challenges", "lessons")
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    section: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "section", name="uq_report_narrative_project_section"),
+        CheckConstraint(
+            "section IN ('context', 'achievements', 'challenges', 'lessons')", name="section"
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<ReportNarrative {self.project_id} {self.section}>"
+
+
+class GeneratedReport(Base):
+    """A donor report as it was generated: kept unchanged, with what it was made from.
+
+    ``figures`` holds each headline figure with the SHA-256 of the sorted ids of
+    the people or institutions behind it, so a re-run can say which figures moved.
+    """
+
+    __tablename__ = "generated_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    language: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_by_label: Mapped[str] = mapped_column(String(254))
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    definitions_version: Mapped[str] = mapped_column(String(32))
+    small_cell_threshold: Mapped[int] = mapped_column(SmallInteger)
+    parameters: Mapped[dict] = mapped_column(JSON)
+    figures: Mapped[dict] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    project: Mapped[Project] = relationship()
+
+    __table_args__ = (CheckConstraint("period_end >= period_start", name="period"),)
+
+    def __repr__(self) -> str:
+        return f"<GeneratedReport {self.id} {self.sha256[:8]}>"

@@ -82,9 +82,7 @@ def in_scope(user: User, project_column) -> ColumnElement[bool]:
 def visible_projects(user: User) -> list[Project]:
     """Return the projects ``user`` may see, by code."""
     return list(
-        db.session.scalars(
-            select(Project).where(in_scope(user, Project.id)).order_by(Project.code)
-        )
+        db.session.scalars(select(Project).where(in_scope(user, Project.id)).order_by(Project.code))
     )
 
 

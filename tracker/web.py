@@ -74,6 +74,7 @@ def conflict_page(
 #: the main menu: (endpoint, label, who sees it)
 MENU = (
     ("home.index", _l("Home"), None),
+    ("dashboard.index", _l("Dashboard"), None),
     ("participants.index", _l("Participants"), None),
     ("trainings.index", _l("Trainings"), None),
     ("placements.index", _l("Placements"), "can_see_names"),
@@ -101,7 +102,14 @@ def menu() -> list[tuple[str, str, bool]]:
     return entries
 
 
+def dimension_label(key: str) -> str:
+    from tracker.indicators import DIMENSIONS
+
+    return str(DIMENSIONS[key].label)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["menu"] = menu
+    app.jinja_env.globals["dashboard_dimension_label"] = dimension_label
     app.jinja_env.filters["combine"] = combine
     app.jinja_env.filters["display"] = display

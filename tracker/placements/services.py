@@ -256,13 +256,12 @@ def record_placement(
     referral_partner: Partner | None = None,
     verified: bool = False,
     today: date | None = None,
-    check_registration: bool = False,
+    check_registration: bool = True,
 ) -> Placement:
     """Record that ``participant`` started a job or an IGA; flush only.
 
-    ``check_registration`` also refuses a start before the person's registration, as
-    the web form does; it is off by default for callers that load history (the seed,
-    tests) whose registration dates may be approximate.
+    A start before the person's registration is refused; ``check_registration=False``
+    lets an import of old paper records through when registration dates are approximate.
     """
     if participant.erased_at is not None or participant.archived_at is not None:
         raise DomainError(_("An archived or erased case file cannot get a new placement."))

@@ -15,6 +15,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from tracker import audit
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import FollowUp, PartnerKind, Placement, PlacementKind
@@ -268,6 +269,8 @@ def placement(placement_id: int):
     record = get_placement_or_404(placement_id)
     if not can_see_names(current_user):
         abort(403)
+    # the page names the person and often her business: who opened it is logged
+    audit.record_read("placement", record.id)
     return _placement_page(record)
 
 

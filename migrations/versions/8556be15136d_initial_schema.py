@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 70cc7823f04b
+Revision ID: 8556be15136d
 Revises: 
-Create Date: 2026-11-29 05:27:36.781304
+Create Date: 2026-11-29 05:57:49.695610
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '70cc7823f04b'
+revision = '8556be15136d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -107,6 +107,31 @@ def upgrade():
         batch_op.create_index('ix_audit_event_entity', ['entity', 'entity_id'], unique=False)
         batch_op.create_index('ix_audit_event_occurred_at', ['occurred_at'], unique=False)
 
+    op.create_table('generated_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_label', sa.String(length=254), nullable=False),
+    sa.Column('as_of', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('definitions_version', sa.String(length=32), nullable=False),
+    sa.Column('small_cell_threshold', sa.SmallInteger(), nullable=False),
+    sa.Column('parameters', sa.JSON(), nullable=False),
+    sa.Column('figures', sa.JSON(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.CheckConstraint('period_end >= period_start', name=op.f('ck_generated_report_period')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_generated_report_created_by_id_user')),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_generated_report_project_id_project')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_generated_report'))
+    )
+    with op.batch_alter_table('generated_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_generated_report_project_id'), ['project_id'], unique=False)
+
     op.create_table('participant',
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
@@ -157,6 +182,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_project_target_project_id_project'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_project_target')),
     sa.UniqueConstraint('project_id', 'indicator', name='uq_project_target_project_indicator')
+    )
+    op.create_table('report_narrative',
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('section', sa.String(length=32), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("section IN ('context', 'achievements', 'challenges', 'lessons')", name=op.f('ck_report_narrative_section')),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_report_narrative_project_id_project'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_narrative')),
+    sa.UniqueConstraint('project_id', 'section', name='uq_report_narrative_project_section')
     )
     op.create_table('training_course',
     sa.Column('project_id', sa.Integer(), nullable=False),
@@ -334,6 +372,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_training_course_project_id'))
 
     op.drop_table('training_course')
+    op.drop_table('report_narrative')
     op.drop_table('project_target')
     with op.batch_alter_table('participant', schema=None) as batch_op:
         batch_op.drop_index('ix_participant_project_registered')
@@ -342,6 +381,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_participant_name_key'))
 
     op.drop_table('participant')
+    with op.batch_alter_table('generated_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_generated_report_project_id'))
+
+    op.drop_table('generated_report')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_occurred_at')
         batch_op.drop_index('ix_audit_event_entity')

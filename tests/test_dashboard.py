@@ -1,0 +1,214 @@
+"""The dashboard: its figures are the indicators', and every figure opens its people."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qsl
+from datetime import date
+
+import pytest
+from flask_babel import force_locale
+
+from tracker import indicators
+from tracker.extensions import db
+from tracker.models import PlacementKind, Role
+from tracker.placements.services import record_placement
+from tracker.reports.donor import collect
+from tracker.trainings.services import enrol
+
+
+def rows_in(page: str) -> int:
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    return body.count("<tr")
+
+
+@pytest.fixture
+def manager(seeded, make_user):
+    return make_user(Role.MANAGER, [seeded], email="manager@example.org")
+
+
+def drill_links(page: str) -> dict[str, str]:
+    """Return {indicator: text of its whole-figure link} (the first: the card's)."""
+    found = {}
+    for query, value in re.findall(r'href="/dashboard/list\?([^"]*)">([\d\s\u202f]+)</a>', page):
+        args = dict(parse_qsl(html.unescape(query)))
+        if "dimension" not in args:
+            found.setdefault(args["indicator"], re.sub(r"\s", "", value))
+    return found
+
+
+class TestSeedFigures:
+    def test_cards_show_the_published_figures(self, client, login, manager, seeded):
+        login(manager)
+        page = client.get("/dashboard/").get_data(as_text=True)
+        links = drill_links(page)
+        assert links["trained"] == "135"
+        assert links["placed"] == "41"
+        assert links["institutions_strengthened"] == "11"
+        assert links["awareness_partners"] == "4"
+        assert "<svg" in page and 'role="img"' in page
+
+    def test_dashboard_pdf_and_indicators_agree(self, client, login, manager, seeded):
+        scope = indicators.Scope((seeded.id,), seeded.start_date, seeded.end_date)
+        figures = indicators.headline(scope)
+        with force_locale("fr"):
+            report = collect(seeded)
+        pdf_figures = {f.key: f.value for f in report.headline}
+        for key, value in figures.items():
+            assert pdf_figures[key] == (value if value is not None else 0), key
+        login(manager)
+        links = drill_links(client.get("/dashboard/").get_data(as_text=True))
+        for key in ("registered", "enrolled", "trained", "placed", "retained_6m"):
+            assert int(links[key]) == figures[key], key
+
+    @pytest.mark.parametrize(
+        ("indicator", "expected"),
+        [("trained", 135), ("placed", 41), ("institutions_strengthened", 11)],
+    )
+    def test_each_figure_opens_exactly_its_rows(
+        self, client, login, manager, seeded, indicator, expected
+    ):
+        login(manager)
+        page = client.get(f"/dashboard/list?indicator={indicator}").get_data(as_text=True)
+        assert rows_in(page) == expected
+
+    def test_every_breakdown_cell_opens_exactly_its_rows(self, client, login, manager, seeded):
+        scope = indicators.Scope((seeded.id,), seeded.start_date, seeded.end_date)
+        login(manager)
+        for key, dimension in [
+            ("trained", "nationality"),
+            ("trained", "sector"),
+            ("placed", "placement_kind"),
+            ("trained", "age_group"),
+        ]:
+            for category, n in indicators.disaggregate(key, dimension, scope):
+                page = client.get(
+                    "/dashboard/list",
+                    query_string={"indicator": key, "dimension": dimension, "category": category},
+                ).get_data(as_text=True)
+                assert rows_in(page) == n, (key, dimension, category)
+
+    def test_drill_down_names_for_managers_codes_for_viewers(
+        self, client, login, manager, seeded, make_user
+    ):
+        login(manager)
+        page = client.get("/dashboard/list?indicator=placed").get_data(as_text=True)
+        assert "/participants/" in page
+        client.post("/auth/logout")
+        login(make_user(Role.VIEWER, [seeded], email="viewer@example.org"))
+        page = client.get("/dashboard/list?indicator=placed").get_data(as_text=True)
+        assert rows_in(page) == 41
+        assert not re.search(r"/participants/\d", page)
+        assert "IDF-MA-2014-" in page
+        from tracker.models import Participant
+
+        for given, family in db.session.execute(
+            db.select(Participant.given_name, Participant.family_name)
+        ):
+            assert f"{given} {family}" not in page
+        assert client.get("/dashboard/quality").status_code == 403
+
+    def test_period_filter_is_in_the_query_string(self, client, login, manager, seeded):
+        login(manager)
+        page = client.get("/dashboard/?start=2015-01-01&end=2015-12-31").get_data(as_text=True)
+        scope = indicators.Scope((seeded.id,), date(2015, 1, 1), date(2015, 12, 31))
+        assert drill_links(page)["trained"] == str(indicators.count("trained", scope))
+        assert "start=2015-01-01" in page  # drill-down links keep the filters
+        listed = client.get(
+            "/dashboard/list?indicator=trained&start=2015-01-01&end=2015-12-31"
+        ).get_data(as_text=True)
+        assert rows_in(listed) == indicators.count("trained", scope)
+
+    def test_monthly_trend(self, client, login, manager, seeded):
+        login(manager)
+        page = client.get("/dashboard/?grain=month").get_data(as_text=True)
+        assert page.count("<svg") == 2
+
+
+class TestFilters:
+    def test_region_and_provider(
+        self, client, login, make_project, make_participant, make_course, make_user, make_partner
+    ):
+        project = make_project("P", start=date(2015, 1, 1), end=date(2015, 12, 31))
+        ofppt, other = make_partner("OFPPT"), make_partner("Other")
+        c1 = make_course(project, provider=ofppt)
+        c2 = make_course(project, provider=other)
+        for course, region in [(c1, "Oriental"), (c1, "Souss-Massa"), (c2, "Oriental")]:
+            person = make_participant(project, region=region)
+            from tracker.trainings.services import complete
+
+            complete(enrol(person, course, on=date(2015, 1, 20)), on=date(2015, 5, 31))
+        login(make_user(Role.MANAGER, [project]))
+        assert drill_links(client.get("/dashboard/").get_data(as_text=True))["trained"] == "3"
+        by_region = client.get("/dashboard/?region=Oriental").get_data(as_text=True)
+        assert drill_links(by_region)["trained"] == "2"
+        by_provider = client.get(f"/dashboard/?provider={ofppt.id}").get_data(as_text=True)
+        assert drill_links(by_provider)["trained"] == "2"
+
+    def test_bad_period_is_reported(self, client, login, make_project, make_user):
+        project = make_project()
+        login(make_user(Role.MANAGER, [project]))
+        page = client.get("/dashboard/?start=2015-06-01&end=2015-01-01").get_data(as_text=True)
+        assert 'class="error"' in page
+
+    def test_project_of_someone_else_is_404(self, client, login, make_project, make_user):
+        mine, other = make_project("MINE"), make_project("OTHER")
+        login(make_user(Role.OFFICER, [mine]))
+        assert client.get(f"/dashboard/?project={other.id}").status_code == 404
+        assert (
+            client.get(f"/dashboard/list?indicator=trained&project={other.id}").status_code == 404
+        )
+
+    def test_unknown_indicator_or_dimension_is_404(self, client, login, make_project, make_user):
+        login(make_user(Role.MANAGER, [make_project()]))
+        assert client.get("/dashboard/list?indicator=nope").status_code == 404
+        assert (
+            client.get("/dashboard/list?indicator=trained&dimension=partner_kind").status_code
+            == 404
+        )
+
+
+def test_data_quality_lists_what_to_fix(
+    client, login, make_project, make_participant, make_course, make_user
+):
+    project = make_project("P", start=date(2015, 1, 1), end=date(2015, 12, 31))
+    course = make_course(project, start=date(2015, 2, 1), end=date(2015, 5, 31))
+    still_open = make_participant(project, nationality="SEN", region="Oriental", birth_year=1990)
+    enrol(still_open, course, on=date(2015, 1, 20))
+    incomplete = make_participant(project, given_name="Nofields")
+    placed = make_participant(project, nationality="MLI", region="Oriental", birth_year=1988)
+    record_placement(
+        placed,
+        kind=PlacementKind.IGA,
+        sector="Couture",
+        start_date=date(2015, 3, 1),
+        business_name="Atelier",
+    )
+    twin_a = make_participant(
+        project,
+        given_name="Fatoumata",
+        family_name="Diallo",
+        nationality="GIN",
+        region="Oriental",
+        birth_year=1990,
+    )
+    twin_b = make_participant(
+        project,
+        given_name="Fatimata",
+        family_name="Diallo",
+        nationality="GIN",
+        region="Oriental",
+        birth_year=1991,
+    )
+    login(make_user(Role.OFFICER, [project]))
+    page = client.get("/dashboard/quality").get_data(as_text=True)
+    section = {
+        key: page[page.index(f'id="{key}"') :].split("</section>")[0]
+        for key in ("missing_fields", "open_enrolments", "no_follow_up", "duplicates")
+    }
+    assert incomplete.code in section["missing_fields"]
+    assert still_open.code not in section["missing_fields"]
+    assert still_open.code in section["open_enrolments"]
+    assert placed.code in section["no_follow_up"]
+    assert twin_a.code in section["duplicates"] and twin_b.code in section["duplicates"]

@@ -1,0 +1,409 @@
+"""What the dashboard shows: figures, breakdowns, trends, drill-down lists, data quality.
+
+Every number comes from ``tracker.indicators``; the charts are drawn by
+``tracker.reports.charts``, the same code as the donor PDF's, so the screen and
+the document cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+
+from tracker import indicators
+from tracker.extensions import db
+from tracker.models import (
+    Enrolment,
+    EnrolmentStatus,
+    FollowUp,
+    Participant,
+    Partner,
+    Placement,
+    Project,
+    TrainingCourse,
+)
+from tracker.reports import charts
+
+#: the breakdowns shown for each indicator, in order
+BREAKDOWNS = {
+    "trained": ("sex", "age_group", "nationality", "region", "sector", "provider"),
+    "placed": ("placement_kind", "sex", "age_group", "nationality", "region", "sector"),
+    "institutions_strengthened": ("partner_kind",),
+    "awareness_partners": ("partner_kind",),
+}
+FUNNEL = ("registered", "enrolled", "trained", "placed", "retained_6m")
+
+
+@dataclass
+class Card:
+    key: str
+    label: str
+    value: int | float | None
+    unit: str
+    target: int | None = None
+    # (label, value, dimension, category) for a figure split in parts, e.g. placed by kind
+    parts: list[tuple[str, int, str, Any]] = field(default_factory=list)
+
+    @property
+    def progress(self) -> float | None:
+        if not self.target or self.value is None or self.unit == indicators.RATIO:
+            return None
+        return self.value / self.target
+
+
+@dataclass
+class Breakdown:
+    key: str
+    dimension: str
+    title: str
+    total: int
+    rows: list[tuple[str, int, Any]]  # (label, value, raw category for the drill-down)
+    overlapping: bool
+
+
+@dataclass
+class Dashboard:
+    scope: indicators.Scope
+    cards: list[Card]
+    breakdowns: list[Breakdown]
+    funnel_svg: str
+    trend_svg: str
+    trend: list[tuple[str, int, int]]
+
+
+def targets_of(projects: list[Project]) -> dict[str, int]:
+    """Return the targets summed over ``projects`` (a target missing in one is dropped)."""
+    totals: dict[str, int] = {}
+    counted: dict[str, int] = {}
+    for project in projects:
+        for target in project.targets:
+            totals[target.indicator] = totals.get(target.indicator, 0) + target.target
+            counted[target.indicator] = counted.get(target.indicator, 0) + 1
+    return {k: v for k, v in totals.items() if counted[k] == len(projects)}
+
+
+def period_label(year: int, part: int, grain: str) -> str:
+    if grain == "month":
+        from flask_babel import format_date
+
+        return format_date(date(year, part, 1), "MMM y")
+    return _("Q%(q)d %(y)d", q=part, y=year)
+
+
+def _periods(start: date, end: date, grain: str) -> list[tuple[int, int]]:
+    periods = []
+    year, part = start.year, start.month if grain == "month" else (start.month - 1) // 3 + 1
+    last = (end.year, end.month if grain == "month" else (end.month - 1) // 3 + 1)
+    size = 12 if grain == "month" else 4
+    while (year, part) <= last and len(periods) < 240:
+        periods.append((year, part))
+        year, part = (year + 1, 1) if part == size else (year, part + 1)
+    return periods
+
+
+def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarter") -> Dashboard:
+    """Compute everything the dashboard page shows for ``scope``."""
+    figures = indicators.headline(scope)
+    targets = targets_of(projects)
+    cards = []
+    for key in indicators.HEADLINE:
+        ind = indicators.get(key)
+        card = Card(key, str(ind.label), figures[key], ind.unit, targets.get(key))
+        if key == "placed":
+            card.parts = [
+                (
+                    indicators.category_label("placement_kind", kind),
+                    n,
+                    "placement_kind",
+                    kind,
+                )
+                for kind, n in indicators.disaggregate("placed", "placement_kind", scope)
+            ]
+        cards.append(card)
+
+    breakdowns = []
+    for key, dimensions in BREAKDOWNS.items():
+        ind = indicators.get(key)
+        for dimension in dimensions:
+            rows = [
+                (indicators.category_label(dimension, category), n, category)
+                for category, n in indicators.disaggregate(key, dimension, scope)
+            ]
+            breakdowns.append(
+                Breakdown(
+                    key,
+                    dimension,
+                    _(
+                        "%(indicator)s by %(dimension)s",
+                        indicator=ind.label,
+                        dimension=str(indicators.DIMENSIONS[dimension].label).lower(),
+                    ),
+                    figures[key] or 0,
+                    rows,
+                    indicators.overlapping(key, dimension),
+                )
+            )
+
+    funnel = charts.funnel_chart(
+        [(str(indicators.get(k).label), figures[k] or 0) for k in FUNNEL],
+        title=_("From registration to placement"),
+        description=_("Distinct people at each stage, over the chosen period."),
+        width=520,
+    )
+    trend = []
+    if scope.start and scope.end:
+        trained = {(y, p): n for y, p, n in indicators.by_period("trained", scope, grain)}
+        placed = {(y, p): n for y, p, n in indicators.by_period("placed", scope, grain)}
+        trend = [
+            (period_label(y, p, grain), trained.get((y, p), 0), placed.get((y, p), 0))
+            for y, p in _periods(scope.start, scope.end, grain)
+        ]
+    trend_chart = charts.trend_chart(
+        trend,
+        series_labels=(str(indicators.get("trained").label), _("Placed")),
+        title=_("Trained and placed per month")
+        if grain == "month"
+        else _("Trained and placed per quarter"),
+        description=_("Each person counts once, in the period of her or his first event."),
+        width=720 if grain == "month" else 520,
+        height=220,
+    )
+    return Dashboard(
+        scope=scope,
+        cards=cards,
+        breakdowns=breakdowns,
+        funnel_svg=charts.to_svg(funnel, id_prefix="funnel"),
+        trend_svg=charts.to_svg(trend_chart, id_prefix="trend"),
+        trend=trend,
+    )
+
+
+# --- Drill-down ---------------------------------------------------------------
+
+
+def drill_down_people(
+    key: str, scope: indicators.Scope, dimension: str | None, category: Any
+) -> Any:
+    """Return a query of the participants behind a figure or a breakdown cell."""
+    ids = indicators.subject_ids_in(key, scope, dimension, category)
+    return select(Participant).where(Participant.id.in_(ids)).order_by(Participant.code)
+
+
+def drill_down_partners(
+    key: str, scope: indicators.Scope, dimension: str | None, category: Any
+) -> Any:
+    """Return a query of the institutions behind a figure or a breakdown cell."""
+    ids = indicators.subject_ids_in(key, scope, dimension, category)
+    return select(Partner).where(Partner.id.in_(ids)).order_by(Partner.name)
+
+
+# --- Data quality -------------------------------------------------------------
+
+
+@dataclass
+class QualityCheck:
+    key: str
+    title: str
+    explanation: str
+    items: list[tuple[Any, str, str]]  # (record, code or title, what is wrong)
+    total: int
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover - unreachable
+
+
+def quality(project_ids: list[int], today: date | None = None, limit: int = 50) -> list:
+    """Return the data-quality checks over ``project_ids``, each with up to ``limit`` items."""
+    today = today or date.today()
+    checks = []
+
+    missing = (
+        select(Participant)
+        .where(
+            Participant.project_id.in_(project_ids),
+            Participant.erased_at.is_(None),
+            (Participant.nationality.is_(None))
+            | (Participant.region.is_(None))
+            | (Participant.date_of_birth.is_(None) & Participant.birth_year.is_(None)),
+        )
+        .order_by(Participant.code)
+    )
+    people = db.session.scalars(missing.limit(limit)).all()
+    checks.append(
+        QualityCheck(
+            "missing_fields",
+            _("Records missing key fields"),
+            _("Nationality, region and birth date or year feed every breakdown."),
+            [
+                (
+                    p,
+                    p.code,
+                    ", ".join(
+                        label
+                        for label, absent in (
+                            (_("nationality"), p.nationality is None),
+                            (_("region"), p.region is None),
+                            (
+                                _("birth date"),
+                                p.date_of_birth is None and p.birth_year is None,
+                            ),
+                        )
+                        if absent
+                    ),
+                )
+                for p in people
+            ],
+            _count(missing),
+        )
+    )
+
+    open_enrolments = (
+        select(Enrolment)
+        .join(TrainingCourse)
+        .where(
+            TrainingCourse.project_id.in_(project_ids),
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+            TrainingCourse.end_date < today,
+        )
+        .order_by(TrainingCourse.end_date, Enrolment.id)
+    )
+    enrolments = db.session.scalars(open_enrolments.limit(limit)).all()
+    checks.append(
+        QualityCheck(
+            "open_enrolments",
+            _("Enrolments still open after the course ended"),
+            _("Mark each person completed or dropped out, or she counts in no figure."),
+            [
+                (
+                    e,
+                    e.participant.code,
+                    _(
+                        "%(course)s ended on %(date)s",
+                        course=e.course.title,
+                        date=format_date(e.course.end_date),
+                    ),
+                )
+                for e in enrolments
+            ],
+            _count(open_enrolments),
+        )
+    )
+
+    six_months = FollowUp.__table__.alias("six")
+    six_months_ago = _add_months(today, -6)
+    no_follow_up = (
+        select(Placement)
+        .outerjoin(
+            six_months,
+            and_(six_months.c.placement_id == Placement.id, six_months.c.months_after == 6),
+        )
+        .where(
+            Placement.project_id.in_(project_ids),
+            Placement.start_date <= six_months_ago,
+            six_months.c.id.is_(None),
+        )
+        .order_by(Placement.start_date)
+    )
+    placements = db.session.scalars(no_follow_up.limit(limit)).all()
+    checks.append(
+        QualityCheck(
+            "no_follow_up",
+            _("Placements without a follow-up at 6 months"),
+            _("Without it, the person cannot count as still active at 6 months."),
+            [
+                (
+                    p,
+                    p.participant.code,
+                    _(
+                        "%(kind)s started on %(date)s",
+                        kind=p.kind.label,
+                        date=format_date(p.start_date),
+                    ),
+                )
+                for p in placements
+            ],
+            _count(no_follow_up),
+        )
+    )
+
+    other = aliased(Participant)
+    pairs = (
+        select(Participant, other)
+        .join(
+            other,
+            and_(
+                other.name_key == Participant.name_key,
+                other.id > Participant.id,
+                other.erased_at.is_(None),
+                (other.date_of_birth == Participant.date_of_birth)
+                | (other.nationality == Participant.nationality),
+            ),
+        )
+        .where(
+            Participant.project_id.in_(project_ids),
+            other.project_id.in_(project_ids),
+            Participant.erased_at.is_(None),
+            Participant.name_key != "",
+        )
+        .order_by(Participant.code)
+    )
+    found = db.session.execute(pairs.limit(limit)).all()
+    checks.append(
+        QualityCheck(
+            "duplicates",
+            _("Likely duplicates"),
+            _(
+                "Names that sound alike with the same birth date or nationality: the same "
+                "person registered twice inflates every figure."
+            ),
+            [
+                (
+                    a,
+                    a.code,
+                    _("like %(code)s (%(why)s)", code=b.code, why=_duplicate_reason(a, b)),
+                )
+                for a, b in found
+            ],
+            _count(pairs),
+        )
+    )
+    return checks
+
+
+def _duplicate_reason(a: Participant, b: Participant) -> str:
+    reasons = [_("similar name")]
+    if a.date_of_birth and a.date_of_birth == b.date_of_birth:
+        reasons.append(_("same birth date"))
+    if a.nationality and a.nationality == b.nationality:
+        reasons.append(_("same nationality"))
+    return ", ".join(reasons)
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+def default_period(projects: list[Project]) -> tuple[date | None, date | None]:
+    """Return the span of ``projects``' periods (the dashboard's default period)."""
+    if not projects:
+        return None, None
+    return min(p.start_date for p in projects), max(p.end_date for p in projects)
+
+
+def last_days(days: int, today: date | None = None) -> tuple[date, date]:
+    today = today or date.today()
+    return today - timedelta(days=days), today

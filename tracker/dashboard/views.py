@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from tracker import audit, indicators
+from tracker.dashboard import bp, services
+from tracker.dashboard.forms import FilterForm
+from tracker.extensions import db
+from tracker.models import Participant, Partner, TrainingCourse
+from tracker.permissions import EDITORS, can_see_names, role_required, visible_projects
+
+
+def _filters() -> tuple[FilterForm, indicators.Scope, list, str]:
+    """Bind the query string to the filter form and return the scope it describes."""
+    projects = visible_projects(current_user)
+    form = FilterForm(request.args)
+    form.project.choices = [("", _("All my projects"))] + [
+        (str(p.id), f"{p.code} – {p.title}") for p in projects
+    ]
+    ids = [p.id for p in projects]
+    providers = db.session.execute(
+        select(Partner.id, Partner.acronym, Partner.name)
+        .where(
+            Partner.id.in_(
+                select(TrainingCourse.provider_id).where(TrainingCourse.project_id.in_(ids))
+            )
+        )
+        .order_by(Partner.name)
+    ).all()
+    form.provider.choices = [("", _("All"))] + [
+        (str(pid), acronym or name) for pid, acronym, name in providers
+    ]
+    regions = db.session.scalars(
+        select(Participant.region)
+        .where(Participant.project_id.in_(ids), Participant.region.is_not(None))
+        .distinct()
+        .order_by(Participant.region)
+    ).all()
+    form.region.choices = [("", _("All"))] + [(r, r) for r in regions]
+    valid = form.validate()
+    chosen = projects
+    asked = request.args.get("project")
+    if asked:
+        # a project outside the user's: as if it did not exist
+        chosen = [p for p in projects if str(p.id) == asked]
+        if not chosen:
+            abort(404)
+    start, end = services.default_period(chosen)
+    if valid:
+        start = form.start.data or start
+        end = form.end.data or end
+    if not form.start.data:
+        form.start.data = start
+    if not form.end.data:
+        form.end.data = end
+    scope = indicators.Scope(
+        tuple(p.id for p in chosen),
+        start,
+        end,
+        region=form.region.data or None if valid else None,
+        provider_id=int(form.provider.data) if valid and form.provider.data else None,
+    )
+    grain = form.grain.data if valid and form.grain.data in ("month", "quarter") else "quarter"
+    return form, scope, chosen, grain
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Show the headline figures, funnel, trends and breakdowns, each a link to its people."""
+    form, scope, chosen, grain = _filters()
+    dashboard = services.build(scope, chosen, grain) if chosen else None
+    return render_template(
+        "dashboard/index.html", form=form, dashboard=dashboard, projects=chosen, grain=grain
+    )
+
+
+@bp.route("/list")
+@login_required
+def drill_down():
+    """List the people or institutions behind one figure (or one cell of a breakdown)."""
+    form, scope, chosen, _grain = _filters()
+    key = request.args.get("indicator", "")
+    if key not in indicators.INDICATORS or key == "placement_rate":
+        abort(404)
+    indicator = indicators.get(key)
+    dimension = request.args.get("dimension") or None
+    if dimension is not None and dimension not in indicator.dimensions:
+        abort(404)
+    category = request.args.get("category")
+    title_category = indicators.category_label(dimension, category or None) if dimension else None
+    if indicator.unit == indicators.INSTITUTIONS:
+        query = services.drill_down_partners(key, scope, dimension, category)
+    else:
+        query = services.drill_down_people(key, scope, dimension, category)
+    page = db.paginate(query, per_page=200, error_out=False, max_per_page=200)
+    if indicator.unit == indicators.PEOPLE and can_see_names(current_user):
+        audit.record_read(
+            "participant",
+            None,
+            {"list": key, "dimension": dimension, "category": category, "rows": page.total},
+        )
+    return render_template(
+        "dashboard/list.html",
+        form=form,
+        indicator=indicator,
+        dimension=indicators.DIMENSIONS.get(dimension) if dimension else None,
+        category_label=title_category,
+        page=page,
+        scope=scope,
+        age_group=_age_groups(page.items) if indicator.unit == indicators.PEOPLE else {},
+    )
+
+
+def _age_groups(people: list) -> dict[int, str]:
+    if not people:
+        return {}
+    rows = db.session.execute(
+        select(Participant.id, indicators.age_group_at(Participant.registered_on)).where(
+            Participant.id.in_([p.id for p in people])
+        )
+    )
+    return {pid: indicators.category_label("age_group", group) for pid, group in rows}
+
+
+@bp.route("/quality")
+@role_required(*EDITORS)
+def quality():
+    """Show the records that weaken the figures, each linked to the record to fix."""
+    form, _scope, chosen, _grain = _filters()
+    checks = services.quality([p.id for p in chosen])
+    return render_template("dashboard/quality.html", form=form, checks=checks)
