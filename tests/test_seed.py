@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -60,7 +61,7 @@ def test_what_real_data_has(seeded, pilot):
 
 
 def test_closing_workshop_is_an_event_outside_the_period(seeded):
-    closing = db.session.scalar(select(Activity).where(Activity.held_on == "2017-02-21"))
+    closing = db.session.scalar(select(Activity).where(Activity.held_on == date(2017, 2, 21)))
     assert closing.kind is ActivityKind.EVENT
     assert closing.held_on > seeded.end_date
     assert len(closing.attendances) == 9
