@@ -76,3 +76,21 @@ def test_record_for_non_row_events(app, make_project):
     (event,) = [e for e in events("project") if e.action == "report"]
     assert (event.entity_id, event.actor_label) == (project.id, "cli:report")
     assert event.changes == {"from": "2015-01-01"}
+
+
+def test_changes_read_as_sentences(app):
+    from flask_babel import force_locale
+
+    with force_locale("fr"):
+        assert (
+            audit.describe_change("enrolment", "status", ["enrolled", "completed"])
+            == "Statut : En cours → Terminée"
+        )
+        assert audit.describe_change("placement", "kind", [None, "iga"]) == (
+            "Type : ∅ → Activité génératrice de revenus"
+        )
+        assert audit.describe_change("participant", "phone", ["***", "***"]) == "Téléphone"
+        assert audit.describe_change("placement", "project_id", [None, 1]) == "project id"
+        assert audit.describe_change("placement", "verified", [False, True]) == (
+            "Vérifiée : non → oui"
+        )

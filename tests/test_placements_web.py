@@ -648,3 +648,16 @@ class TestAccess:
         assert response.status_code == 200
         assert "An erased record cannot be edited." in page_of(response)
         assert follow_ups() == 0
+
+
+def test_amounts_are_typed_as_text_so_french_commas_survive(app):
+    from flask_wtf import FlaskForm
+
+    from tracker.placements.forms import AmountField
+
+    class Form(FlaskForm):
+        amount = AmountField("x")
+
+    with app.test_request_context():
+        html = Form(meta={"csrf": False}).amount()
+    assert 'type="text"' in html and 'inputmode="decimal"' in html

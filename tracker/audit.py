@@ -232,6 +232,100 @@ ENTITY_LABELS = {
 }
 
 
+FIELD_LABELS = {
+    "code": _l("Code"),
+    "given_name": _l("Given name"),
+    "family_name": _l("Family name"),
+    "sex": _l("Sex"),
+    "date_of_birth": _l("Date of birth"),
+    "birth_year": _l("Year of birth"),
+    "nationality": _l("Nationality"),
+    "region": _l("Region"),
+    "city": _l("City"),
+    "phone": _l("Phone"),
+    "email": _l("E-mail"),
+    "migration_status": _l("Migration status"),
+    "education_level": _l("Education level"),
+    "languages": _l("Languages spoken"),
+    "sensitive_notes": _l("Sensitive notes"),
+    "registered_on": _l("Registration date"),
+    "archived_at": _l("Archived"),
+    "erased_at": _l("Identity erased"),
+    "purpose": _l("Consent"),
+    "given_on": _l("Date of consent"),
+    "status": _l("Status"),
+    "enrolled_on": _l("Enrolment date"),
+    "completed_on": _l("Completion date"),
+    "dropped_on": _l("Drop-out date"),
+    "attendance_pct": _l("Attendance %"),
+    "certificate": _l("Certificate"),
+    "kind": _l("Kind"),
+    "business_name": _l("Business name"),
+    "sector": _l("Sector"),
+    "start_date": _l("Start"),
+    "end_date": _l("End"),
+    "contract_type": _l("Contract type"),
+    "monthly_income": _l("Monthly income"),
+    "verified": _l("Verified"),
+    "months_after": _l("Months after start"),
+    "followed_on": _l("Date of the follow-up"),
+    "still_active": _l("Still active"),
+    "note": _l("Note"),
+}
+
+
+def _enum_for(entity: str, field: str):
+    from tracker import models
+
+    if field == "kind":
+        return {
+            "placement": models.PlacementKind,
+            "activity": models.ActivityKind,
+            "partner": models.PartnerKind,
+            "training_course": models.CourseKind,
+        }.get(entity)
+    return {
+        "sex": models.Sex,
+        "status": models.EnrolmentStatus,
+        "contract_type": models.ContractType,
+        "migration_status": models.MigrationStatus,
+        "education_level": models.EducationLevel,
+        "purpose": models.ConsentPurpose,
+        "role": models.Role,
+    }.get(field)
+
+
+def describe_change(entity: str, field: str, change: Any) -> str:
+    """Return one changed field as a person reads it: "Status: Enrolled → Completed".
+
+    Masked personal values and internal ids show the field's name only.
+    """
+    from flask_babel import gettext
+
+    label = str(FIELD_LABELS.get(field, field.replace("_", " ")))
+    if field.endswith("_id") or not isinstance(change, list) or len(change) != 2:
+        return label
+    if MASK in change:
+        return label
+
+    def show(value: Any) -> str:
+        if value is None or value == "":
+            return "∅"
+        if isinstance(value, bool):
+            return gettext("yes") if value else gettext("no")
+        enum_cls = _enum_for(entity, field)
+        if enum_cls is not None:
+            try:
+                return enum_cls(value).label
+            except ValueError:
+                return str(value)
+        return str(value)
+
+    return gettext(
+        "%(field)s: %(old)s → %(new)s", field=label, old=show(change[0]), new=show(change[1])
+    )
+
+
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
@@ -244,7 +338,9 @@ def init_app(app: Flask) -> None:
     """Install the flush hooks once for every session of the app."""
     from tracker.extensions import db
 
-    app.jinja_env.globals.update(audit_action=action_label, audit_entity=entity_label)
+    app.jinja_env.globals.update(
+        audit_action=action_label, audit_entity=entity_label, audit_change=describe_change
+    )
 
     target = db.session
     if not event.contains(target, "before_flush", _before_flush):

@@ -308,7 +308,8 @@ def timeline(participant: Participant) -> list[TimelineEntry]:
         course = e.course
         link = ("trainings.course", {"course_id": course.id})
         where = f"{course.title} ({course.provider.acronym or course.provider.name})"
-        entries.append(TimelineEntry(e.enrolled_on, "enrolled", _("Enrolled"), where, link))
+        enrolled = _("Enrolled in a course")
+        entries.append(TimelineEntry(e.enrolled_on, "enrolled", enrolled, where, link))
         if e.completed_on:
             detail = where
             if e.attendance_pct is not None:
@@ -359,6 +360,8 @@ def history(participant: Participant) -> list[AuditEvent]:
     query = (
         select(AuditEvent)
         .where(
+            # reads are in the audit log; the case file shows what changed
+            AuditEvent.action != "view",
             or_(
                 (AuditEvent.entity == "participant") & (AuditEvent.entity_id == participant.id),
                 (AuditEvent.entity == "enrolment") & AuditEvent.entity_id.in_(enrolment_ids),

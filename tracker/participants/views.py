@@ -57,6 +57,8 @@ def index():
     """List the participants of the user's projects, with search, filters and pages."""
     projects = visible_projects(current_user)
     form = SearchForm(request.args, projects=projects)
+    if not can_see_names(current_user):
+        form.sort.choices = [c for c in form.sort.choices if c[0] != "name"]
     query = select(Participant).where(in_scope(current_user, Participant.project_id))
     if form.validate():
         q = (form.q.data or "").strip()

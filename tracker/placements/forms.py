@@ -30,6 +30,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import TextInput
 
 from tracker.models import ContractType, Partner, PlacementKind
 from tracker.placements.services import MAX_INCOME, MILESTONES
@@ -59,7 +60,18 @@ def income(form, field) -> None:
 
 
 class AmountField(DecimalField):
-    """An amount in dirhams typed the French way too: ``2 150,50`` as well as ``2150.50``."""
+    """An amount in dirhams typed the French way too: ``2 150,50`` as well as ``2150.50``.
+
+    A text input (with a decimal keypad on phones), not ``type=number``: a browser
+    in a French locale would otherwise drop the comma and send 215050 for 2150,50.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args, **kwargs):
+        render_kw = {"inputmode": "decimal", "autocomplete": "off"}
+        render_kw.update(kwargs.pop("render_kw", None) or {})
+        super().__init__(*args, render_kw=render_kw, **kwargs)
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
