@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import parse_qsl
 from datetime import date
+from urllib.parse import parse_qsl
 
 import pytest
 from flask_babel import force_locale

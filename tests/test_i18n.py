@@ -62,3 +62,27 @@ def test_country_names_follow_the_language(app):
     assert country_name("DEU", "en") == "Germany"
     assert country_name("XXX") == "XXX"
     assert country_name(None) == ""
+
+
+def test_french_strings_format_like_their_english_source():
+    """Jinja formats every translated string with %: a stray "%" would crash a page."""
+    from collections import defaultdict
+
+    def formats(text: str) -> bool:
+        try:
+            text % defaultdict(lambda: 1)
+        except (ValueError, TypeError, KeyError):
+            return False
+        return True
+
+    broken = []
+    for message in catalogue("fr"):
+        if not message.id or not message.string:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        for source in ids[:1]:
+            for text in strings:
+                if text and formats(source) and not formats(text):
+                    broken.append(text)
+    assert not broken

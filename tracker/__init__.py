@@ -61,7 +61,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from tracker import (
         activities,
+        builder,
         dashboard,
+        exports,
         home,
         participants,
         partners,
@@ -79,6 +81,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         placements.bp,
         partners.bp,
         activities.bp,
+        builder.bp,
+        exports.bp,
         users.bp,
     ):
         app.register_blueprint(blueprint)

@@ -228,6 +228,13 @@ ENTITY_LABELS = {
     "project_target": _l("target"),
     "user": _l("user"),
     "generated_report": _l("donor report"),
+    "participants": _l("participants"),
+    "enrolments": _l("enrolments"),
+    "placements": _l("placements"),
+    "followups": _l("follow-ups"),
+    "activities": _l("activities"),
+    "attendance": _l("attendance"),
+    "indicators": _l("indicator tables"),
     "report_narrative": _l("report narrative"),
 }
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask_babel import force_locale
 from sqlalchemy import select
 from werkzeug.serving import run_simple
 
@@ -111,9 +110,8 @@ def report_group() -> None:
 def donor_report_command(
     project_code: str, start: str | None, end: str | None, lang: str, out: Path
 ) -> None:
-    """Write the donor report of a project as a PDF."""
-    from tracker.reports.donor import collect
-    from tracker.reports.pdf import build_donor_pdf
+    """Write the donor report of a project as a PDF, and keep it in the database."""
+    from tracker.reports.services import generate_donor_report, narrative_texts
 
     start_date = _parse_date(start, "--from")
     end_date = _parse_date(end, "--to")
@@ -122,20 +120,25 @@ def donor_report_command(
     if out.parent and not out.parent.exists():
         _fail(f"cannot write {out}: the folder {out.parent} does not exist")
     project = _project(project_code)
-    with force_locale(lang):
-        report = collect(
+    first, last = start_date or project.start_date, end_date or project.end_date
+    if last < first:
+        _fail(f"the period would end ({last}) before it starts ({first})")
+    with audit.acting_as("cli:report"):
+        report = generate_donor_report(
             project,
             start_date,
             end_date,
             language=lang,
-            small_cell_threshold=current_app.config["SMALL_CELL_THRESHOLD"],
+            narrative=narrative_texts(project),
+            by=None,
+            actor_label="cli:report",
+            threshold=current_app.config["SMALL_CELL_THRESHOLD"],
         )
-        pdf = build_donor_pdf(report)
-    try:
-        out.write_bytes(pdf)
-    except OSError as error:
-        _fail(f"cannot write {out}: {error.strerror}")
-    with audit.acting_as("cli:report"):
+        try:
+            out.write_bytes(report.content)
+        except OSError as error:
+            db.session.rollback()
+            _fail(f"cannot write {out}: {error.strerror}")
         audit.record(
             db.session,
             "report",
@@ -146,10 +149,15 @@ def donor_report_command(
                 "from": report.period_start.isoformat(),
                 "to": report.period_end.isoformat(),
                 "lang": lang,
+                "generated_report": report.id,
+                "sha256": report.sha256,
             },
         )
         db.session.commit()
-    click.echo(f"Wrote {out} ({len(pdf):,} bytes, {report.period_start} to {report.period_end}).")
+    click.echo(
+        f"Wrote {out} ({report.size:,} bytes, {report.period_start} to {report.period_end};"
+        f" kept as report {report.id}, SHA-256 {report.sha256[:12]})."
+    )
 
 
 @click.command("demo")
@@ -184,5 +192,13 @@ def demo_command(host: str, port: int) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the tracker's commands to ``flask``."""
-    for command in (seed_command, create_user_command, report_group, demo_command):
+    from tracker.exports.cli import export_command
+
+    for command in (
+        seed_command,
+        create_user_command,
+        report_group,
+        demo_command,
+        export_command,
+    ):
         app.cli.add_command(command)

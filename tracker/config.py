@@ -21,6 +21,8 @@ class Defaults:
     # cells of disaggregation tables under this count are shown as "< N" in
     # documents that leave the organisation; totals stay exact
     SMALL_CELL_THRESHOLD = 5
+    # above this, spreadsheets are offered as CSV only (XLSX is built in memory)
+    EXPORT_XLSX_MAX_ROWS = 50_000
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

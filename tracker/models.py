@@ -17,7 +17,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
-    LargeBinary,
     Boolean,
     CheckConstraint,
     Column,
@@ -27,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     SmallInteger,

@@ -62,6 +62,11 @@ def can_manage_activities(user: User) -> bool:
     return user.role in MANAGERS
 
 
+def can_read_reports(user: User) -> bool:
+    """Donor reports are pseudonymous: managers write them, viewers read them."""
+    return user.role in (Role.ADMIN, Role.MANAGER, Role.VIEWER)
+
+
 def can_erase(user: User) -> bool:
     return user.role is Role.ADMIN
 

@@ -78,8 +78,10 @@ MENU = (
     ("participants.index", _l("Participants"), None),
     ("trainings.index", _l("Trainings"), None),
     ("placements.index", _l("Placements"), "can_see_names"),
+    ("builder.index", _l("Reports"), "can_read_reports"),
     ("activities.index", _l("Activities"), None),
     ("partners.index", _l("Partners"), None),
+    ("exports.index", _l("Exports"), None),
     ("users.index", _l("Users"), "can_manage_users"),
 )
 

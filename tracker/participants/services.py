@@ -368,7 +368,7 @@ def history(participant: Participant) -> list[AuditEvent]:
                 (AuditEvent.entity == "placement") & AuditEvent.entity_id.in_(placement_ids),
                 (AuditEvent.entity == "follow_up") & AuditEvent.entity_id.in_(follow_up_ids),
                 (AuditEvent.entity == "consent") & AuditEvent.entity_id.in_(consent_ids),
-            )
+            ),
         )
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     )

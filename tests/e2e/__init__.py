@@ -1,0 +1,1 @@
+"""Browser tests (Playwright, system Chromium); see conftest.py."""

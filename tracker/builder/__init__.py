@@ -1,0 +1,7 @@
+"""The report builder: narrative, preview, generation and the kept donor reports."""
+
+from flask import Blueprint
+
+bp = Blueprint("builder", __name__, url_prefix="/reports")
+
+from tracker.builder import views  # noqa: E402, F401

@@ -1,0 +1,7 @@
+"""Exports: CSV and XLSX of the records and of the indicator tables."""
+
+from flask import Blueprint
+
+bp = Blueprint("exports", __name__, url_prefix="/exports")
+
+from tracker.exports import views  # noqa: E402, F401

@@ -1,0 +1,159 @@
+"""``flask --app tracker export``: the same exports as the web, written to a file."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from tracker import audit
+from tracker.exports import services
+from tracker.extensions import db
+from tracker.models import Project
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option}: {value!r} is not a date in the form YYYY-MM-DD")
+    return None
+
+
+def _temporary_file(out: Path) -> Path:
+    """Return a new empty file beside ``out``, readable by its owner only (personal data)."""
+    fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    os.close(fd)
+    return Path(name)
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(services.KINDS))
+@click.option(
+    "--format", "fmt", type=click.Choice(services.FORMATS), default="csv", show_default=True
+)
+@click.option("--project", "project_code", default=None, help="Project code (default: all).")
+@click.option(
+    "--pseudonymous",
+    is_flag=True,
+    help="Codes only: no names, birth dates, contacts (indicators: small numbers hidden).",
+)
+@click.option("--hxl", is_flag=True, help="Add a row of HXL hashtags under the header.")
+@click.option(
+    "--delimiter",
+    type=click.Choice(sorted(services.DELIMITERS)),
+    default="semicolon",
+    show_default=True,
+    help="CSV separator.",
+)
+@click.option("--from", "start", default=None, help="Indicators: first day, YYYY-MM-DD.")
+@click.option("--to", "end", default=None, help="Indicators: last day, YYYY-MM-DD.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_command(
+    kind: str,
+    fmt: str,
+    project_code: str | None,
+    pseudonymous: bool,
+    hxl: bool,
+    delimiter: str,
+    start: str | None,
+    end: str | None,
+    out: Path,
+) -> None:
+    """Export participants, enrolments, placements, follow-ups, activities or indicators."""
+    start_date = _parse_date(start, "--from")
+    end_date = _parse_date(end, "--to")
+    if kind != services.INDICATORS and (start_date or end_date):
+        _fail("--from and --to apply to the indicator tables only")
+    if start_date and end_date and end_date < start_date:
+        _fail("--to is before --from")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        _fail(f"cannot write {out}: the folder {folder} does not exist")
+    projects = list(db.session.scalars(select(Project).order_by(Project.code)))
+    chosen = projects
+    if project_code is not None:
+        chosen = [p for p in projects if p.code == project_code]
+        if not chosen:
+            known = ", ".join(p.code for p in projects) or "none"
+            _fail(f"unknown project {project_code!r} (known: {known})")
+    project = chosen[0] if project_code is not None else None
+    # codes now: after the read transaction ends, ORM objects would reload (and lock)
+    project_codes = [project_code] if project_code is not None else []
+
+    if kind == services.INDICATORS:
+        start_date = start_date or min((p.start_date for p in chosen), default=None)
+        end_date = end_date or max((p.end_date for p in chosen), default=None)
+        export = services.indicator_export(
+            chosen,
+            start_date,
+            end_date,
+            suppress_small=pseudonymous,
+            threshold=current_app.config["SMALL_CELL_THRESHOLD"],
+        )
+    else:
+        export = services.record_export(kind, user=None, project=project, pseudonymous=pseudonymous)
+    written = 0
+
+    def counted(rows):
+        nonlocal written
+        for row in rows:
+            written += 1
+            yield row
+
+    temporary: Path | None = None
+    try:
+        temporary = _temporary_file(folder / out.name)
+        rows = counted(export.rows)
+        if fmt == "csv":
+            chunks = services.render_csv(
+                export, rows=rows, hxl=hxl, delimiter=services.DELIMITERS[delimiter]
+            )
+        else:
+            # read everything first: the slow workbook is then built without holding
+            # the database (commands take SQLite's write lock when they begin)
+            materialised = list(rows)
+            db.session.rollback()
+            chunks = [services.render_xlsx(export, rows=materialised, hxl=hxl)]
+        with temporary.open("wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        db.session.rollback()
+        # the file appears only once its export is in the audit log
+        with audit.acting_as("cli:export"):
+            services.record_audit(
+                kind,
+                services.audit_detail(
+                    export,
+                    fmt=fmt,
+                    project_codes=project_codes,
+                    hxl=hxl,
+                    rows=written,
+                    start=start_date if kind == services.INDICATORS else None,
+                    end=end_date if kind == services.INDICATORS else None,
+                ),
+            )
+        os.replace(temporary, folder / out.name)
+    except OSError as error:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        _fail(f"cannot write {out}: {error.strerror}")
+    except BaseException:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise
+    what = "pseudonymous " if pseudonymous and kind != services.INDICATORS else ""
+    click.echo(f"Wrote {out} ({written:,} rows of {what}{kind}).")

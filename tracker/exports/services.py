@@ -1,0 +1,543 @@
+"""What goes into an export: the rows of each table, in the user's scope, and the audit line.
+
+Rows are read with SQL selects that join what a row needs (participant code,
+project code, course, partners) and return plain tuples, never ORM objects: an
+export of 100,000 rows costs about what the bare query costs. Columns that a
+pseudonymous export leaves out are not even selected. Sensitive notes are never
+exported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, or_, select, true
+from sqlalchemy.orm import Session, aliased
+
+from tracker import audit, indicators
+from tracker.columns import (
+    DATE,
+    INDICATOR_FIGURES,
+    PHONE,
+    TABLES,
+    Column,
+    Table,
+)
+from tracker.extensions import db
+from tracker.models import (
+    Activity,
+    ActivityAttendance,
+    AuditEvent,
+    Consent,
+    ConsentPurpose,
+    Enrolment,
+    FollowUp,
+    Participant,
+    Partner,
+    Placement,
+    Project,
+    TrainingCourse,
+    User,
+)
+from tracker.permissions import in_scope
+from tracker.reports import disclosure, spreadsheets
+
+RECORD_KINDS = tuple(TABLES)
+INDICATORS = INDICATOR_FIGURES.key
+KINDS = (*RECORD_KINDS, INDICATORS)
+FORMATS = ("csv", "xlsx")
+DELIMITERS = {"semicolon": ";", "comma": ","}
+#: rows fetched from the database at a time
+BATCH = 1000
+#: the largest XLSX built during a web request (openpyxl writes ~5,000 rows a second);
+#: config EXPORT_XLSX_MAX_ROWS overrides it. CSV streams and has no limit.
+XLSX_WEB_MAX_ROWS = 50_000
+
+
+@dataclass
+class Export:
+    """The content of one export: its columns and its rows of cells."""
+
+    table: Table
+    columns: tuple[Column, ...]
+    rows: Iterable[list[Any]]
+    count: int
+    pseudonymous: bool
+
+    @property
+    def header(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def hxl(self) -> list[str]:
+        return [c.hxl for c in self.columns]
+
+    @property
+    def phone_columns(self) -> set[int]:
+        return {i for i, c in enumerate(self.columns) if c.kind == PHONE}
+
+    @property
+    def date_columns(self) -> set[int]:
+        return {i for i, c in enumerate(self.columns) if c.kind == DATE}
+
+
+# --- The queries, one per table ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """How to read one table: an expression per column, the joins, the scope, the order."""
+
+    expressions: dict[str, ColumnElement]
+    joins: Callable[[Select], Select]
+    project_column: ColumnElement
+    order_by: tuple[ColumnElement, ...]
+    #: column name -> (an extra expression, function(value, extra) giving the value)
+    fixes: dict[str, tuple[ColumnElement | None, Callable[[Any, Any], Any]]]
+
+
+def _partner_key(partner: Any) -> ColumnElement:
+    # partners are written by acronym, or by name when they have none (as in seed_data/)
+    return func.coalesce(partner.acronym, partner.name)
+
+
+def _case_management_consent(today: date):
+    """Per participant: the last consent to case management and whether one holds today."""
+    holds = and_(
+        Consent.given_on <= today,
+        or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > today),
+        or_(Consent.expires_on.is_(None), Consent.expires_on >= today),
+    )
+    return (
+        select(
+            Consent.participant_id.label("participant_id"),
+            func.max(Consent.given_on).label("given_on"),
+            func.max(case((holds, 1), else_=0)).label("holds"),
+        )
+        .where(Consent.purpose == ConsentPurpose.CASE_MANAGEMENT)
+        .group_by(Consent.participant_id)
+        .subquery("case_consent")
+    )
+
+
+def _birth(value: Any, birth_year: Any) -> Any:
+    # only the year is known: the cell holds it alone
+    if value is None and birth_year:
+        return str(birth_year)
+    return value
+
+
+def _participants(today: date) -> _Source:
+    consent = _case_management_consent(today)
+    p = Participant
+    return _Source(
+        expressions={
+            "code": p.code,
+            "given_name": p.given_name,
+            "family_name": p.family_name,
+            "sex": p.sex,
+            "date_of_birth": p.date_of_birth,
+            "nationality": p.nationality,
+            "region": p.region,
+            "city": p.city,
+            "phone": p.phone,
+            "email": p.email,
+            "migration_status": p.migration_status,
+            "education_level": p.education_level,
+            "languages": p.languages,
+            "consent_given": func.coalesce(consent.c.holds, 0) == 1,
+            "consent_date": consent.c.given_on,
+            "project_code": Project.code,
+            "registered_on": p.registered_on,
+        },
+        joins=lambda q: (
+            q.select_from(p)
+            .join(Project, p.project_id == Project.id)
+            .outerjoin(consent, consent.c.participant_id == p.id)
+        ),
+        project_column=p.project_id,
+        order_by=(p.code,),
+        fixes={"date_of_birth": (p.birth_year, _birth)},
+    )
+
+
+def _enrolments(_today: date) -> _Source:
+    course = TrainingCourse
+    return _Source(
+        expressions={
+            "participant_code": Participant.code,
+            "project_code": Project.code,
+            "course_title": course.title,
+            "course_start_date": course.start_date,
+            "enrolled_on": Enrolment.enrolled_on,
+            "status": Enrolment.status,
+            "completed_on": Enrolment.completed_on,
+            "dropped_on": Enrolment.dropped_on,
+            "attendance_pct": Enrolment.attendance_pct,
+            "certificate": Enrolment.certificate,
+        },
+        joins=lambda q: (
+            q.select_from(Enrolment)
+            .join(Participant, Enrolment.participant_id == Participant.id)
+            .join(course, Enrolment.course_id == course.id)
+            .join(Project, course.project_id == Project.id)
+        ),
+        project_column=course.project_id,
+        order_by=(Participant.code, course.start_date, course.title),
+        fixes={},
+    )
+
+
+def _placements(_today: date) -> _Source:
+    employer = aliased(Partner, name="employer")
+    referral = aliased(Partner, name="referral")
+    return _Source(
+        expressions={
+            "participant_code": Participant.code,
+            "project_code": Project.code,
+            "kind": Placement.kind,
+            "employer": _partner_key(employer),
+            "business_name": Placement.business_name,
+            "sector": Placement.sector,
+            "start_date": Placement.start_date,
+            "end_date": Placement.end_date,
+            "contract_type": Placement.contract_type,
+            "monthly_income": Placement.monthly_income,
+            "referral_partner": _partner_key(referral),
+            "verified": Placement.verified,
+        },
+        joins=lambda q: (
+            q.select_from(Placement)
+            .join(Participant, Placement.participant_id == Participant.id)
+            .join(Project, Placement.project_id == Project.id)
+            .outerjoin(employer, Placement.employer_id == employer.id)
+            .outerjoin(referral, Placement.referral_partner_id == referral.id)
+        ),
+        project_column=Placement.project_id,
+        order_by=(Participant.code, Placement.start_date, Placement.kind),
+        fixes={},
+    )
+
+
+def _follow_ups(_today: date) -> _Source:
+    return _Source(
+        expressions={
+            "participant_code": Participant.code,
+            "placement_kind": Placement.kind,
+            "placement_start_date": Placement.start_date,
+            "months_after": FollowUp.months_after,
+            "followed_on": FollowUp.followed_on,
+            "still_active": FollowUp.still_active,
+            "monthly_income": FollowUp.monthly_income,
+            "note": FollowUp.note,
+        },
+        joins=lambda q: (
+            q.select_from(FollowUp)
+            .join(Placement, FollowUp.placement_id == Placement.id)
+            .join(Participant, Placement.participant_id == Participant.id)
+        ),
+        project_column=Placement.project_id,
+        order_by=(Participant.code, Placement.start_date, Placement.kind, FollowUp.months_after),
+        fixes={},
+    )
+
+
+def _activities(_today: date) -> _Source:
+    return _Source(
+        expressions={
+            "project_code": Project.code,
+            "kind": Activity.kind,
+            "title": Activity.title,
+            "topic": Activity.topic,
+            "held_on": Activity.held_on,
+            "city": Activity.city,
+            "other_women": Activity.other_women,
+            "other_men": Activity.other_men,
+            "description": Activity.description,
+        },
+        joins=lambda q: q.select_from(Activity).join(Project, Activity.project_id == Project.id),
+        project_column=Activity.project_id,
+        order_by=(Activity.held_on, Activity.title, Project.code),
+        fixes={},
+    )
+
+
+def _attendance(_today: date) -> _Source:
+    partner = _partner_key(Partner)
+    return _Source(
+        expressions={
+            "project_code": Project.code,
+            "activity_title": Activity.title,
+            "held_on": Activity.held_on,
+            "partner": partner,
+            "staff_count": ActivityAttendance.staff_count,
+        },
+        joins=lambda q: (
+            q.select_from(ActivityAttendance)
+            .join(Activity, ActivityAttendance.activity_id == Activity.id)
+            .join(Project, Activity.project_id == Project.id)
+            .join(Partner, ActivityAttendance.partner_id == Partner.id)
+        ),
+        project_column=Activity.project_id,
+        order_by=(Activity.held_on, Activity.title, Project.code, partner),
+        fixes={},
+    )
+
+
+_SOURCES: dict[str, Callable[[date], _Source]] = {
+    "participants": _participants,
+    "enrolments": _enrolments,
+    "placements": _placements,
+    "followups": _follow_ups,
+    "activities": _activities,
+    "attendance": _attendance,
+}
+
+
+def record_query(
+    kind: str,
+    *,
+    user: User | None,
+    project: Project | None = None,
+    pseudonymous: bool = False,
+    today: date | None = None,
+) -> tuple[tuple[Column, ...], Select, _Source]:
+    """Return the columns and the query of an export of ``kind``.
+
+    ``user`` None (a command run on the server) reads every project.
+    """
+    table = TABLES[kind]
+    source = _SOURCES[kind](today or date.today())
+    columns = table.visible(pseudonymous=pseudonymous)
+    selected = [source.expressions[c.name].label(c.name) for c in columns]
+    # only the extras of the columns exported: a pseudonymous export selects no birth year
+    extras = [
+        source.fixes[c.name][0].label(f"_{c.name}")
+        for c in columns
+        if c.name in source.fixes and source.fixes[c.name][0] is not None
+    ]
+    query = source.joins(select(*selected, *extras))
+    query = query.where(in_scope(user, source.project_column) if user is not None else true())
+    if project is not None:
+        query = query.where(source.project_column == project.id)
+    return columns, query.order_by(*source.order_by), source
+
+
+def _cells(
+    result: Iterable[Sequence[Any]], columns: tuple[Column, ...], source: _Source
+) -> Iterator[list[Any]]:
+    """Turn result rows into rows of cells (the fixes first, then each column's format)."""
+    count = len(columns)
+    # (column index, index of its extra in the row or None, fix), in the select's order
+    fixes = []
+    extra_at = count
+    for index, column in enumerate(columns):
+        if column.name in source.fixes:
+            expression, fix = source.fixes[column.name]
+            fixes.append((index, extra_at if expression is not None else None, fix))
+            extra_at += expression is not None
+    converters = [c.to_cell for c in columns]
+    for row in result:
+        values = list(row[:count])
+        for index, extra, fix in fixes:
+            values[index] = fix(values[index], row[extra] if extra is not None else None)
+        yield [convert(value) for convert, value in zip(converters, values, strict=True)]
+
+
+def record_export(
+    kind: str,
+    *,
+    user: User | None,
+    project: Project | None = None,
+    pseudonymous: bool = False,
+    today: date | None = None,
+    connection: Connection | None = None,
+) -> Export:
+    """Return the export of ``kind`` for ``user``'s projects (or one of them).
+
+    The rows are read lazily, a batch at a time, when ``rows`` is iterated, on
+    ``connection`` (default: the session's). A web response streams them after
+    the view has returned: it passes a connection of its own, which needs no
+    application context and which it closes when the response ends.
+    """
+    columns, query, source = record_query(
+        kind, user=user, project=project, pseudonymous=pseudonymous, today=today
+    )
+    connection = connection if connection is not None else db.session.connection()
+    count = connection.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+    def rows() -> Iterator[list[Any]]:
+        # executed on the first row asked for: an export never read opens no cursor
+        result = connection.execute(query.execution_options(yield_per=BATCH))
+        try:
+            yield from _cells(result, columns, source)
+        finally:
+            result.close()
+
+    return Export(TABLES[kind], columns, rows(), count or 0, pseudonymous)
+
+
+# --- Indicator tables ------------------------------------------------------------------
+
+
+def _figure(value: int | float | None) -> int | Decimal | None:
+    if isinstance(value, float):
+        return Decimal(str(round(value, 4)))
+    return value
+
+
+def indicator_export(
+    projects: Sequence[Project],
+    start: date | None,
+    end: date | None,
+    *,
+    suppress_small: bool,
+    threshold: int,
+) -> Export:
+    """Return every headline figure and every breakdown of the indicators as rows.
+
+    With ``suppress_small`` (a file meant to leave the organisation, or a
+    viewer's), the cells of breakdowns by a person's characteristics (sex, age
+    group, nationality, region) under ``threshold`` are hidden as the donor
+    report hides them; the figures themselves stay exact.
+    """
+    scope = indicators.Scope(tuple(p.id for p in projects), start, end)
+    codes = " ".join(p.code for p in projects)
+    figures = indicators.headline(scope)
+    rows: list[list[Any]] = []
+    for key in indicators.HEADLINE:
+        indicator = indicators.get(key)
+        label = str(indicator.label)
+        rows.append([codes, start, end, key, label, None, None, None, None, _figure(figures[key])])
+        for dimension in indicator.dimensions:
+            pairs = indicators.disaggregate(key, dimension, scope)
+            values: list[Any] = [n for _category, n in pairs]
+            if suppress_small and dimension in indicators.PERSON_DIMENSIONS:
+                values = disclosure.suppress(
+                    values,
+                    threshold,
+                    total_shown=True,
+                    overlapping=indicators.overlapping(key, dimension),
+                )
+            dimension_label = str(indicators.DIMENSIONS[dimension].label)
+            for (category, _n), value in zip(pairs, values, strict=True):
+                rows.append(
+                    [
+                        codes,
+                        start,
+                        end,
+                        key,
+                        label,
+                        dimension,
+                        dimension_label,
+                        category,
+                        indicators.category_label(dimension, category),
+                        value,
+                    ]
+                )
+    columns = INDICATOR_FIGURES.columns
+    cells = [[c.to_cell(v) for c, v in zip(columns, row, strict=True)] for row in rows]
+    return Export(INDICATOR_FIGURES, columns, cells, len(cells), suppress_small)
+
+
+# --- Files ---------------------------------------------------------------------------------
+
+
+def render_csv(
+    export: Export,
+    *,
+    rows: Iterable[list[Any]] | None = None,
+    hxl: bool = False,
+    delimiter: str = ";",
+) -> Iterator[bytes]:
+    """Yield the export (or ``rows`` in its columns) as CSV, a batch of rows at a time."""
+    return spreadsheets.csv_chunks(
+        export.header,
+        export.rows if rows is None else rows,
+        hxl=export.hxl if hxl else None,
+        delimiter=delimiter,
+        phone_columns=export.phone_columns,
+    )
+
+
+def render_xlsx(
+    export: Export, *, rows: Iterable[list[Any]] | None = None, hxl: bool = False
+) -> bytes:
+    """Return the export (or ``rows`` in its columns) as an XLSX workbook."""
+    return spreadsheets.write_xlsx(
+        export.header,
+        export.rows if rows is None else rows,
+        hxl=export.hxl if hxl else None,
+        sheet_title=export.table.key,
+        date_columns=export.date_columns,
+    )
+
+
+def filename(
+    kind: str,
+    fmt: str,
+    *,
+    projects: Sequence[Project] = (),
+    pseudonymous: bool = False,
+    today: date | None = None,
+) -> str:
+    """Return the server-made file name, e.g. participants-IDF-MA-2014-2026-11-29.csv."""
+    parts = [kind]
+    if pseudonymous and kind != INDICATORS:
+        parts.append("pseudonymous")
+    parts.append(projects[0].code if len(projects) == 1 else "all-projects")
+    parts.append((today or date.today()).isoformat())
+    name = "-".join(parts)
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name) + f".{fmt}"
+
+
+def record_audit(kind: str, detail: dict[str, Any]) -> None:
+    """Write the audit line of an export at once, in a transaction of its own.
+
+    Like ``audit.record_read``: a download is a read, so the request's own
+    session stays read-only, and the line stays even if the download breaks off.
+    """
+    actor_id, label = audit.current_actor()
+    with Session(db.engine) as session:
+        session.add(
+            AuditEvent(
+                actor_id=actor_id,
+                actor_label=label,
+                action="export",
+                entity=kind,
+                entity_id=None,
+                changes=detail,
+                remote_addr=request.remote_addr if has_request_context() else None,
+            )
+        )
+        session.commit()
+
+
+def audit_detail(
+    export: Export,
+    *,
+    fmt: str,
+    project_codes: Sequence[str],
+    hxl: bool,
+    rows: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> dict[str, Any]:
+    """Return what the audit line says of an export: format, filter and row count."""
+    detail: dict[str, Any] = {
+        "format": fmt,
+        "project": " ".join(project_codes) or None,
+        "pseudonymous": export.pseudonymous,
+        "hxl": hxl,
+        "rows": export.count if rows is None else rows,
+    }
+    if start is not None or end is not None:
+        detail["from"] = start.isoformat() if start else None
+        detail["to"] = end.isoformat() if end else None
+    return detail

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Response, abort, current_app, flash, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import Connection
+
+from tracker.columns import TABLES
+from tracker.exports import bp, services
+from tracker.exports.forms import ExportForm, IndicatorForm
+from tracker.extensions import db
+from tracker.models import Project
+from tracker.permissions import can_see_names, visible_projects
+from tracker.reports.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
+
+
+def _default_period(projects: list[Project]):
+    if not projects:
+        return None, None
+    return min(p.start_date for p in projects), max(p.end_date for p in projects)
+
+
+def _closing(chunks: Iterator[bytes], connection: Connection) -> Iterator[bytes]:
+    """Yield ``chunks``, then give the connection back as soon as the last row is sent."""
+    try:
+        yield from chunks
+    finally:
+        connection.close()
+
+
+def _page(form: ExportForm, indicator_form: IndicatorForm, status: int = 200):
+    return (
+        render_template(
+            "exports/index.html",
+            form=form,
+            indicator_form=indicator_form,
+            tables=list(TABLES.values()),
+            threshold=current_app.config["SMALL_CELL_THRESHOLD"],
+        ),
+        status,
+    )
+
+
+@bp.route("/")
+@login_required
+def index():
+    """List the exports, with their options; viewers are offered pseudonymous ones only."""
+    projects = visible_projects(current_user)
+    form = ExportForm(formdata=None, projects=projects)
+    indicator_form = IndicatorForm(formdata=None, projects=projects)
+    indicator_form.start.data, indicator_form.end.data = _default_period(projects)
+    return _page(form, indicator_form)
+
+
+@bp.route("/<kind>.<fmt>")
+@login_required
+def download(kind: str, fmt: str):
+    """Send one export as an attachment, after writing who took it to the audit log."""
+    if kind not in services.KINDS or fmt not in services.FORMATS:
+        abort(404)
+    projects = visible_projects(current_user)
+    indicator_form = IndicatorForm(
+        request.args if kind == services.INDICATORS else None, projects=projects
+    )
+    form = ExportForm(request.args if kind != services.INDICATORS else None, projects=projects)
+    bound = indicator_form if kind == services.INDICATORS else form
+    pseudonymous = bool(bound.pseudonymous.data)
+    if not pseudonymous and not can_see_names(current_user):
+        abort(403)
+    chosen = projects
+    if bound.project.data:
+        # a project outside the user's: as if it did not exist
+        chosen = [p for p in projects if str(p.id) == bound.project.data]
+        if not chosen:
+            abort(404)
+    if not bound.validate():
+        if kind != services.INDICATORS:
+            indicator_form.start.data, indicator_form.end.data = _default_period(projects)
+        flash(_("Some options are not valid: see the messages below."), "error")
+        return _page(form, indicator_form, 400)
+    project = chosen[0] if bound.project.data else None
+    hxl = bool(bound.hxl.data)
+
+    start = end = connection = None
+    try:
+        if kind == services.INDICATORS:
+            default_start, default_end = _default_period(chosen)
+            start = indicator_form.start.data or default_start
+            end = indicator_form.end.data or default_end
+            export = services.indicator_export(
+                chosen,
+                start,
+                end,
+                suppress_small=pseudonymous,
+                threshold=current_app.config["SMALL_CELL_THRESHOLD"],
+            )
+        else:
+            # a connection of the response's own: the rows stream after the view returns
+            connection = db.engine.connect()
+            export = services.record_export(
+                kind,
+                user=current_user,
+                project=project,
+                pseudonymous=pseudonymous,
+                connection=connection,
+            )
+        limit = current_app.config.get("EXPORT_XLSX_MAX_ROWS", services.XLSX_WEB_MAX_ROWS)
+        if fmt == "xlsx" and export.count > limit:
+            # a workbook is built whole in memory, at a few thousand rows a second
+            flash(
+                _(
+                    "%(rows)d rows are too many for an XLSX file made on the web (at most "
+                    "%(limit)d). Take the CSV file, or ask an administrator for the export "
+                    "command.",
+                    rows=export.count,
+                    limit=limit,
+                ),
+                "error",
+            )
+            if kind != services.INDICATORS:
+                indicator_form.start.data, indicator_form.end.data = _default_period(projects)
+            return _page(form, indicator_form, 400)
+        services.record_audit(
+            kind,
+            services.audit_detail(
+                export,
+                fmt=fmt,
+                project_codes=[project.code] if project else [],
+                hxl=hxl,
+                start=start,
+                end=end,
+            ),
+        )
+        if fmt == "csv":
+            delimiter = services.DELIMITERS.get(bound.sep.data, ";")
+            chunks = services.render_csv(export, hxl=hxl, delimiter=delimiter)
+            if connection is not None:
+                chunks = _closing(chunks, connection)
+            response = Response(chunks, mimetype=CSV_MIMETYPE)
+            if connection is not None:
+                # also when the body is never read (a client gone at once)
+                response.call_on_close(connection.close)
+                connection = None
+        else:
+            response = Response(services.render_xlsx(export, hxl=hxl), mimetype=XLSX_MIMETYPE)
+    finally:
+        if connection is not None:
+            connection.close()
+    name = services.filename(
+        kind, fmt, projects=[project] if project else [], pseudonymous=pseudonymous
+    )
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
