@@ -312,7 +312,7 @@ def test_officer_follows_a_woman_from_registration_to_her_six_month_follow_up(
     expect(steps.filter(has_text=six_months)).to_have_count(1)
     expected = [
         t("Registered"),
-        t("Enrolled"),
+        t("Enrolled in a course"),
         t("Completed"),
         t("Started: %(k)s", k=iga),
         six_months,
@@ -573,3 +573,36 @@ def test_manager_filters_the_dashboard_and_opens_the_people_behind_placed(page, 
     page.get_by_role("main").get_by_role("link", name=t("Dashboard")).click()
     expect(page.locator("main p.meta")).to_contain_text(f"{format_day(start)} – {format_day(end)}")
     check_page(page, screenshot, "dashboard-2015-phone")
+
+
+def test_manager_builds_the_donor_report_and_downloads_the_pdf(page, screenshot):
+    """Pick the project, write the context, generate, download: the PDF says 135/41/11."""
+    sign_in(page, "manager")
+    menu(page, t("Reports"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Donor reports"))
+    check_page(page, screenshot, "reports")
+    page.get_by_role("button", name=t("Preview and write the narrative")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("IDF-MA-2014")
+    check_page(page, screenshot, "report-preview")
+
+    context = "Le projet pilote a accompagné des femmes migrantes régularisées vers l'emploi."
+    labelled(page, t("Context")).fill(context)
+    page.get_by_role("button", name=t("Save the narrative")).click()
+    page.get_by_role("button", name=t("Generate and keep the PDF")).click()
+    expect(page.get_by_role("link", name=t("Download the PDF"))).to_be_visible()
+    check_page(page, screenshot, "report-generated")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=t("Download the PDF")).click()
+    pdf = PdfReader(download_info.value.path())
+    text = "\n".join(p.extract_text(extraction_mode="layout") for p in pdf.pages)
+    rows = {}
+    for line in text.splitlines():
+        for label in (t("Trained"), t("Placed in a job or an IGA"), t("Institutions strengthened")):
+            rest = line.strip()[len(label) :].split() if line.strip().startswith(label) else []
+            if rest and rest[0].isdigit():
+                rows.setdefault(label, rest[0])
+    assert rows[t("Trained")] == "135"
+    assert rows[t("Placed in a job or an IGA")] == "41"
+    assert rows[t("Institutions strengthened")] == "11"
+    assert "accompagné des femmes migrantes" in " ".join(text.split())
