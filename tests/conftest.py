@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import os
-from datetime import date
+from datetime import date, timedelta
 from itertools import count
 
 import pytest
@@ -222,3 +222,53 @@ def seeded(app):
     seed.load()
     db.session.commit()
     return db.session.scalar(db.select(Project).where(Project.code == "IDF-MA-2014"))
+
+
+# --- People and projects of the web tests: IDF-MA-2014 runs until next year, so
+# courses and placements can be recorded today; "stranger" works on another project.
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def project(make_project):
+    return make_project("IDF-MA-2014", start=date(2014, 6, 1), end=TODAY + timedelta(days=365))
+
+
+@pytest.fixture
+def other_project(make_project):
+    return make_project("OTHER", start=date(2014, 6, 1), end=TODAY + timedelta(days=365))
+
+
+@pytest.fixture
+def signin(client, login):
+    """Sign in and read the pages in English, whose words do not depend on the catalogue."""
+
+    def do(user):
+        client.post("/auth/language/en")
+        response = login(user)
+        assert response.status_code == 302
+        return user
+
+    return do
+
+
+@pytest.fixture
+def officer(make_user, project):
+    return make_user(Role.OFFICER, [project], email="officer@example.org")
+
+
+@pytest.fixture
+def manager(make_user, project):
+    return make_user(Role.MANAGER, [project], email="manager@example.org")
+
+
+@pytest.fixture
+def viewer(make_user, project):
+    return make_user(Role.VIEWER, [project], email="viewer@example.org")
+
+
+@pytest.fixture
+def stranger(make_user, other_project):
+    """An officer assigned to another project only."""
+    return make_user(Role.OFFICER, [other_project], email="stranger@example.org")

@@ -57,45 +57,6 @@ def follow_ups() -> int:
 
 
 @pytest.fixture
-def project(make_project):
-    return make_project("IDF-MA-2014", start=date(2014, 6, 1), end=TODAY + timedelta(days=365))
-
-
-@pytest.fixture
-def other_project(make_project):
-    return make_project("OTHER", start=date(2014, 6, 1), end=TODAY + timedelta(days=365))
-
-
-@pytest.fixture
-def signin(client, login):
-    """Sign in and read the pages in English, whose words do not depend on the catalogue."""
-
-    def do(user):
-        client.post("/auth/language/en")
-        response = login(user)
-        assert response.status_code == 302
-        return user
-
-    return do
-
-
-@pytest.fixture
-def officer(make_user, project):
-    return make_user(Role.OFFICER, [project], email="officer@example.org")
-
-
-@pytest.fixture
-def viewer(make_user, project):
-    return make_user(Role.VIEWER, [project], email="viewer@example.org")
-
-
-@pytest.fixture
-def stranger(make_user, other_project):
-    """An officer assigned to another project only."""
-    return make_user(Role.OFFICER, [other_project], email="stranger@example.org")
-
-
-@pytest.fixture
 def person(make_participant, project):
     return make_participant(project, given_name="Mariam", registered_on=date(2015, 1, 10))
 

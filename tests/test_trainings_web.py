@@ -32,50 +32,6 @@ def page_of(response) -> str:
 
 
 @pytest.fixture
-def project(make_project):
-    return make_project("IDF-MA-2014", start=date(2014, 6, 1), end=TODAY + timedelta(days=365))
-
-
-@pytest.fixture
-def other_project(make_project):
-    return make_project("OTHER", start=date(2014, 6, 1), end=TODAY + timedelta(days=365))
-
-
-@pytest.fixture
-def signin(client, login):
-    """Sign in and read the pages in English, whose words do not depend on the catalogue."""
-
-    def do(user):
-        client.post("/auth/language/en")
-        response = login(user)
-        assert response.status_code == 302
-        return user
-
-    return do
-
-
-@pytest.fixture
-def officer(make_user, project):
-    return make_user(Role.OFFICER, [project], email="officer@example.org")
-
-
-@pytest.fixture
-def manager(make_user, project):
-    return make_user(Role.MANAGER, [project], email="manager@example.org")
-
-
-@pytest.fixture
-def viewer(make_user, project):
-    return make_user(Role.VIEWER, [project], email="viewer@example.org")
-
-
-@pytest.fixture
-def stranger(make_user, other_project):
-    """An officer assigned to another project only."""
-    return make_user(Role.OFFICER, [other_project], email="stranger@example.org")
-
-
-@pytest.fixture
 def ofppt(make_partner):
     return make_partner("Office de la formation professionnelle", acronym="OFPPT")
 
