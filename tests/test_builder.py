@@ -235,12 +235,12 @@ def test_preview_shows_the_pdf_figures_with_small_cells_hidden(client, login, se
     response = client.get(f"/reports/{seeded.id}/narrative?from=2014-06-01&to=2016-12-31&lang=fr")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "<strong>135</strong>" in html
-    assert "<strong>41</strong>" in html
-    assert "<strong>11</strong>" in html
+    assert ">135</a></strong>" in html
+    assert ">41</a></strong>" in html
+    assert ">11</a></strong>" in html
     # identifying breakdowns hide small counts, as the PDF does; totals stay exact
     assert "&lt; 5" in html
-    assert html.count("<strong>135</strong>") >= 6  # headline + trained breakdown totals
+    assert html.count(">135</a></strong>") >= 6  # headline + trained breakdown totals
     # the generate button carries the period shown
     assert 'name="from" value="2014-06-01"' in html
     assert 'name="to" value="2016-12-31"' in html
@@ -255,7 +255,7 @@ def test_preview_defaults_to_the_project_dates(client, login, seeded, manager):
     login(manager)
     html = client.get(f"/reports/{seeded.id}/narrative").get_data(as_text=True)
     assert 'value="2014-06-01"' in html and 'value="2016-12-31"' in html
-    assert "<strong>135</strong>" in html
+    assert ">135</a></strong>" in html
 
 
 def test_index_sends_the_chosen_project_and_period_to_the_preview(client, login, seeded, manager):
@@ -509,3 +509,18 @@ def test_cli_period_outside_the_project(runner, make_project, tmp_path):
 def test_rows_hash_is_of_the_sorted_ids():
     assert services.rows_sha256([3, 10, 2]) == hashlib.sha256(b"2\n3\n10").hexdigest()
     assert services.rows_sha256([]) == hashlib.sha256(b"").hexdigest()
+
+
+def test_preview_figures_open_the_people_behind_them(seeded, client, login, make_user):
+    import html
+    import re
+
+    manager = make_user(Role.MANAGER, [seeded], email="preview-links@example.org")
+    login(manager)
+    page = client.get(f"/reports/{seeded.id}/narrative").get_data(as_text=True)
+    links = [html.unescape(h) for h in re.findall(r'href="(/dashboard/list\?[^"]+)"', page)]
+    trained = next(h for h in links if "indicator=trained" in h and "dimension" not in h)
+    listed = client.get(trained).get_data(as_text=True)
+    body = listed[listed.index("<tbody>") : listed.index("</tbody>")]
+    assert body.count("<tr") == 135
+    assert any("dimension=nationality" in h and "category=SEN" in h for h in links)

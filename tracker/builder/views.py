@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -127,6 +128,7 @@ class PublishedRow:
     label: str
     shown: int | str  # the count, "< 5" or the complementary mark
     share: float | None  # None when hidden
+    category: Any = None  # for the link to the people behind the cell
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ class PublishedTable:
     """One breakdown as the PDF prints it: identifying small cells hidden, total exact."""
 
     title: str
+    indicator_key: str
+    dimension_key: str
     total: int
     rows: list[PublishedRow]
     overlapping: bool
@@ -150,9 +154,11 @@ def published(item: Disaggregation, threshold: int) -> PublishedTable:
     shares = disclosure.shares(values, item.total, status)
     return PublishedTable(
         title=item.title,
+        indicator_key=item.indicator_key,
+        dimension_key=item.dimension_key,
         total=item.total,
         rows=[
-            PublishedRow(row.label, disclosure.display(row.value, hidden, cut), share)
+            PublishedRow(row.label, disclosure.display(row.value, hidden, cut), share, row.category)
             for row, hidden, share in zip(item.rows, status, shares, strict=True)
         ],
         overlapping=item.overlapping,

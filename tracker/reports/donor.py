@@ -112,7 +112,7 @@ def collect(
     for key, dimension in REPORT_BREAKDOWNS:
         ind = indicators.get(key)
         rows = [
-            DisaggregationRow(indicators.category_label(dimension, category), value)
+            DisaggregationRow(indicators.category_label(dimension, category), value, category)
             for category, value in indicators.disaggregate(key, dimension, scope)
         ]
         disaggregations.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class HeadlineFigure:
 class DisaggregationRow:
     label: str
     value: int
+    # the raw category (code, id, key) behind the label, for links to the people
+    category: Any = None
 
 
 @dataclass(frozen=True)
