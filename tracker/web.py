@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, flash, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import Form
+
+
+def field_error(form: Form, error: Any) -> None:
+    """Show a service's DomainError next to its field, or at the top when it has none."""
+    if error.field and error.field in form:
+        form[error.field].errors.append(error.message)
+    else:
+        flash(error.message, "error")
 
 
 def combine(first: dict, second: dict) -> dict:

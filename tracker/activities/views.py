@@ -21,16 +21,9 @@ from tracker.permissions import (
     role_required,
     visible_projects,
 )
-from tracker.web import conflict_page, version_changed
+from tracker.web import conflict_page, field_error, version_changed
 
 PER_PAGE = 25
-
-
-def _field_error(form, error: DomainError) -> None:
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        flash(error.message, "error")
 
 
 @bp.route("/")
@@ -103,7 +96,7 @@ def new():
         try:
             activity = services.record_activity(project, **form.values())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The activity “%(title)s” is recorded.", title=activity.title), "success")
@@ -138,7 +131,7 @@ def edit(activity_id: int):
         try:
             services.update_activity(activity, **form.values())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The changes are saved."), "success")
@@ -165,7 +158,7 @@ def add_attendance(activity_id: int):
             try:
                 services.add_attendance(activity, partner, staff_count=form.staff_count.data)
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 db.session.commit()
                 flash(

@@ -32,7 +32,7 @@ from tracker.reports import disclosure
 from tracker.reports import services as reports
 from tracker.reports.donor import collect
 from tracker.reports.model import Disaggregation
-from tracker.web import conflict_page, version_changed
+from tracker.web import conflict_page, field_error, version_changed
 
 #: who may open the builder: viewers read and download the kept reports (pseudonymous)
 READERS = (*MANAGERS, Role.VIEWER)
@@ -50,13 +50,6 @@ def language_name(code: str) -> str:
 @bp.context_processor
 def _helpers() -> dict:
     return {"report_language_name": language_name}
-
-
-def _field_error(form, error: DomainError) -> None:
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        flash(error.message, "error")
 
 
 def _reports_query(project_id: int | None = None):
@@ -277,7 +270,7 @@ def edit(project_id: int):
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         except (IntegrityError, StaleDataError):
             # saved by someone else between the check and the write
             db.session.rollback()
@@ -308,7 +301,7 @@ def generate(project_id: int):
             )
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The report is generated and kept."), "success")

@@ -28,7 +28,7 @@ from tracker.permissions import (
     visible_projects,
 )
 from tracker.text import digits, fold
-from tracker.web import conflict_page, version_changed
+from tracker.web import conflict_page, field_error, version_changed
 
 PER_PAGE = 25
 SORTS = {
@@ -121,7 +121,7 @@ def new():
                     **form.values(),
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 if "sensitive_notes" in form and form.sensitive_notes.data:
                     participant.sensitive_notes = form.sensitive_notes.data
@@ -135,13 +135,6 @@ def new():
         regions=MOROCCO_REGIONS,
         participant=None,
     )
-
-
-def _field_error(form, error: DomainError) -> None:
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        flash(error.message, "error")
 
 
 @bp.route("/<int:participant_id>")
@@ -204,7 +197,7 @@ def edit(participant_id: int):
             try:
                 services.update_participant(participant, **values)
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 db.session.commit()
                 flash(_("The changes are saved."), "success")

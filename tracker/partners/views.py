@@ -12,16 +12,9 @@ from tracker.models import Partner, PartnerKind
 from tracker.partners import bp, services
 from tracker.partners.forms import PartnerFilterForm, PartnerForm
 from tracker.permissions import MANAGERS, role_required, visible_projects
-from tracker.web import conflict_page, version_changed
+from tracker.web import conflict_page, field_error, version_changed
 
 PER_PAGE = 30
-
-
-def _field_error(form, error: DomainError) -> None:
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        flash(error.message, "error")
 
 
 def _get_partner_or_404(partner_id: int) -> Partner:
@@ -71,7 +64,7 @@ def new():
         try:
             partner = services.create_partner(**form.values())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("“%(name)s” is recorded.", name=partner.name), "success")
@@ -99,7 +92,7 @@ def edit(partner_id: int):
         try:
             services.update_partner(partner, **form.values())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The changes are saved."), "success")

@@ -35,18 +35,11 @@ from tracker.placements.forms import (
     PlacementFilterForm,
     PlacementForm,
 )
-from tracker.web import conflict_page, version_changed
+from tracker.web import conflict_page, field_error, version_changed
 
 PER_PAGE = 25
 EMPLOYER_KINDS = (PartnerKind.EMPLOYER,)
 REFERRER_KINDS = (PartnerKind.EMPLOYMENT_SERVICE, PartnerKind.NGO)
-
-
-def _field_error(form, error: DomainError) -> None:
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        flash(error.message, "error")
 
 
 def _may_record() -> None:
@@ -131,7 +124,7 @@ def new(participant_id: int):
                 participant, **_partners(form), **form.values(), check_registration=True
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The placement of %(code)s is recorded.", code=participant.code), "success")
@@ -221,7 +214,7 @@ def edit(placement_id: int):
         try:
             services.update_placement(placement, **_partners(form), **form.values())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The changes are saved."), "success")
@@ -285,7 +278,7 @@ def follow_up(placement_id: int):
         try:
             services.record_follow_up(record, **form.values())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(
@@ -340,7 +333,7 @@ def edit_follow_up(follow_up_id: int):
         try:
             services.update_follow_up(record, **form.values())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The changes are saved."), "success")

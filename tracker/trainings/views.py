@@ -32,18 +32,11 @@ from tracker.trainings.forms import (
     EnrolForm,
     EnrolParticipantForm,
 )
-from tracker.web import conflict_page, version_changed
+from tracker.web import conflict_page, field_error, version_changed
 
 PER_PAGE = 25
 #: at most this many checkboxes on the roster page; a search narrows the list
 MAX_CANDIDATES = 100
-
-
-def _field_error(form, error: DomainError) -> None:
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        flash(error.message, "error")
 
 
 def _get_enrolment_or_404(enrolment_id: int) -> Enrolment:
@@ -122,7 +115,7 @@ def new_course():
         try:
             course = services.create_course(project, provider, **form.values())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The course “%(title)s” is created.", title=course.title), "success")
@@ -188,7 +181,7 @@ def edit_course(course_id: int):
         try:
             services.update_course(course, provider=provider, **form.values())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The changes are saved."), "success")
@@ -280,7 +273,7 @@ def enrol(course_id: int):
         except DomainError as error:
             # nobody is written: a refusal half-way must not leave the others flushed
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(
@@ -419,7 +412,7 @@ def enrol_participant(participant_id: int):
                     field.errors.append(str(refusal))
             except DomainError as error:
                 db.session.rollback()
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 db.session.commit()
                 flash(

@@ -14,17 +14,10 @@ from tracker.models import Role, User
 from tracker.permissions import role_required
 from tracker.users import bp, services
 from tracker.users.forms import AccountFilterForm, AccountForm, NewAccountForm, PasswordForm
-from tracker.web import conflict_page, version_changed
+from tracker.web import conflict_page, field_error, version_changed
 
 PER_PAGE = 50
 admin_only = role_required(Role.ADMIN)
-
-
-def _field_error(form, error: DomainError) -> None:
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        flash(error.message, "error")
 
 
 def _get_user_or_404(user_id: int) -> User:
@@ -72,7 +65,7 @@ def new():
                 password=form.password.data,
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The account of %(email)s is created.", email=user.email), "success")
@@ -143,7 +136,7 @@ def edit(user_id: int):
                 by=current_user,
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             if ended:
@@ -194,7 +187,7 @@ def reset_password(user_id: int):
         try:
             services.reset_password(user, password_form.password.data)
         except DomainError as error:
-            _field_error(password_form, error)
+            field_error(password_form, error)
         else:
             db.session.commit()
             _keep_own_session(user)
