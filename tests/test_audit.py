@@ -94,3 +94,55 @@ def test_changes_read_as_sentences(app):
         assert audit.describe_change("placement", "verified", [False, True]) == (
             "Vérifiée : non → oui"
         )
+
+
+def test_business_names_notes_incomes_and_contacts_stay_out_of_the_log(
+    make_project, make_participant, make_partner
+):
+    from decimal import Decimal
+
+    from tracker.models import PlacementKind
+    from tracker.placements.services import record_follow_up, record_placement
+
+    person = make_participant(make_project(), given_name="Fatou", family_name="Sow")
+    placement = record_placement(
+        person,
+        kind=PlacementKind.IGA,
+        sector="Couture",
+        start_date=date(2015, 7, 1),
+        business_name="Couture Fatou Sow",
+        monthly_income=Decimal("2100"),
+    )
+    record_follow_up(
+        placement,
+        months_after=3,
+        followed_on=date(2015, 10, 1),
+        still_active=True,
+        note="Fatou a déménagé chez sa sœur",
+    )
+    make_partner("Employer", contact_name="Karim Alaoui", contact_phone="+212 600 00 00 09")
+    db.session.commit()
+    logged = str([e.changes for e in events()])
+    for secret in ("Couture Fatou Sow", "2100", "déménagé", "Karim", "600 00 00 09"):
+        assert secret not in logged, secret
+
+
+def test_erasure_removes_follow_up_notes(make_project, make_participant):
+    from tracker.models import PlacementKind
+    from tracker.participants.services import erase
+    from tracker.placements.services import record_follow_up, record_placement
+
+    person = make_participant(make_project())
+    placement = record_placement(
+        person,
+        kind=PlacementKind.IGA,
+        sector="Couture",
+        start_date=date(2015, 7, 1),
+        business_name="Atelier",
+    )
+    follow_up = record_follow_up(
+        placement, months_after=3, followed_on=date(2015, 10, 1), still_active=True, note="x"
+    )
+    erase(person)
+    db.session.commit()
+    assert follow_up.note is None and follow_up.still_active is True

@@ -119,3 +119,25 @@ def test_small_cells_hidden_for_who_people_are_not_for_outcomes(french_report):
     assert figure_row(section, "Emploi")[0] == "17"
     nationality = text[text.index("Personnes formées par nationalité") :]
     assert figure_row(nationality, "Togo")[:2] == ["<", "5"]
+
+
+def test_annex_gives_codes_and_outcomes_only(seeded):
+    from flask_babel import force_locale
+
+    from tracker.reports.donor import collect
+
+    with force_locale("fr"):
+        report = collect(seeded)
+    assert report.annex_columns == ["Code", "Personnes formées", "Insertion"]
+    assert len(report.annex_rows) == 135
+    assert all(len(row) == 3 for row in report.annex_rows)
+
+
+def test_as_of_is_the_last_change_not_the_last_read(seeded):
+    from tracker import audit
+    from tracker.reports.donor import data_as_of
+
+    before = data_as_of()
+    db.session.commit()
+    audit.record_read("participant", 1)
+    assert data_as_of() == before

@@ -267,3 +267,20 @@ def test_subject_ids_are_the_people_behind_the_figure(make_project, make_partici
 def test_every_indicator_has_a_definition():
     for indicator in indicators.INDICATORS.values():
         assert len(str(indicator.definition)) > 40
+
+
+def test_provider_filter_counts_completions_at_that_provider(
+    make_project, make_participant, make_course, make_partner
+):
+    project = make_project()
+    a, b = make_partner("Provider A"), make_partner("Provider B")
+    course_a = make_course(project, provider=a)
+    course_b = make_course(project, provider=b, start=date(2015, 6, 1), end=date(2015, 9, 30))
+    # dropped out at A, trained at B: trained "by A" must not count her
+    person = make_participant(project)
+    drop_out(enrol(person, course_a, on=date(2015, 1, 20)), on=date(2015, 3, 1))
+    complete(enrol(person, course_b, on=date(2015, 5, 20)), on=date(2015, 9, 30))
+    trained_person(make_participant, course_a, project, date(2015, 5, 31))
+    assert indicators.count("trained", scope(project, provider_id=a.id)) == 1
+    assert indicators.count("trained", scope(project, provider_id=b.id)) == 1
+    assert indicators.count("enrolled", scope(project, provider_id=a.id)) == 2

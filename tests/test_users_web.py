@@ -332,3 +332,22 @@ class TestResetPassword:
         login(admin)
         data = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
         assert client.post("/admin/users/999/password", data=data).status_code == 404
+
+
+def test_project_access_changes_are_in_the_audit_log(app, make_project, make_user):
+    from sqlalchemy import select
+
+    from tracker.extensions import db
+    from tracker.models import AuditEvent, Role
+    from tracker.users.services import update_account
+
+    first, second = make_project("FIRST"), make_project("SECOND")
+    admin = make_user(Role.ADMIN, [], email="audit-admin@example.org")
+    officer = make_user(Role.OFFICER, [first], email="audit-officer@example.org")
+    update_account(officer, name="Officer", role=Role.OFFICER, projects=[first, second], by=admin)
+    db.session.commit()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.entity == "user", AuditEvent.entity_id == officer.id)
+    )
+    (event,) = [e for e in events if e.changes and "projects" in e.changes]
+    assert event.changes["projects"] == [["FIRST"], ["FIRST", "SECOND"]]

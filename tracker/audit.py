@@ -27,6 +27,10 @@ MASK = "***"
 #: per entity, fields whose values never reach the audit log
 MASKED_FIELDS: dict[str, frozenset[str]] = {
     "participant": frozenset(Participant.PERSONAL_FIELDS),
+    # an IGA is often named after its owner; incomes and notes are about one person
+    "placement": frozenset({"business_name", "monthly_income"}),
+    "follow_up": frozenset({"note", "monthly_income"}),
+    "partner": frozenset({"contact_name", "contact_email", "contact_phone"}),
     "user": frozenset({"password_hash", "session_token"}),
 }
 #: bookkeeping and derived columns (the search columns repeat personal fields)

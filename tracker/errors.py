@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import db
@@ -14,6 +15,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return render_template("errors/error.html", error=error), error.code
+
+    @app.errorhandler(StaleDataError)
+    def stale(_error):
+        # two people saved one record at the same instant: the second is told, not crashed
+        db.session.rollback()
+        return render_template("errors/stale.html"), 409
 
     @app.errorhandler(500)
     def server_error(_error):

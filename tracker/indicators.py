@@ -180,6 +180,21 @@ def _in_region(scope: Scope, subject: Any) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _course_filters(scope: Scope) -> list[ColumnElement[bool]]:
+    """Filters of enrolment rows: the region of the person, the provider of the course."""
+    conditions = []
+    if scope.region is not None:
+        conditions.append(
+            Enrolment.participant_id.in_(
+                select(Participant.id).where(Participant.region == scope.region)
+            )
+        )
+    if scope.provider_id is not None:
+        # trained "by this provider": the completion itself is at the provider
+        conditions.append(TrainingCourse.provider_id == scope.provider_id)
+    return conditions
+
+
 def registered_rows(scope: Scope) -> Select:
     """Participants of the projects registered in the period."""
     return select(Participant.id.label("subject_id"), Participant.registered_on.label("on")).where(
@@ -202,7 +217,7 @@ def enrolled_rows(scope: Scope) -> Select:
         .where(
             TrainingCourse.project_id.in_(scope.project_ids),
             *scope.period(Enrolment.enrolled_on),
-            *_in_region(scope, Enrolment.participant_id),
+            *_course_filters(scope),
         )
     )
 
@@ -221,7 +236,7 @@ def trained_rows(scope: Scope) -> Select:
             Enrolment.status == EnrolmentStatus.COMPLETED,
             TrainingCourse.project_id.in_(scope.project_ids),
             *scope.period(Enrolment.completed_on),
-            *_in_region(scope, Enrolment.participant_id),
+            *_course_filters(scope),
         )
     )
 

@@ -198,9 +198,11 @@ def erase(participant: Participant) -> None:
     participant.languages = None
     participant.sensitive_notes = None
     for placement in participant.placements:
-        # an IGA is often named after its owner
+        # an IGA is often named after its owner; follow-up notes are about her
         if placement.business_name:
             placement.business_name = ERASED
+        for follow_up in placement.follow_ups:
+            follow_up.note = None
     now = now_utc()
     participant.erased_at = now
     participant.archived_at = participant.archived_at or now

@@ -26,7 +26,6 @@ from tracker.models import (
     TrainingCourse,
     now_utc,
 )
-from tracker.reports.disclosure import coarsen_rare
 from tracker.reports.model import (
     ActivityLine,
     Definition,
@@ -55,7 +54,8 @@ REPORT_BREAKDOWNS = (
 
 def data_as_of() -> object:
     """Return the time of the last recorded change, the moment the data describes."""
-    return db.session.scalar(select(func.max(AuditEvent.occurred_at))) or now_utc()
+    changes = AuditEvent.action.in_(("create", "update", "delete"))
+    return db.session.scalar(select(func.max(AuditEvent.occurred_at)).where(changes)) or now_utc()
 
 
 def _quarter_label(year: int, quarter: int) -> str:
@@ -166,15 +166,8 @@ def collect(
                 ),
             )
         ],
-        annex_columns=[
-            _("Code"),
-            _("Sex"),
-            _("Age group"),
-            _("Nationality"),
-            _("Trained"),
-            _("Placed"),
-        ],
-        annex_rows=_annex(scope, small_cell_threshold),
+        annex_columns=[_("Code"), _("Trained"), _("Placed")],
+        annex_rows=_annex(scope),
         small_cell_threshold=small_cell_threshold,
         narrative=narrative or [],
         definitions_version=indicators.DEFINITIONS_VERSION,
@@ -256,41 +249,25 @@ def _activities(project: Project, start: date, end: date) -> list[ActivityLine]:
     ]
 
 
-def _annex(scope: indicators.Scope, threshold: int) -> list[list[str]]:
-    """Return one row per trained or placed person: pseudonymous code, never a name.
+def _annex(scope: indicators.Scope) -> list[list[str]]:
+    """Return one row per trained or placed person: her code and outcomes, nothing else.
 
-    Age groups and nationalities shared by fewer than ``threshold`` people read
-    "Other": counting the annex's rows must not undo the tables' small-cell rule,
-    nor single out the only woman of a nationality.
+    No sex, age or nationality: counting the annex's rows by those would give back
+    the small cells the tables hide (and their combinations single people out).
+    The case behind each code is traced inside the organisation, not in the PDF.
     """
     trained = set(db.session.scalars(indicators.subject_ids("trained", scope)))
     kinds = indicators.category_by_subject("placed", "placement_kind", scope)
     people = db.session.execute(
-        select(
-            Participant.id,
-            Participant.code,
-            Participant.sex,
-            indicators.age_group_at(Participant.registered_on),
-            Participant.nationality,
-        )
+        select(Participant.id, Participant.code)
         .where(Participant.id.in_(trained | set(kinds)))
         .order_by(Participant.code)
     ).all()
-    other = _("Other")
-    ages = coarsen_rare(
-        [indicators.category_label("age_group", row[3]) for row in people], threshold, other=other
-    )
-    countries = coarsen_rare([country_name(row[4]) for row in people], threshold, other=other)
     return [
         [
             code,
-            sex.label,
-            age,
-            nationality,
             _("yes") if pid in trained else _("no"),
             indicators.category_label("placement_kind", kinds[pid]) if pid in kinds else "–",
         ]
-        for (pid, code, sex, _group, _country), age, nationality in zip(
-            people, ages, countries, strict=True
-        )
+        for pid, code in people
     ]

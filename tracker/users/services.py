@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from tracker import audit
 from tracker.auth.services import (
     MIN_PASSWORD_LENGTH,
     AccountError,
@@ -81,8 +82,13 @@ def update_account(
     if user.name != name.strip():
         user.name = name.strip()
     if rights_changed:
+        before = sorted(p.code for p in user.projects)
         user.role = role
         user.projects = sorted(projects, key=lambda p: p.code)
+        after = sorted(p.code for p in user.projects)
+        if before != after:
+            # a many-to-many change is not a column: the flush hook cannot see it
+            audit.record(db.session, "update", "user", user.id, {"projects": [before, after]})
         end_sessions(user)
     db.session.flush()
     return rights_changed
