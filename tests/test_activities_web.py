@@ -18,21 +18,6 @@ def english(client):
 
 
 @pytest.fixture
-def project(make_project):
-    return make_project("IDF-MA-2014", start=date(2014, 6, 1), end=date(2016, 12, 31))
-
-
-@pytest.fixture
-def other_project(make_project):
-    return make_project("OTHER", start=date(2014, 6, 1), end=date(2016, 12, 31))
-
-
-@pytest.fixture
-def manager(make_user, project):
-    return make_user(Role.MANAGER, [project], email="manager@example.org")
-
-
-@pytest.fixture
 def elsewhere(make_user, other_project):
     """A manager of another project: activities of IDF-MA-2014 do not exist for her."""
     return make_user(Role.MANAGER, [other_project], email="elsewhere@example.org")

@@ -18,31 +18,6 @@ def english(client):
     client.post("/auth/language/en")
 
 
-@pytest.fixture
-def project(make_project):
-    return make_project("IDF-MA-2014", start=date(2014, 6, 1), end=date(2016, 12, 31))
-
-
-@pytest.fixture
-def other_project(make_project):
-    return make_project("OTHER", start=date(2014, 6, 1), end=date(2016, 12, 31))
-
-
-@pytest.fixture
-def manager(make_user, project):
-    return make_user(Role.MANAGER, [project], email="manager@example.org")
-
-
-@pytest.fixture
-def officer(make_user, project):
-    return make_user(Role.OFFICER, [project], email="officer@example.org")
-
-
-@pytest.fixture
-def viewer(make_user, project):
-    return make_user(Role.VIEWER, [project], email="viewer@example.org")
-
-
 def form_data(**overrides):
     data = {
         "name": "Agence Nationale de Promotion de l'Emploi et des Compétences",

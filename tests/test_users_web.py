@@ -20,23 +20,8 @@ def english(client):
 
 
 @pytest.fixture
-def project(make_project):
-    return make_project("IDF-MA-2014")
-
-
-@pytest.fixture
-def other_project(make_project):
-    return make_project("OTHER")
-
-
-@pytest.fixture
 def admin(make_user):
     return make_user(Role.ADMIN, email="admin@example.org")
-
-
-@pytest.fixture
-def officer(make_user, project):
-    return make_user(Role.OFFICER, [project], email="officer@example.org")
 
 
 @pytest.fixture
