@@ -159,7 +159,7 @@ class Indicator:
     dimensions: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _in_region(scope: Scope, subject: Any) -> list[ColumnElement[bool]]:
+def _people_filters(scope: Scope, subject: Any) -> list[ColumnElement[bool]]:
     """Return the people filters of ``scope`` (region, provider) applied to ``subject``."""
     conditions = []
     if scope.region is not None:
@@ -200,7 +200,7 @@ def registered_rows(scope: Scope) -> Select:
     return select(Participant.id.label("subject_id"), Participant.registered_on.label("on")).where(
         Participant.project_id.in_(scope.project_ids),
         *scope.period(Participant.registered_on),
-        *_in_region(scope, Participant.id),
+        *_people_filters(scope, Participant.id),
     )
 
 
@@ -251,7 +251,7 @@ def placed_rows(scope: Scope) -> Select:
     ).where(
         Placement.project_id.in_(scope.project_ids),
         *scope.period(Placement.start_date),
-        *_in_region(scope, Placement.participant_id),
+        *_people_filters(scope, Placement.participant_id),
     )
 
 
