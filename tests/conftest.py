@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tracker import create_app
-from tracker.extensions import db
+from tracker.extensions import db, limiter
 from tracker.models import (
     ActivityKind,
     CourseKind,
@@ -82,7 +82,13 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(tmp_path, database_url, monkeypatch):
+def app_config():
+    """Extra configuration of the ``app`` fixture; a test module overrides it."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, database_url, monkeypatch, app_config):
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(
         {
@@ -91,6 +97,9 @@ def app(tmp_path, database_url, monkeypatch):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": False,
             "PASSWORD_HASH_METHOD": FAST_HASH,
+            # sign-in limits are on by default; tests/test_security_auth.py turns them on
+            "RATELIMIT_ENABLED": False,
+            **app_config,
         }
     )
     app.test_client_class = IsolatedClient
@@ -99,6 +108,9 @@ def app(tmp_path, database_url, monkeypatch):
         yield app
         db.session.remove()
         db.engine.dispose()
+        if app.config["RATELIMIT_ENABLED"]:
+            # counts must not leak into the next test (Redis keeps them across apps)
+            limiter.reset()
 
 
 @pytest.fixture

@@ -13,24 +13,26 @@ import pytest
 
 from tracker.activities.services import add_attendance, record_activity
 from tracker.extensions import db
-from tracker.models import ActivityKind, PartnerKind, PlacementKind, Role
+from tracker.models import ActivityKind, PartnerKind, PendingImport, PlacementKind, Role
 from tracker.placements.services import record_follow_up, record_placement
 from tracker.reports.services import generate_donor_report
 from tracker.trainings.services import enrol
 
 PUBLIC, ALL, EDITORS, MANAGERS, ADMIN = "public", "all", "editors", "managers", "admin"
 READERS = "readers"  # donor reports: managers write them, viewers read them, officers neither
+OWNER = "owner"  # an upload waiting to be imported: its uploader (the manager) only
 ALLOWED = {
     READERS: {"viewer", "manager", "admin"},
     ALL: {"viewer", "stranger", "officer", "manager", "admin"},
     EDITORS: {"stranger", "officer", "manager", "admin"},
     MANAGERS: {"manager", "admin"},
     ADMIN: {"admin"},
+    OWNER: {"manager"},
 }
 #: routes that need a query string to mean something
 QUERY = {"dashboard.drill_down": "?indicator=trained"}
 #: actions that remove what they act on: once done, the next allowed role finds nothing
-REMOVING = {"activities.remove_attendance"}
+REMOVING = {"activities.remove_attendance", "imports.cancel"}
 ROLES = ("anonymous", "viewer", "stranger", "officer", "manager", "admin")
 
 #: endpoint -> (who may use it, whether its ids are scoped to the user's projects)
@@ -39,6 +41,7 @@ ACCESS = {
     "auth.login": (PUBLIC, False),
     "auth.set_language": (PUBLIC, False),
     "auth.logout": (ALL, False),
+    "auth.change_password": (ALL, False),
     "home.index": (ALL, False),
     "dashboard.index": (ALL, False),
     "dashboard.drill_down": (ALL, False),
@@ -50,6 +53,13 @@ ACCESS = {
     "builder.download": (READERS, True),
     "exports.index": (ALL, False),
     "exports.download": (EDITORS, False),
+    "imports.index": (EDITORS, False),
+    "imports.template": (EDITORS, False),
+    "imports.form_download": (EDITORS, False),
+    "imports.preview": (OWNER, False),
+    "imports.confirm": (OWNER, False),
+    "imports.cancel": (OWNER, False),
+    "imports.problems": (OWNER, False),
     "participants.index": (ALL, False),
     "participants.new": (EDITORS, False),
     "participants.detail": (EDITORS, True),
@@ -57,6 +67,8 @@ ACCESS = {
     "participants.archive": (EDITORS, True),
     "participants.unarchive": (EDITORS, True),
     "participants.erase": (ADMIN, True),
+    "participants.add_consent": (EDITORS, True),
+    "participants.withdraw_consent": (EDITORS, True),
     "trainings.index": (ALL, False),
     "trainings.course": (ALL, True),
     "trainings.new_course": (MANAGERS, False),
@@ -88,6 +100,7 @@ ACCESS = {
     "users.activate": (ADMIN, False),
     "users.deactivate": (ADMIN, False),
     "users.reset_password": (ADMIN, False),
+    "auditlog.index": (ADMIN, False),
 }
 
 
@@ -144,11 +157,24 @@ def world(make_project, make_partner, make_participant, make_course, make_user):
         "manager": make_user(Role.MANAGER, [a], email="manager@example.org"),
         "admin": make_user(Role.ADMIN, [], email="admin@example.org"),
     }
+    upload = PendingImport(
+        token="upload-of-the-manager",
+        user_id=users["manager"].id,
+        kind="participants",
+        filename="people.csv",
+        sha256="0" * 64,
+        size=10,
+        summary={"kind": "participants", "filename": "people.csv", "sha256": "0" * 64},
+        content=b"code;given_name\n;Awa\n",
+    )
+    db.session.add(upload)
     db.session.commit()
     ids = {
+        "token": upload.token,
         "project_id": a.id,
         "report_id": report.id,
         "participant_id": person.id,
+        "consent_id": person.consents[0].id,
         "course_id": course.id,
         "enrolment_id": enrolment.id,
         "placement_id": placement.id,
@@ -174,12 +200,15 @@ def url_for_rule(rule: str, ids: dict) -> str:
 def expected(role: str, who: str, scoped: bool) -> set[int]:
     if role == "anonymous":
         return {302}
+    if who == OWNER and role in ALLOWED[EDITORS] - ALLOWED[OWNER]:
+        return {404}  # someone else's upload does not exist for them
     if role not in ALLOWED[who]:
         # refused for the role; a scoped loader may answer first for another project
         return {403, 404} if role == "stranger" and scoped else {403}
     if role == "stranger" and scoped:
         return {404}
-    return {200, 302, 409}
+    # allowed; an empty form may be answered 400 (invalid input), never 403 or 404
+    return {200, 302, 400, 409}
 
 
 @pytest.mark.parametrize(

@@ -574,14 +574,17 @@ def test_a_huge_xlsx_is_refused_on_the_web(app, two_projects, client, login, mak
 
 def test_birth_year_alone_and_withdrawn_consent(make_project, make_participant):
     project = make_project("PA")
-    person = make_participant(project, code="PA-0001", birth_year=1985)
-    person.consents[0].withdrawn_on = date(2015, 1, 1)
+    make_participant(project, code="PA-0001", birth_year=1985)
     make_participant(project, code="PA-0002", date_of_birth=date(1990, 5, 4))
+    withdrawn = make_participant(project, code="PA-0003")
+    withdrawn.consents[0].withdrawn_on = date(2015, 1, 1)
     db.session.flush()
     export = services.record_export("participants", user=None)
     rows = [dict(zip(export.header, row, strict=True)) for row in export.rows]
+    # without a current consent to case management, nobody appears by name
+    # (tracker.participants.consent; tests/test_consent.py)
     assert [(r["code"], r["date_of_birth"], r["consent_given"]) for r in rows] == [
-        ("PA-0001", "1985", "no"),
+        ("PA-0001", "1985", "yes"),
         ("PA-0002", "1990-05-04", "yes"),
     ]
     assert rows[0]["consent_date"] == "2014-12-01"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import text
 
 from tracker import create_app
@@ -57,6 +59,19 @@ def test_sqlite_is_hardened(app):
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 15000
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
+def test_sqlite_files_are_readable_by_their_owner_only(app):
+    if db.engine.dialect.name != "sqlite":
+        return
+    path = Path(db.engine.url.database)
+    path.chmod(0o644)  # as a umask of 022 creates it
+    db.engine.dispose()
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    for name in (path, path.with_name(path.name + "-wal")):
+        if name.exists():
+            assert name.stat().st_mode & 0o077 == 0, name
 
 
 def test_sqlite_writers_wait_instead_of_failing(app):

@@ -32,12 +32,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.update(test_config)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(instance))
+    from tracker import security
+
+    # before a development key could be generated: production must be given one
+    security.check_configuration(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(instance)
 
     from flask_babel import lazy_gettext as _l
 
-    from tracker import audit, auth, errors, i18n, permissions, web
+    from tracker import audit, auth, errors, i18n, logs, permissions, web
     from tracker.cli import register_commands
     from tracker.database import configure_engine
     from tracker.extensions import csrf, db, login_manager, migrate
@@ -57,14 +61,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     audit.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     web.init_app(app)
+    logs.init_app(app)
 
     from tracker import (
         activities,
+        auditlog,
         builder,
         dashboard,
         exports,
         home,
+        imports,
         participants,
         partners,
         placements,
@@ -83,7 +91,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         activities.bp,
         builder.bp,
         exports.bp,
+        imports.bp,
         users.bp,
+        auditlog.bp,
     ):
         app.register_blueprint(blueprint)
     register_commands(app)

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
 from tracker.models import AuditEvent, Base, Participant, User
 
@@ -32,9 +32,21 @@ MASKED_FIELDS: dict[str, frozenset[str]] = {
     "follow_up": frozenset({"note", "monthly_income"}),
     "partner": frozenset({"contact_name", "contact_email", "contact_phone"}),
     "user": frozenset({"password_hash", "session_token"}),
+    # an upload waiting for confirmation: its rows (and the sample shown) are personal data
+    "pending_import": frozenset({"summary", "content", "token"}),
 }
 #: bookkeeping and derived columns (the search columns repeat personal fields)
 IGNORED_FIELDS = frozenset({"created_at", "updated_at", "version", "search_text", "name_key"})
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Raised when the app tries to change or delete a line of the audit log."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"The audit log is append-only: {what} is refused. Audit lines are only ever added."
+        )
+
 
 _actor: contextvars.ContextVar[tuple[int | None, str] | None] = contextvars.ContextVar(
     "audit_actor", default=None
@@ -67,6 +79,25 @@ def current_actor() -> tuple[int | None, str]:
 
 def _remote_addr() -> str | None:
     return request.remote_addr if has_request_context() else None
+
+
+def current_addr() -> str | None:
+    """Return the client address of the current request, if any."""
+    return _remote_addr()
+
+
+def new_record_changes(entity: str, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Return the audit changes of a record created with ``values`` (for bulk inserts).
+
+    The same as the flush hook writes for a new record: every field set, personal
+    values masked.
+    """
+    masked = MASKED_FIELDS.get(entity, frozenset())
+    return {
+        name: [None, MASK if name in masked else _plain(value)]
+        for name, value in values.items()
+        if value is not None and name != "id" and name not in IGNORED_FIELDS
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -137,6 +168,30 @@ def record_read(entity: str, entity_id: int | None, detail: dict[str, Any] | Non
         session.commit()
 
 
+def record_shown(entity: str, entity_id: int | None, detail: dict[str, Any] | None = None) -> None:
+    """Log a read from a page that any method may render, just before it is rendered.
+
+    A GET logs at once (``record_read``). A POST that shows its page again (a form
+    with errors, the duplicate warning) has changed nothing it will keep, but its
+    transaction holds SQLite's write lock (BEGIN IMMEDIATE), so the line's own
+    transaction could not start: that transaction is rolled back first. Call it
+    only where the view is about to render, never between a change and its commit.
+    """
+    from tracker.database import SAFE_METHODS
+    from tracker.extensions import db
+
+    if not (has_request_context() and request.method not in SAFE_METHODS):
+        record_read(entity, entity_id, detail)
+        return
+    # who acts is read first: after the rollback, reading the user would begin again
+    token = _actor.set(current_actor())
+    try:
+        db.session.rollback()
+        record_read(entity, entity_id, detail)
+    finally:
+        _actor.reset(token)
+
+
 def _field_changes(session: Session, obj: Base, entity: str, *, new: bool) -> dict[str, list[Any]]:
     masked = MASKED_FIELDS.get(entity, frozenset())
     state = inspect(obj)
@@ -162,7 +217,55 @@ def _field_changes(session: Session, obj: Base, entity: str, *, new: bool) -> di
     return changes
 
 
+#: session.info key: audit lines added in the session's current transaction. A line
+#: may be completed before its transaction commits (an import writes its totals at the
+#: end); once committed it is part of the log and never changes.
+_FRESH = "audit_fresh"
+
+
+def _is_fresh(session: Session | None, event_: AuditEvent) -> bool:
+    return session is not None and event_ in session.info.get(_FRESH, ())
+
+
+def _guard_audit_log(session: Session) -> None:
+    """Refuse to flush a change or deletion of an audit line already committed."""
+    fresh = session.info.setdefault(_FRESH, set())
+    fresh.update(obj for obj in session.new if isinstance(obj, AuditEvent))
+    for obj in session.deleted:
+        if isinstance(obj, AuditEvent):
+            raise AuditLogIsAppendOnly(f"deleting audit line {obj.id}")
+    for obj in session.dirty:
+        if (
+            isinstance(obj, AuditEvent)
+            and obj not in fresh
+            and session.is_modified(obj, include_collections=False)
+        ):
+            raise AuditLogIsAppendOnly(f"changing audit line {obj.id}")
+
+
+def _refuse_row_change(_mapper, _connection, target: AuditEvent) -> None:
+    # every session, the short ones of record_read() included, goes through the mapper
+    if not _is_fresh(object_session(target), target):
+        raise AuditLogIsAppendOnly(f"changing or deleting audit line {target.id}")
+
+
+def _refuse_bulk_change(state: ORMExecuteState) -> None:
+    """Refuse UPDATE and DELETE statements on the audit table run through the session."""
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) == AuditEvent.__tablename__:
+        raise AuditLogIsAppendOnly("an UPDATE or DELETE statement on the audit table")
+
+
+def _forget_fresh(session: Session, transaction) -> None:
+    # a savepoint ending leaves the outer transaction, and its uncommitted lines, going
+    if transaction.parent is None:
+        session.info.pop(_FRESH, None)
+
+
 def _before_flush(session: Session, _flush_context, _instances) -> None:
+    _guard_audit_log(session)
     actor_id, label = current_actor()
     addr = _remote_addr()
     pending: list[tuple[Base, str, dict]] = []
@@ -214,9 +317,15 @@ ACTION_LABELS = {
     "view": _l("viewed"),
     "login": _l("signed in"),
     "login_failed": _l("failed sign-in"),
+    "login_throttled": _l("sign-in paused: too many attempts"),
+    "session_expired": _l("session expired"),
     "logout": _l("signed out"),
     "report": _l("report generated"),
     "export": _l("exported"),
+    "import": _l("imported"),
+    "erase": _l("identity erased"),
+    "backup": _l("backed up"),
+    "restore": _l("restored from a backup"),
 }
 ENTITY_LABELS = {
     "participant": _l("participant"),
@@ -240,6 +349,8 @@ ENTITY_LABELS = {
     "attendance": _l("attendance"),
     "indicators": _l("indicator tables"),
     "report_narrative": _l("report narrative"),
+    "pending_import": _l("uploaded file"),
+    "database": _l("database"),
 }
 
 
@@ -264,6 +375,8 @@ FIELD_LABELS = {
     "erased_at": _l("Identity erased"),
     "purpose": _l("Consent"),
     "given_on": _l("Date of consent"),
+    "expires_on": _l("Expires on"),
+    "withdrawn_on": _l("Withdrawn on"),
     "status": _l("Status"),
     "enrolled_on": _l("Enrolment date"),
     "completed_on": _l("Completion date"),
@@ -358,3 +471,8 @@ def init_app(app: Flask) -> None:
         event.listen(target, "before_flush", _before_flush)
         event.listen(target, "after_flush", _after_flush)
         event.listen(target, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+        event.listen(target, "after_transaction_end", _forget_fresh)
+        event.listen(target, "do_orm_execute", _refuse_bulk_change)
+    for name in ("before_update", "before_delete"):
+        if not event.contains(AuditEvent, name, _refuse_row_change):
+            event.listen(AuditEvent, name, _refuse_row_change)

@@ -23,6 +23,9 @@ class Defaults:
     SMALL_CELL_THRESHOLD = 5
     # above this, spreadsheets are offered as CSV only (XLSX is built in memory)
     EXPORT_XLSX_MAX_ROWS = 50_000
+    # imports: the largest file and the most rows one file may hold
+    IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    IMPORT_MAX_ROWS = 50_000
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
@@ -31,6 +34,29 @@ class Defaults:
     # PBKDF2-HMAC-SHA256 at 1,000,000 iterations meets it (see docs/research)
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000000"  # noqa: S105 (a method, not a password)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # a case file untouched for this many years (after its last registration,
+    # enrolment, placement, follow-up or archiving date) is past retention:
+    # `flask --app tracker retention` lists it, `--erase` erases the identity
+    RETENTION_YEARS = 5
+    # --- security (tracker/security.py; README "Configuration") ---
+    # "production" (TRACKER_ENV=production) refuses to start with a missing, short or
+    # known secret key or with debug on, and makes the session cookie always Secure
+    ENV = "development"
+    # None: Secure in production and on every request that came over HTTPS
+    SESSION_COOKIE_SECURE = None
+    # signed out after this much inactivity; PERMANENT_SESSION_LIFETIME is the absolute limit
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    PASSWORD_MIN_LENGTH = 12  # ASVS asks at least 8
+    PASSWORD_MAX_LENGTH = 128  # ASVS asks that at least 64 be allowed
+    # failed sign-ins (and wrong current passwords) allowed, per account and per client
+    # address; memory storage unless RATELIMIT_STORAGE_URI names Redis (redis://host:6379)
+    RATELIMIT_ENABLED = True
+    # if Redis is down, sign-ins go on unthrottled (and the error is logged) rather than fail
+    RATELIMIT_SWALLOW_ERRORS = True
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
+    LOGIN_LIMIT_PER_ADDRESS = "10 per minute; 50 per hour"
+    # reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust
+    TRUSTED_PROXY_COUNT = 0
 
 
 def database_url(instance_path: Path) -> str:

@@ -14,6 +14,8 @@ transaction of its own that writes before it reads.
 
 from __future__ import annotations
 
+import os
+
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -36,10 +38,26 @@ def _on_connect(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+    path = cursor.execute("PRAGMA database_list").fetchone()[2]
+    if path:  # a file, not :memory:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
+        _owner_only(path)
     cursor.close()
+
+
+def _owner_only(path: str) -> None:
+    """Make the database and its WAL files readable by their owner only (personal data).
+
+    SQLite creates them with the process umask, often 644: any account of the
+    machine could copy every case file.
+    """
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except OSError:
+            continue  # not there yet, or not ours to change
 
 
 def _on_begin(connection) -> None:

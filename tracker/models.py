@@ -423,6 +423,9 @@ class Participant(TimestampMixin, VersionedMixin, Base):
     # name that blocks the duplicate check
     search_text: Mapped[str] = mapped_column(Text, default="")
     name_key: Mapped[str] = mapped_column(String(240), default="", index=True)
+    # the identifier of the form submission the record came from (KoboToolbox or ODK
+    # ``_uuid``), so that importing the same export twice creates nobody twice
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     project: Mapped[Project] = relationship()
     consents: Mapped[list[Consent]] = relationship(
@@ -458,18 +461,25 @@ class Participant(TimestampMixin, VersionedMixin, Base):
         return f"<Participant {self.code}>"
 
 
+def search_fields(
+    given_name: str, family_name: str, code: str, phone: str | None, email: str | None
+) -> tuple[str, str]:
+    """Return (search_text, name_key) of a participant: what search and duplicates use."""
+    from tracker.text import digits, fold, phonetic_key
+
+    names = f"{given_name} {family_name}"
+    search_text = " ".join(
+        part for part in (fold(names), fold(code), digits(phone), fold(email)) if part
+    )
+    return search_text, " ".join(sorted(phonetic_key(names).split()))[:240]
+
+
 @event.listens_for(Participant, "before_insert")
 @event.listens_for(Participant, "before_update")
 def _derive_search_fields(_mapper, _connection, target: Participant) -> None:
-    from tracker.text import digits, fold, phonetic_key
-
-    names = f"{target.given_name} {target.family_name}"
-    target.search_text = " ".join(
-        part
-        for part in (fold(names), fold(target.code), digits(target.phone), fold(target.email))
-        if part
+    target.search_text, target.name_key = search_fields(
+        target.given_name, target.family_name, target.code, target.phone, target.email
     )
-    target.name_key = " ".join(sorted(phonetic_key(names).split()))[:240]
 
 
 class Consent(TimestampMixin, Base):
@@ -743,6 +753,34 @@ class ReportNarrative(TimestampMixin, VersionedMixin, Base):
 
     def __repr__(self) -> str:
         return f"<ReportNarrative {self.project_id} {self.section}>"
+
+
+class PendingImport(Base):
+    """An uploaded spreadsheet between its preview and the user's confirmation.
+
+    It holds personal data: it is deleted when imported or cancelled, and any left
+    over is deleted a day after its upload (``tracker.imports.services.purge``).
+    """
+
+    __tablename__ = "pending_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    #: what the validation found, shown on the preview page
+    summary: Mapped[dict] = mapped_column(JSON)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    project: Mapped[Project | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PendingImport {self.kind} {self.filename}>"
 
 
 class GeneratedReport(Base):

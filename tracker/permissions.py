@@ -67,11 +67,21 @@ def can_read_reports(user: User) -> bool:
     return user.role in (Role.ADMIN, Role.MANAGER, Role.VIEWER)
 
 
+def can_import(user: User) -> bool:
+    """Import spreadsheets of records into one's own projects (the rows obey the scope)."""
+    return user.role in EDITORS
+
+
 def can_erase(user: User) -> bool:
     return user.role is Role.ADMIN
 
 
 def can_manage_users(user: User) -> bool:
+    return user.role is Role.ADMIN
+
+
+def can_read_audit_log(user: User) -> bool:
+    """Who did what and when: administrators only (it names every user's actions)."""
     return user.role is Role.ADMIN
 
 

@@ -7,6 +7,7 @@ Fatoumata / Fatimata) get the same phonetic key.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from difflib import SequenceMatcher
@@ -36,6 +37,7 @@ _VOWELS = re.compile(r"(?<=.)[aeiou]")
 _REPEATS = re.compile(r"(.)\1+")
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(text: str | None) -> str:
     """Lower-case ``text`` without accents, apostrophes or repeated spaces."""
     if not text:
@@ -47,6 +49,7 @@ def fold(text: str | None) -> str:
     return re.sub(r"[^0-9a-z@.+ ]+", " ", text).strip()
 
 
+@functools.lru_cache(maxsize=65536)
 def phonetic_key(name: str | None) -> str:
     """Return a key equal for common spellings of one name (Mohamed ~ Muhammad)."""
     words = []
@@ -71,3 +74,20 @@ def name_similarity(a: str, b: str) -> float:
     ka, kb = phonetic_key(fa), phonetic_key(fb)
     sounds = SequenceMatcher(None, ka, kb).ratio() if ka and kb else 0.0
     return max(plain, sounds)
+
+
+# Characters no stored text may hold: C0 controls but tab and line feed, DEL, the C1
+# controls, and lone surrogates (no encoding can store them). The importer and every
+# form refuse them, so that what one accepts, the other accepts too.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_PHONE = re.compile(r"\+?[0-9 ().\-/]{6,}")
+
+
+def has_control_characters(text: str) -> bool:
+    """Say whether ``text`` holds a character no stored text may hold (NUL, ESC, ...)."""
+    return _CONTROL.search(text) is not None
+
+
+def is_phone_number(text: str) -> bool:
+    """Say whether ``text`` is a phone number as written: at least 6 digits, spaces, + ( ) . - /."""
+    return _PHONE.fullmatch(text) is not None and sum(c.isdigit() for c in text) >= 6

@@ -90,7 +90,9 @@ MENU = (
     ("activities.index", _l("Activities"), None),
     ("partners.index", _l("Partners"), None),
     ("exports.index", _l("Exports"), None),
+    ("imports.index", _l("Import"), "can_import"),
     ("users.index", _l("Users"), "can_manage_users"),
+    ("auditlog.index", _l("Audit log"), "can_read_audit_log"),
 )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -16,6 +15,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from tracker.forms import Form, optional_record_id
 from tracker.models import ActivityKind, Partner
 from tracker.partners.forms import enum_coerce
 
@@ -50,7 +50,7 @@ def _count_field(label) -> IntegerField:
     )
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(Form):
     project_id = SelectField(
         _l("Project"), coerce=optional_int, choices=[], validators=[InputRequired()]
     )
@@ -99,11 +99,11 @@ class ActivityForm(FlaskForm):
         }
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(Form):
     # any partner id is accepted here; the view looks it up and the service refuses a repeat
     partner = SelectField(
         _l("Partner institution"),
-        coerce=optional_int,
+        coerce=optional_record_id,
         choices=[],
         validate_choice=False,
         validators=[InputRequired(message=_l("Choose a partner."))],
@@ -125,7 +125,7 @@ class AttendanceForm(FlaskForm):
         ]
 
 
-class ActivityFilterForm(FlaskForm):
+class ActivityFilterForm(Form):
     class Meta:
         csrf = False  # a GET form: bookmarkable, changes nothing
 

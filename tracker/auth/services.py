@@ -1,23 +1,47 @@
-"""User accounts: creation, password checks, session tokens."""
+"""User accounts: creation, password checks and changes, session tokens."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracker.auth import passwords
 from tracker.extensions import db
 from tracker.models import Project, Role, User, now_utc
 
-MIN_PASSWORD_LENGTH = 12
 # checked against when the account does not exist, so a miss costs as much as a hit
 _DUMMY_HASH: dict[str, str] = {}
 
 
 class AccountError(ValueError):
     """A user account cannot be created or changed as asked."""
+
+
+class PasswordRejected(AccountError):
+    """A new password breaks the policy (or the current one was not given right)."""
+
+    def __init__(self, message: str, field: str = "password") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user, or why there is none (for the audit only)."""
+
+    user: User | None
+    #: None on success; else "unknown_account", "wrong_password" or "deactivated"
+    refusal: str | None
+    #: the account the attempt named, when it exists (whatever the outcome)
+    account: User | None = None
 
 
 def hash_password(password: str) -> str:
@@ -33,6 +57,25 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def email_fingerprint(email: str) -> str:
+    """Return a keyed hash of an e-mail address as typed (normalised), for limits and the audit.
+
+    Keyed with the secret key, so a list of fingerprints cannot be checked
+    against a list of addresses by someone who does not hold the key.
+    """
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, normalise_email(email).encode(), hashlib.sha256)
+    return digest.hexdigest()[:20]
+
+
+def check_new_password(password: str, email: str) -> None:
+    """Raise ``PasswordRejected`` if ``password`` breaks the policy for the account ``email``."""
+    try:
+        passwords.check(password, email=email)
+    except passwords.PasswordRejected as error:
+        raise PasswordRejected(error.message) from error
+
+
 def create_user(
     email: str,
     password: str,
@@ -45,8 +88,7 @@ def create_user(
     email = normalise_email(email)
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise AccountError(f"invalid e-mail address: {email!r}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    check_new_password(password, email)
     exists = db.session.scalar(select(func.count()).where(User.email == email))
     if exists:
         raise AccountError(f"a user with the e-mail {email} already exists")
@@ -64,29 +106,75 @@ def create_user(
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """Return the active user with this e-mail and password, else None."""
+def _needs_rehash(password_hash: str) -> bool:
+    """Say whether a stored hash was made with another method than the configured one."""
+    return not password_hash.startswith(current_app.config["PASSWORD_HASH_METHOD"] + "$")
+
+
+def _spend_a_password_check(password: str) -> None:
+    # an unknown account costs one hash check too: no account enumeration by timing
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASH:
+        _DUMMY_HASH[method] = generate_password_hash(secrets.token_hex(8), method=method)
+    check_password_hash(_DUMMY_HASH[method], password)
+
+
+def sign_in(email: str, password: str) -> SignIn:
+    """Check an e-mail and password; on success record the time (and upgrade an old hash).
+
+    Every outcome costs exactly one password-hash check, so the time taken does
+    not tell whether the account exists or is deactivated.
+    """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        # spend the same time as a real check: no account enumeration by timing
-        method = current_app.config["PASSWORD_HASH_METHOD"]
-        if method not in _DUMMY_HASH:
-            _DUMMY_HASH[method] = generate_password_hash(secrets.token_hex(8), method=method)
-        check_password_hash(_DUMMY_HASH[method], password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        return None
+        _spend_a_password_check(password)
+        return SignIn(None, "unknown_account")
+    if not check_password_hash(user.password_hash, password):
+        return SignIn(None, "wrong_password", user)
+    if not user.active:
+        return SignIn(None, "deactivated", user)
+    values: dict = {"last_login_at": now_utc()}
+    if _needs_rehash(user.password_hash):
+        # the password is known only now: move an older hash to the current method
+        values["password_hash"] = hash_password(password)
     # a sign-in is not an edit: written past the version counter, so an admin's
     # open edit form does not turn into a conflict (the sign-in is audited apart)
     db.session.execute(
         update(User)
         .where(User.id == user.id)
-        .values(last_login_at=now_utc())
+        .values(**values)
         .execution_options(synchronize_session="fetch")
     )
-    return user
+    return SignIn(user, None, user)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user with this e-mail and password, else None."""
+    return sign_in(email, password).user
 
 
 def end_sessions(user: User) -> None:
     """End every session of ``user`` on the server by rotating their token."""
     user.session_token = new_session_token()
+
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` a new password (policy checked) and end all their sessions; flush only."""
+    check_new_password(password, user.email)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    db.session.flush()
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """Change a user's own password after checking the current one; every session ends.
+
+    The caller signs the user in again in the session they are using.
+    """
+    if not check_password_hash(user.password_hash, current):
+        raise PasswordRejected(_("This is not your current password."), field="current")
+    if new == current:
+        raise PasswordRejected(
+            _("The new password must differ from the current one."), field="password"
+        )
+    set_password(user, new)

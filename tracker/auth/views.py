@@ -4,13 +4,19 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker import audit
+from tracker import audit, security
 from tracker.auth import bp
-from tracker.auth.forms import LoginForm
-from tracker.auth.services import authenticate, end_sessions
+from tracker.auth.forms import ChangePasswordForm, LoginForm
+from tracker.auth.services import (
+    PasswordRejected,
+    change_own_password,
+    email_fingerprint,
+    end_sessions,
+    sign_in,
+)
 from tracker.config import LANGUAGES
 from tracker.extensions import db, login_manager
 from tracker.models import User
@@ -31,7 +37,15 @@ def safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
+def _audit_refusal(email: str, refusal: str, account: User | None) -> None:
+    """Audit a refused sign-in: the account if it exists, else only a keyed hash of the e-mail."""
+    changes = {"reason": refusal, "email_hash": email_fingerprint(email)}
+    audit.record(db.session, "login_failed", "user", account.id if account else None, changes)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@security.per_account
+@security.per_address
 def login():
     """Sign a user in with e-mail and password."""
     if current_user.is_authenticated:
@@ -40,18 +54,16 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is None:
-            audit.record(db.session, "login_failed", "user")
+        attempt = sign_in(form.email.data, form.password.data)
+        if attempt.user is None:
+            security.refuse_password()
+            _audit_refusal(form.email.data, attempt.refusal, attempt.account)
             db.session.commit()
+            # one message for an unknown account, a wrong password and a closed account
             flash(_("Unknown e-mail or wrong password."), "error")
         else:
-            lang = session.get("lang")
-            session.clear()  # a fresh session on sign-in
-            if lang:
-                session["lang"] = lang
-            login_user(user)
-            audit.record(db.session, "login", "user", user.id)
+            security.start_session(attempt.user)
+            audit.record(db.session, "login", "user", attempt.user.id)
             db.session.commit()
             return redirect(safe_next(form.next.data))
     return render_template("auth/login.html", form=form)
@@ -65,10 +77,33 @@ def logout():
     audit.record(db.session, "logout", "user", user.id)
     end_sessions(user)
     db.session.commit()
-    logout_user()
-    session.clear()
+    security.end_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@security.per_account
+@security.per_address
+def change_password():
+    """Change one's own password; every other session of the user ends."""
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(email=user.email)
+    if form.validate_on_submit():
+        try:
+            change_own_password(user, form.current.data, form.password.data)
+        except PasswordRejected as error:
+            if error.field == "current":
+                security.refuse_password()
+            form[error.field].errors.append(error.message)
+        else:
+            db.session.commit()
+            # the token rotated: this browser signs in again on a new session, the others are out
+            security.start_session(user)
+            flash(_("Your password is changed. Your other sessions are ended."), "success")
+            return redirect(url_for("home.index"))
+    return render_template("auth/password.html", form=form)
 
 
 @bp.route("/language/<lang>", methods=["POST"])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
+from tracker.forms import Form
 from tracker.reports.services import MAX_SECTION_LENGTH, SECTION_LABELS
 
 #: the languages a report can be written in, each named in its own language
@@ -27,14 +27,14 @@ class _PeriodFields:
             raise ValidationError(_l("The end of the period is before its start."))
 
 
-class PeriodForm(_PeriodFields, FlaskForm):
+class PeriodForm(_PeriodFields, Form):
     """The period and language of the preview: a GET form, so a preview can be bookmarked."""
 
     class Meta:
         csrf = False
 
 
-class GenerateForm(_PeriodFields, FlaskForm):
+class GenerateForm(_PeriodFields, Form):
     """Generate the PDF for the period shown (the fields travel as hidden inputs)."""
 
 
@@ -46,7 +46,7 @@ def _section(name: str) -> TextAreaField:
     )
 
 
-class NarrativeForm(FlaskForm):
+class NarrativeForm(Form):
     """The four narrative sections, each with the version the user saw."""
 
     context = _section("context")

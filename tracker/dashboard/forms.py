@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
+from tracker.forms import Form
 
-class FilterForm(FlaskForm):
+
+class FilterForm(Form):
     class Meta:
         csrf = False
 

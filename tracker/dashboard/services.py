@@ -7,18 +7,22 @@ the document cannot disagree.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import aliased
 
 from tracker import indicators
 from tracker.extensions import db
 from tracker.models import (
+    AuditEvent,
     Enrolment,
     EnrolmentStatus,
     FollowUp,
@@ -107,10 +111,27 @@ def _periods(start: date, end: date, grain: str) -> list[tuple[int, int]]:
     return periods
 
 
+def _breakdown_pairs(
+    key: str, dimensions: tuple[str, ...], scope: indicators.Scope
+) -> dict[str, list[tuple[Any, int]]]:
+    """Return the (category, count) pairs of each breakdown of ``key``.
+
+    The breakdowns by a person's characteristics come from one query together
+    (``indicators.disaggregate_people``), the others one query each.
+    """
+    people = [d for d in dimensions if d in indicators.PERSON_DIMENSIONS]
+    pairs = indicators.disaggregate_people(key, people, scope) if people else {}
+    for dimension in dimensions:
+        if dimension not in pairs:
+            pairs[dimension] = indicators.disaggregate(key, dimension, scope)
+    return pairs
+
+
 def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarter") -> Dashboard:
-    """Compute everything the dashboard page shows for ``scope``."""
+    """Compute everything the dashboard page shows for ``scope`` (live; see ``cached_build``)."""
     figures = indicators.headline(scope)
     targets = targets_of(projects)
+    pairs = {key: _breakdown_pairs(key, dims, scope) for key, dims in BREAKDOWNS.items()}
     cards = []
     for key in indicators.HEADLINE:
         ind = indicators.get(key)
@@ -123,7 +144,7 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
                     "placement_kind",
                     kind,
                 )
-                for kind, n in indicators.disaggregate("placed", "placement_kind", scope)
+                for kind, n in pairs["placed"]["placement_kind"]
             ]
         cards.append(card)
 
@@ -133,7 +154,7 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
         for dimension in dimensions:
             rows = [
                 (indicators.category_label(dimension, category), n, category)
-                for category, n in indicators.disaggregate(key, dimension, scope)
+                for category, n in pairs[key][dimension]
             ]
             breakdowns.append(
                 Breakdown(
@@ -182,6 +203,150 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
         trend_svg=charts.to_svg(trend_chart, id_prefix="trend"),
         trend=trend,
     )
+
+
+# --- Dashboards already computed ----------------------------------------------------
+#
+# At 100,000 participants the live figures cost seconds (docs/performance.md), so a
+# dashboard is kept once computed, and handed out again only while the data it
+# counts has not changed. Every change of a record writes an audit line in the
+# same transaction (the flush hook, or the bulk paths' own lines), so "nothing
+# changed" is: no audit line other than a read since the one that was the last
+# when the dashboard was computed. Checking that costs two small queries on the
+# audit log's primary key, and the figures shown are never older than the data.
+
+#: audit actions that change no record (reads, sign-ins, exports)
+READ_ONLY_ACTIONS = ("view", "login", "login_failed", "logout", "export")
+#: dashboards (and filter choices) kept per process; a few kilobytes each
+CACHE_SIZE = 64
+
+
+@dataclass
+class _Kept:
+    value: Any
+    #: the last audit line known to have no change after it but this dashboard's data
+    checked_id: int
+    #: when that line was written: a database restored from a backup reuses ids
+    checked_at: Any
+
+
+_kept: OrderedDict[tuple, _Kept] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget everything kept by this process (the next views compute live)."""
+    with _kept_lock:
+        _kept.clear()
+
+
+def _audit_head() -> tuple[int, Any, bool]:
+    """Return (id and time of the last audit line, whether every writer has finished).
+
+    On PostgreSQL an audit id is taken when the row is inserted, not when it
+    commits, so a line with a lower id than the last one seen may still be on
+    its way: a dashboard is then not kept, and a kept one is not vouched for
+    beyond the lines seen. SQLite has one writer at a time, so ids commit in order.
+    """
+    last = db.session.execute(
+        select(AuditEvent.id, AuditEvent.occurred_at).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    head_id, head_at = (last.id, last.occurred_at) if last else (0, None)
+    settled = True
+    if db.engine.dialect.name == "postgresql":
+        writers = db.session.scalar(
+            text("SELECT count(*) FROM txid_snapshot_xip(txid_current_snapshot())")
+        )
+        settled = not writers
+    return head_id, head_at, settled
+
+
+def _unchanged_since(kept: _Kept, head_id: int) -> bool:
+    """Say whether no record changed between the kept dashboard's last check and ``head_id``."""
+    if head_id < kept.checked_id:
+        return False  # the audit log went back: another database (a restore)
+    if kept.checked_id:
+        at = db.session.scalar(
+            select(AuditEvent.occurred_at).where(AuditEvent.id == kept.checked_id)
+        )
+        if at != kept.checked_at:
+            return False
+    if head_id == kept.checked_id:
+        return True
+    change = db.session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.id > kept.checked_id,
+            AuditEvent.id <= head_id,
+            AuditEvent.action.not_in(READ_ONLY_ACTIONS),
+        )
+        .limit(1)
+    )
+    return change is None
+
+
+def kept(key: tuple, compute: Callable[[], Any]) -> Any:
+    """Return what ``compute()`` returns, computed again only if a record changed since.
+
+    ``key`` names what is computed and everything it depends on besides the
+    records (scope, language…); the database's URL is added to it.
+    """
+    key = (str(db.engine.url), *key)
+    head_id, head_at, settled = _audit_head()
+    with _kept_lock:
+        entry = _kept.get(key)
+    if entry is not None and _unchanged_since(entry, head_id):
+        if settled:
+            entry.checked_id, entry.checked_at = head_id, head_at
+        with _kept_lock:
+            if key in _kept:
+                _kept.move_to_end(key)
+        return entry.value
+    value = compute()
+    if settled:
+        with _kept_lock:
+            _kept[key] = _Kept(value, head_id, head_at)
+            _kept.move_to_end(key)
+            while len(_kept) > CACHE_SIZE:
+                _kept.popitem(last=False)
+    return value
+
+
+def cached_build(
+    scope: indicators.Scope, projects: list[Project], grain: str = "quarter"
+) -> Dashboard:
+    """Return ``build(scope, projects, grain)``, computed again only if a record changed."""
+    key = ("dashboard", scope, tuple(p.id for p in projects), grain, str(get_locale()))
+    return kept(key, lambda: build(scope, projects, grain))
+
+
+def filter_choices(project_ids: list[int]) -> tuple[list[tuple[int, str | None, str]], list[str]]:
+    """Return the providers (id, acronym, name) and regions the filters offer for the projects.
+
+    Kept like the dashboards: the regions are read from every participant.
+    """
+
+    def compute() -> tuple[list[tuple[int, str | None, str]], list[str]]:
+        providers = db.session.execute(
+            select(Partner.id, Partner.acronym, Partner.name)
+            .where(
+                Partner.id.in_(
+                    select(TrainingCourse.provider_id).where(
+                        TrainingCourse.project_id.in_(project_ids)
+                    )
+                )
+            )
+            .order_by(Partner.name)
+        ).all()
+        regions = db.session.scalars(
+            select(Participant.region)
+            .where(Participant.project_id.in_(project_ids), Participant.region.is_not(None))
+            .distinct()
+            .order_by(Participant.region)
+        ).all()
+        return [tuple(row) for row in providers], list(regions)
+
+    return kept(("filters", tuple(project_ids)), compute)
 
 
 # --- Drill-down ---------------------------------------------------------------

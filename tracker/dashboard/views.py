@@ -9,8 +9,8 @@ from tracker import audit, indicators
 from tracker.dashboard import bp, services
 from tracker.dashboard.forms import FilterForm
 from tracker.extensions import db
-from tracker.models import Participant, Partner, TrainingCourse
-from tracker.permissions import EDITORS, can_see_names, role_required, visible_projects
+from tracker.models import Participant
+from tracker.permissions import EDITORS, role_required, visible_projects
 
 
 def _filters() -> tuple[FilterForm, indicators.Scope, list, str]:
@@ -20,25 +20,10 @@ def _filters() -> tuple[FilterForm, indicators.Scope, list, str]:
     form.project.choices = [("", _("All my projects"))] + [
         (str(p.id), f"{p.code} – {p.title}") for p in projects
     ]
-    ids = [p.id for p in projects]
-    providers = db.session.execute(
-        select(Partner.id, Partner.acronym, Partner.name)
-        .where(
-            Partner.id.in_(
-                select(TrainingCourse.provider_id).where(TrainingCourse.project_id.in_(ids))
-            )
-        )
-        .order_by(Partner.name)
-    ).all()
+    providers, regions = services.filter_choices([p.id for p in projects])
     form.provider.choices = [("", _("All"))] + [
         (str(pid), acronym or name) for pid, acronym, name in providers
     ]
-    regions = db.session.scalars(
-        select(Participant.region)
-        .where(Participant.project_id.in_(ids), Participant.region.is_not(None))
-        .distinct()
-        .order_by(Participant.region)
-    ).all()
     form.region.choices = [("", _("All"))] + [(r, r) for r in regions]
     valid = form.validate()
     chosen = projects
@@ -72,7 +57,7 @@ def _filters() -> tuple[FilterForm, indicators.Scope, list, str]:
 def index():
     """Show the headline figures, funnel, trends and breakdowns, each a link to its people."""
     form, scope, chosen, grain = _filters()
-    dashboard = services.build(scope, chosen, grain) if chosen else None
+    dashboard = services.cached_build(scope, chosen, grain) if chosen else None
     return render_template(
         "dashboard/index.html", form=form, dashboard=dashboard, projects=chosen, grain=grain
     )
@@ -97,11 +82,19 @@ def drill_down():
     else:
         query = services.drill_down_people(key, scope, dimension, category)
     page = db.paginate(query, per_page=200, error_out=False, max_per_page=200)
-    if indicator.unit == indicators.PEOPLE and can_see_names(current_user):
+    if indicator.unit == indicators.PEOPLE:
+        # a viewer's list of codes is personal data too: every role's read is logged
         audit.record_read(
-            "participant",
+            "participants",
             None,
-            {"list": key, "dimension": dimension, "category": category, "rows": page.total},
+            {
+                "list": key,
+                "dimension": dimension,
+                "category": category,
+                "rows": page.total,
+                "page": page.page,
+                "participant_ids": [p.id for p in page.items],
+            },
         )
     return render_template(
         "dashboard/list.html",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
+from tracker.forms import Form
 from tracker.models import Project
 
 #: what a query string may say for "no" (a checkbox left empty sends nothing)
@@ -23,7 +23,7 @@ def _separators() -> list[SelectChoice]:
     ]
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     """Options of the exports of records."""
 
     class Meta:
@@ -41,7 +41,7 @@ class ExportForm(FlaskForm):
         ]
 
 
-class IndicatorForm(FlaskForm):
+class IndicatorForm(Form):
     """Options of the indicator tables: projects, period, small numbers."""
 
     class Meta:

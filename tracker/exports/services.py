@@ -5,6 +5,14 @@ project code, course, partners) and return plain tuples, never ORM objects: an
 export of 100,000 rows costs about what the bare query costs. Columns that a
 pseudonymous export leaves out are not even selected. Sensitive notes are never
 exported.
+
+Consent decides whose rows a file carries (``tracker.participants.consent``): a
+named export of participants, enrolments, placements or follow-ups leaves out
+everyone without a current consent to case management; a pseudonymous one
+leaves out everyone whose code may not leave the organisation (she withdrew
+her consent to donor reporting, or it expired; or, never asked about donor
+reporting, she withdrew her consent to case management). Indicator tables
+count everybody: figures are not personal data.
 """
 
 from __future__ import annotations
@@ -45,10 +53,13 @@ from tracker.models import (
     TrainingCourse,
     User,
 )
+from tracker.participants import consent as consents
 from tracker.permissions import in_scope
 from tracker.reports import disclosure, spreadsheets
 
 RECORD_KINDS = tuple(TABLES)
+#: the tables whose rows are about one participant each: consent filters them
+PERSON_KINDS = ("participants", "enrolments", "placements", "followups")
 INDICATORS = INDICATOR_FIGURES.key
 KINDS = (*RECORD_KINDS, INDICATORS)
 FORMATS = ("csv", "xlsx")
@@ -313,7 +324,8 @@ def record_query(
     ``user`` None (a command run on the server) reads every project.
     """
     table = TABLES[kind]
-    source = _SOURCES[kind](today or date.today())
+    today = today or date.today()
+    source = _SOURCES[kind](today)
     columns = table.visible(pseudonymous=pseudonymous)
     selected = [source.expressions[c.name].label(c.name) for c in columns]
     # only the extras of the columns exported: a pseudonymous export selects no birth year
@@ -326,6 +338,14 @@ def record_query(
     query = query.where(in_scope(user, source.project_column) if user is not None else true())
     if project is not None:
         query = query.where(source.project_column == project.id)
+    if kind in PERSON_KINDS:
+        # every person table joins Participant; who may appear depends on the file's kind
+        allowed = (
+            consents.donor_reporting_allowed_sql(Participant.id, today)
+            if pseudonymous
+            else consents.case_management_holds_sql(Participant.id, today)
+        )
+        query = query.where(allowed)
     return columns, query.order_by(*source.order_by), source
 
 

@@ -7,7 +7,6 @@ from datetime import date
 import pycountry
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,12 +22,12 @@ from wtforms.validators import (
     InputRequired,
     Length,
     Optional,
-    Regexp,
     ValidationError,
 )
 
+from tracker.forms import Form, phone_number
 from tracker.i18n import country_name
-from tracker.models import EducationLevel, MigrationStatus, Sex
+from tracker.models import ConsentPurpose, EducationLevel, MigrationStatus, Sex
 
 #: the regions of Morocco (2015 division); other values can be typed
 MOROCCO_REGIONS = (
@@ -70,7 +69,7 @@ def enum_choices(enum_cls, blank=None) -> list[tuple[str, str]]:
     return [("", blank)] + choices if blank is not None else choices
 
 
-class ParticipantForm(FlaskForm):
+class ParticipantForm(Form):
     given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=120)])
     family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=120)])
     sex = RadioField(_l("Sex"), choices=[], validators=[InputRequired()])
@@ -89,7 +88,7 @@ class ParticipantForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=40),
-            Regexp(r"^[0-9+ ().\-]{6,40}$", message=_l("Digits, spaces and + only.")),
+            phone_number,
         ],
         render_kw={"type": "tel", "autocomplete": "off"},
     )
@@ -151,7 +150,7 @@ class RegisterForm(ParticipantForm):
     )
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False  # a GET form: bookmarkable, changes nothing
 
@@ -180,7 +179,35 @@ class SearchForm(FlaskForm):
         ]
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     confirm_code = StringField(
         _l("Type the participant's code to confirm"), validators=[DataRequired()]
+    )
+
+
+class ConsentForm(Form):
+    """Record a consent from the case file: its purpose, partner, date and expiry."""
+
+    purpose = SelectField(_l("Purpose"), choices=[], validators=[InputRequired()])
+    partner_id = SelectField(
+        _l("Partner (sharing only)"), choices=[], validators=[Optional()], coerce=str
+    )
+    given_on = DateField(
+        _l("Date of consent"), default=date.today, validators=[DataRequired(), not_in_future]
+    )
+    expires_on = DateField(_l("Expires on"), validators=[Optional()])
+
+    def __init__(self, *args, partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.purpose.choices = enum_choices(ConsentPurpose)
+        self.partner_id.choices = [("", str(_l("— none —")))] + [
+            (str(p.id), p.display_name) for p in partners
+        ]
+
+
+class WithdrawConsentForm(Form):
+    """Record the withdrawal of one consent, on a date (today by default)."""
+
+    withdrawn_on = DateField(
+        _l("Withdrawn on"), default=date.today, validators=[DataRequired(), not_in_future]
     )

@@ -28,6 +28,7 @@ from tracker.models import (
     User,
     now_utc,
 )
+from tracker.participants.consent import require_case_management
 from tracker.text import digits, name_similarity, phonetic_key
 
 
@@ -145,6 +146,8 @@ def update_participant(participant: Participant, **changes) -> Participant:
         raise ValueError(f"not editable: {sorted(unknown)}")
     if participant.erased_at is not None:
         raise DomainError(_("An erased record cannot be edited."))
+    # a withdrawn or expired consent freezes the case file (tracker.participants.consent)
+    require_case_management(participant)
     if not (changes.get("given_name", participant.given_name) or "").strip():
         raise DomainError(_("The given name is required."), "given_name")
     if not (changes.get("family_name", participant.family_name) or "").strip():
@@ -178,6 +181,7 @@ def unarchive(participant: Participant) -> None:
     """Reopen an archived case file."""
     if participant.erased_at is not None:
         raise DomainError(_("An erased record cannot be reopened."))
+    require_case_management(participant)
     participant.archived_at = None
     db.session.flush()
 
@@ -258,23 +262,41 @@ def likely_duplicates(
         query = query.where(Participant.project_id.in_(project_ids))
     candidates = []
     for other in db.session.scalars(query.limit(2000)):
-        score = name_similarity(full_name, other.full_name)
-        same_phone = bool(phone_digits) and digits(other.phone).endswith(phone_digits)
-        same_birth = date_of_birth is not None and other.date_of_birth == date_of_birth
-        same_country = bool(nationality) and other.nationality == (nationality or "").upper()
-        reasons = []
-        if score >= DUPLICATE_THRESHOLD:
-            reasons.append(_("name %(pct)d %%", pct=round(score * 100)))
-        if same_birth:
-            reasons.append(_("same birth date"))
-        if same_country:
-            reasons.append(_("same nationality"))
-        if same_phone:
-            reasons.append(_("same phone number"))
-        if same_phone or (score >= DUPLICATE_THRESHOLD and (same_birth or same_country)):
-            candidates.append(DuplicateCandidate(other, score, reasons))
+        match = duplicate_match(full_name, date_of_birth, nationality, phone_digits, other)
+        if match is not None:
+            candidates.append(DuplicateCandidate(other, *match))
     candidates.sort(key=lambda c: (-len(c.reasons), -c.score))
     return candidates[:limit]
+
+
+def duplicate_match(
+    full_name: str,
+    date_of_birth: date | None,
+    nationality: str | None,
+    phone_digits: str,
+    other,
+) -> tuple[float, list[str]] | None:
+    """Say whether ``other`` (anything with the participant's fields) may be the same person.
+
+    Returns the name similarity and the reasons in words, or None. The rule: the
+    same phone number, or a similar name with the same birth date or nationality.
+    """
+    score = name_similarity(full_name, f"{other.given_name} {other.family_name}")
+    same_phone = bool(phone_digits) and digits(other.phone).endswith(phone_digits)
+    same_birth = date_of_birth is not None and other.date_of_birth == date_of_birth
+    same_country = bool(nationality) and other.nationality == (nationality or "").upper()
+    if not (same_phone or (score >= DUPLICATE_THRESHOLD and (same_birth or same_country))):
+        return None
+    reasons = []
+    if score >= DUPLICATE_THRESHOLD:
+        reasons.append(_("name %(pct)d %%", pct=round(score * 100)))
+    if same_birth:
+        reasons.append(_("same birth date"))
+    if same_country:
+        reasons.append(_("same nationality"))
+    if same_phone:
+        reasons.append(_("same phone number"))
+    return score, reasons
 
 
 @dataclass(frozen=True)

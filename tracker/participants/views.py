@@ -8,17 +8,20 @@ from sqlalchemy import select
 from tracker import audit
 from tracker.domain import DomainError
 from tracker.extensions import db
-from tracker.models import Participant, Sex
-from tracker.participants import bp, services
+from tracker.models import Consent, ConsentPurpose, Participant, Partner, Sex
+from tracker.participants import bp, consent, services
 from tracker.participants.forms import (
     MOROCCO_REGIONS,
+    ConsentForm,
     EraseForm,
     ParticipantForm,
     RegisterForm,
     SearchForm,
+    WithdrawConsentForm,
 )
 from tracker.permissions import (
     EDITORS,
+    can_edit_participants,
     can_erase,
     can_read_sensitive_notes,
     can_see_names,
@@ -49,6 +52,38 @@ def _duplicates(form: ParticipantForm, exclude_id: int | None = None):
         exclude_id=exclude_id,
         project_ids=[p.id for p in visible_projects(current_user)],
     )
+
+
+def _form_page(form: ParticipantForm, duplicates: list, participant: Participant | None):
+    """Render the register or edit form; the duplicate warning it shows is a logged read."""
+    if duplicates:
+        # the warning shows their names, birth dates and nationalities
+        audit.record_shown(
+            "participants",
+            None,
+            {
+                "context": "duplicate_check",
+                "participant_ids": [d.participant.id for d in duplicates],
+            },
+        )
+    return render_template(
+        "participants/form.html",
+        form=form,
+        duplicates=duplicates,
+        regions=MOROCCO_REGIONS,
+        participant=participant,
+    )
+
+
+def _search_kind(q: str, names: bool) -> str | None:
+    """Say what a search looked for (code, phone or name), never the text itself."""
+    if not q:
+        return None
+    if not names:
+        return "code"
+    if not any(c.isalpha() for c in q) and len(digits(q)) >= 4:
+        return "phone"
+    return "name"
 
 
 @bp.route("/")
@@ -91,6 +126,25 @@ def index():
     page = db.paginate(
         query.order_by(*SORTS[sort]), per_page=PER_PAGE, error_out=False, max_per_page=100
     )
+    # who listed whom: the ids shown and the filters, never the words searched (a
+    # name, a phone number), not even hashed: a name's hash is found by trying names
+    valid = not form.errors
+    audit.record_read(
+        "participants",
+        None,
+        {
+            "results": page.total,
+            "page": page.page,
+            "participant_ids": [p.id for p in page.items],
+            "search": _search_kind((form.q.data or "").strip(), can_see_names(current_user))
+            if valid
+            else None,
+            "project": form.project.data or None if valid else None,
+            "sex": form.sex.data or None if valid else None,
+            "nationality": form.nationality.data or None if valid else None,
+            "status": form.status.data or None if valid else None,
+        },
+    )
     return render_template(
         "participants/index.html", form=form, page=page, projects=projects, sort=sort
     )
@@ -128,13 +182,7 @@ def new():
                 db.session.commit()
                 flash(_("%(code)s is registered.", code=participant.code), "success")
                 return redirect(url_for(".detail", participant_id=participant.id))
-    return render_template(
-        "participants/form.html",
-        form=form,
-        duplicates=duplicates,
-        regions=MOROCCO_REGIONS,
-        participant=None,
-    )
+    return _form_page(form, duplicates, None)
 
 
 @bp.route("/<int:participant_id>")
@@ -145,13 +193,29 @@ def detail(participant_id: int):
         abort(403)
     participant = get_participant_or_404(participant_id)
     audit.record_read("participant", participant.id)
+    return _case_file(participant)
+
+
+def _case_file(participant: Participant):
+    """Render the case file, with the consent forms for those who may record consents."""
+    may_edit = can_edit_participants(current_user)
     return render_template(
         "participants/detail.html",
         participant=participant,
         timeline=services.timeline(participant),
         history=services.history(participant),
         erase_form=EraseForm() if can_erase(current_user) else None,
+        case_consent=consent.case_consent_state(participant),
+        consent_status={c.id: consent.status_of(c) for c in participant.consents},
+        consent_form=ConsentForm(formdata=None, partners=_partners())
+        if may_edit and participant.erased_at is None
+        else None,
+        withdraw_form=WithdrawConsentForm(formdata=None) if may_edit else None,
     )
+
+
+def _partners() -> list[Partner]:
+    return list(db.session.scalars(select(Partner).order_by(Partner.name)))
 
 
 @bp.route("/<int:participant_id>/edit", methods=["GET", "POST"])
@@ -162,6 +226,18 @@ def edit(participant_id: int):
     if participant.erased_at is not None:
         flash(_("An erased record cannot be edited."), "error")
         return redirect(url_for(".detail", participant_id=participant.id))
+    if not consent.case_management_holds(participant):
+        flash(
+            _(
+                "The consent to case management is withdrawn or has expired: the personal "
+                "data cannot be edited. Record a new consent first."
+            ),
+            "error",
+        )
+        return redirect(url_for(".detail", participant_id=participant.id))
+    if request.method == "GET":
+        # the form shows every personal field of the record
+        audit.record_read("participant", participant.id, {"page": "edit"})
     form = ParticipantForm(obj=participant if request.method == "GET" else None)
     if not can_read_sensitive_notes(current_user):
         del form.sensitive_notes
@@ -178,6 +254,8 @@ def edit(participant_id: int):
     duplicates = []
     if form.validate_on_submit():
         if version_changed(form.expected_version.data, participant):
+            # the conflict page shows the stored personal data beside the submitted
+            audit.record_shown("participant", participant.id, {"page": "conflict"})
             return conflict_page(
                 title=participant.code,
                 form=form,
@@ -202,13 +280,7 @@ def edit(participant_id: int):
                 db.session.commit()
                 flash(_("The changes are saved."), "success")
                 return redirect(url_for(".detail", participant_id=participant.id))
-    return render_template(
-        "participants/form.html",
-        form=form,
-        duplicates=duplicates,
-        regions=MOROCCO_REGIONS,
-        participant=participant,
-    )
+    return _form_page(form, duplicates, participant)
 
 
 class _comparable:
@@ -264,3 +336,72 @@ def erase(participant_id: int):
     else:
         flash(_("Type the exact code of the record to erase it."), "error")
     return redirect(url_for(".detail", participant_id=participant.id))
+
+
+# --- Consents -----------------------------------------------------------------------
+
+
+def _flash_errors(form) -> None:
+    for field in form:
+        for message in field.errors:
+            flash(f"{field.label.text}: {message}", "error")
+
+
+@bp.route("/<int:participant_id>/consents", methods=["POST"])
+@role_required(*EDITORS)
+def add_consent(participant_id: int):
+    """Record a consent: case management (again), donor reporting or sharing with a partner."""
+    participant = get_participant_or_404(participant_id)
+    back = redirect(url_for(".detail", participant_id=participant.id) + "#consents")
+    form = ConsentForm(partners=_partners())
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return back
+    partner = db.session.get(Partner, int(form.partner_id.data)) if form.partner_id.data else None
+    try:
+        consent.record_consent(
+            participant,
+            ConsentPurpose(form.purpose.data),
+            given_on=form.given_on.data,
+            expires_on=form.expires_on.data,
+            partner=partner,
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return back
+    db.session.commit()
+    flash(_("The consent of %(code)s is recorded.", code=participant.code), "success")
+    return back
+
+
+@bp.route("/<int:participant_id>/consents/<int:consent_id>/withdraw", methods=["POST"])
+@role_required(*EDITORS)
+def withdraw_consent(participant_id: int, consent_id: int):
+    """Record that the person withdrew one of her consents."""
+    participant = get_participant_or_404(participant_id)
+    # the consent must be hers: another id answers 404 like a missing one
+    record = db.session.scalar(
+        select(Consent).where(Consent.id == consent_id, Consent.participant_id == participant.id)
+    )
+    if record is None:
+        abort(404)
+    back = redirect(url_for(".detail", participant_id=participant.id) + "#consents")
+    form = WithdrawConsentForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return back
+    try:
+        consent.withdraw_consent(record, on=form.withdrawn_on.data)
+    except DomainError as error:
+        flash(error.message, "error")
+        return back
+    db.session.commit()
+    flash(
+        _(
+            "The consent of %(code)s to %(purpose)s is withdrawn.",
+            code=participant.code,
+            purpose=record.purpose.label.lower(),
+        ),
+        "success",
+    )
+    return back

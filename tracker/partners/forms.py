@@ -6,10 +6,10 @@ from collections.abc import Callable
 from enum import Enum
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from tracker.forms import Form, phone_number
 from tracker.models import PartnerKind
 from tracker.participants.forms import country_choices
 
@@ -29,7 +29,7 @@ def _stripped(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(Form):
     name = StringField(
         _l("Full name of the institution"),
         validators=[DataRequired(), Length(max=300)],
@@ -65,7 +65,7 @@ class PartnerForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=40),
-            Regexp(r"^[0-9+ ().\-]{6,40}$", message=_l("Digits, spaces and + only.")),
+            phone_number,
         ],
         filters=[_stripped],
         render_kw={"type": "tel"},
@@ -91,7 +91,7 @@ class PartnerForm(FlaskForm):
         }
 
 
-class PartnerFilterForm(FlaskForm):
+class PartnerFilterForm(Form):
     class Meta:
         csrf = False  # a GET form: bookmarkable, changes nothing
 

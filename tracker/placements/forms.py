@@ -9,7 +9,6 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -32,6 +31,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextInput
 
+from tracker.forms import Form
 from tracker.models import ContractType, Partner, PlacementKind
 from tracker.placements.services import MAX_INCOME, MILESTONES
 
@@ -113,7 +113,7 @@ def amount_field(label) -> AmountField:
     )
 
 
-class PlacementForm(FlaskForm):
+class PlacementForm(Form):
     kind = RadioField(
         _l("Kind of placement"),
         choices=[],
@@ -184,7 +184,7 @@ class PlacementForm(FlaskForm):
         }
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(Form):
     # the list offers the follow-ups not yet recorded; a usual one recorded meanwhile by
     # someone else is still accepted here, so that the service says why it is refused
     months_after = SelectField(
@@ -251,7 +251,7 @@ class FollowUpForm(FlaskForm):
         }
 
 
-class PlacementFilterForm(FlaskForm):
+class PlacementFilterForm(Form):
     class Meta:
         csrf = False  # a GET form: bookmarkable, changes nothing
 

@@ -25,6 +25,7 @@ from tracker.models import (
     PlacementKind,
     TrainingCourse,
 )
+from tracker.participants.consent import require_case_management
 
 #: the follow-ups every placement gets, in months after its start
 MILESTONES = (3, 6, 12)
@@ -265,6 +266,8 @@ def record_placement(
     """
     if participant.erased_at is not None or participant.archived_at is not None:
         raise DomainError(_("An archived or erased case file cannot get a new placement."))
+    # see tracker.participants.consent: nothing new is recorded about her
+    require_case_management(participant, today)
     _check_placement(
         participant,
         sector=sector,
@@ -384,6 +387,8 @@ def record_follow_up(
 ) -> FollowUp:
     """Record the follow-up of ``placement`` made ``months_after`` months after its start."""
     _check_not_erased(placement.participant)
+    # a follow-up means contacting her: not without her consent to case management
+    require_case_management(placement.participant, today)
     _check_follow_up(
         placement,
         months_after=months_after,

@@ -19,6 +19,7 @@ from tracker import audit
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import FollowUp, PartnerKind, Placement, PlacementKind
+from tracker.participants.consent import case_management_holds
 from tracker.permissions import (
     can_edit_participants,
     can_see_names,
@@ -75,6 +76,17 @@ def index():
         per_page=PER_PAGE,
         error_out=False,
         max_per_page=100,
+    )
+    # the list names people and their businesses: the ids shown are logged
+    audit.record_read(
+        "placements",
+        None,
+        {
+            "results": page.total,
+            "page": page.page,
+            "placement_ids": [p.id for p in page.items],
+            "participant_ids": sorted({p.participant_id for p in page.items}),
+        },
     )
     return render_template(
         "placements/index.html",
@@ -205,6 +217,11 @@ def edit(placement_id: int):
         return redirect(back)
     form = _placement_form(obj=placement if request.method == "GET" else None)
     if request.method == "GET":
+        audit.record_read(
+            "placement",
+            placement.id,
+            {"page": "edit", "participant_ids": [placement.participant_id]},
+        )
         form.expected_version.data = placement.version
         form.kind.data = placement.kind.value
         form.contract_type.data = placement.contract_type.value if placement.contract_type else ""
@@ -237,7 +254,12 @@ def _placement_page(placement: Placement, follow_up_form: FollowUpForm | None = 
     """Render a placement with its follow-ups, the schedule and the follow-up form."""
     today = date.today()
     schedule = services.follow_up_schedule(placement, today)
-    may_record = can_edit_participants(current_user) and placement.participant.erased_at is None
+    may_record = (
+        can_edit_participants(current_user)
+        and placement.participant.erased_at is None
+        # a follow-up means contacting her (tracker.participants.consent)
+        and case_management_holds(placement.participant)
+    )
     if may_record and follow_up_form is None:
         follow_up_form = FollowUpForm(
             formdata=None, milestones=services.missing_milestones(placement)
@@ -263,7 +285,7 @@ def placement(placement_id: int):
     if not can_see_names(current_user):
         abort(403)
     # the page names the person and often her business: who opened it is logged
-    audit.record_read("placement", record.id)
+    audit.record_read("placement", record.id, {"participant_ids": [record.participant_id]})
     return _placement_page(record)
 
 
@@ -317,6 +339,12 @@ def edit_follow_up(follow_up_id: int):
         return redirect(back)
     form = FollowUpForm(milestones=services.missing_milestones(placement, keep=record))
     if request.method == "GET":
+        # the form shows her income and the note about her
+        audit.record_read(
+            "follow_up",
+            record.id,
+            {"page": "edit", "participant_ids": [placement.participant_id]},
+        )
         form.expected_version.data = record.version
         if record.months_after in services.MILESTONES:
             form.months_after.data = str(record.months_after)

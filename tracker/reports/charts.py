@@ -418,4 +418,57 @@ def to_svg(drawing: Drawing, *, id_prefix: str | None = None) -> str:
                     if value == f"#{old}":
                         value = f"#{new}"
                 node.setAttribute(name, value)
+    _styles_to_attributes(svg)
     return svg.toxml()
+
+
+#: CSS properties that SVG also takes as presentation attributes (SVG 1.1, 11.4 and 10.10)
+PRESENTATION_ATTRIBUTES = frozenset(
+    {
+        "clip-path",
+        "clip-rule",
+        "color",
+        "dominant-baseline",
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "font-family",
+        "font-size",
+        "font-style",
+        "font-weight",
+        "opacity",
+        "stroke",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "stroke-opacity",
+        "stroke-width",
+        "text-anchor",
+        "visibility",
+    }
+)
+
+
+def _styles_to_attributes(svg) -> None:
+    """Move reportlab's ``style="…"`` declarations into presentation attributes.
+
+    The pages' Content-Security-Policy allows no inline style (``style-src
+    'self'``), which a browser applies to style attributes too; presentation
+    attributes are markup, not CSS, so the charts keep their colours. reportlab
+    names a bold face "Helvetica-Bold": that becomes a bold weight.
+    """
+    for node in svg.getElementsByTagName("*"):
+        if not node.hasAttribute("style"):
+            continue
+        for declaration in node.getAttribute("style").split(";"):
+            name, _, value = declaration.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name not in PRESENTATION_ATTRIBUTES or not value:
+                continue
+            if name == "font-family" and value.endswith("-Bold"):
+                node.setAttribute("font-weight", "bold")
+                value = value.removesuffix("-Bold")
+            node.setAttribute(name, value)
+        node.removeAttribute("style")

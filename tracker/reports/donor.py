@@ -26,6 +26,7 @@ from tracker.models import (
     TrainingCourse,
     now_utc,
 )
+from tracker.participants.consent import donor_reporting_allowed_sql
 from tracker.reports.model import (
     ActivityLine,
     Definition,
@@ -70,8 +71,13 @@ def collect(
     language: str = "fr",
     small_cell_threshold: int = 5,
     narrative: list[tuple[str, str]] | None = None,
+    today: date | None = None,
 ) -> DonorReport:
-    """Return everything the donor report of ``project`` over [start, end] shows."""
+    """Return everything the donor report of ``project`` over [start, end] shows.
+
+    The annex lists the codes that may leave the organisation on ``today`` (default:
+    the day it is made); the figures count everybody.
+    """
     start = start or project.start_date
     end = end or project.end_date
     scope = indicators.Scope((project.id,), start, end)
@@ -167,7 +173,7 @@ def collect(
             )
         ],
         annex_columns=[_("Code"), _("Trained"), _("Placed")],
-        annex_rows=_annex(scope),
+        annex_rows=_annex(scope, today or date.today()),
         small_cell_threshold=small_cell_threshold,
         narrative=narrative or [],
         definitions_version=indicators.DEFINITIONS_VERSION,
@@ -249,18 +255,24 @@ def _activities(project: Project, start: date, end: date) -> list[ActivityLine]:
     ]
 
 
-def _annex(scope: indicators.Scope) -> list[list[str]]:
+def _annex(scope: indicators.Scope, today: date) -> list[list[str]]:
     """Return one row per trained or placed person: her code and outcomes, nothing else.
 
     No sex, age or nationality: counting the annex's rows by those would give back
     the small cells the tables hide (and their combinations single people out).
     The case behind each code is traced inside the organisation, not in the PDF.
+    A person whose code may not leave the organisation (she withdrew or let expire
+    her consent to donor reporting; see ``tracker.participants.consent``) is left
+    out of the annex and still counted in every figure.
     """
     trained = set(db.session.scalars(indicators.subject_ids("trained", scope)))
     kinds = indicators.category_by_subject("placed", "placement_kind", scope)
     people = db.session.execute(
         select(Participant.id, Participant.code)
-        .where(Participant.id.in_(trained | set(kinds)))
+        .where(
+            Participant.id.in_(trained | set(kinds)),
+            donor_reporting_allowed_sql(Participant.id, today),
+        )
         .order_by(Participant.code)
     ).all()
     return [

@@ -784,6 +784,13 @@ def _annex(report: DonorReport, widths: Sequence[float]) -> list[Flowable]:
             ),
             "note",
         ),
+        _p(
+            _(
+                "People whose consent to donor reporting was withdrawn or has expired are "
+                "not listed; they are counted in the figures."
+            ),
+            "note",
+        ),
         Spacer(1, 6),
     ]
     if not report.annex_rows:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from tracker.forms import Form, record_id
 from tracker.models import CourseKind, Partner
 
 EVERYONE = _l("All")
@@ -64,7 +64,7 @@ def provider_choices(providers: list[Partner], others: list[Partner]) -> list[Se
     return choices
 
 
-class CourseForm(FlaskForm):
+class CourseForm(Form):
     project_id = SelectField(
         _l("Project"), coerce=optional_int, choices=[], validators=[InputRequired()]
     )
@@ -126,7 +126,7 @@ class CourseForm(FlaskForm):
         }
 
 
-class CourseFilterForm(FlaskForm):
+class CourseFilterForm(Form):
     class Meta:
         csrf = False  # a GET form: bookmarkable, changes nothing
 
@@ -150,11 +150,11 @@ class CourseFilterForm(FlaskForm):
         ]
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     """Enrol several people at once; the checkboxes are drawn by the template."""
 
     participant_ids = SelectMultipleField(
-        _l("People to enrol"), coerce=int, choices=[], validate_choice=False
+        _l("People to enrol"), coerce=record_id, choices=[], validate_choice=False
     )
     enrolled_on = DateField(
         _l("Enrolment date"), default=date.today, validators=[DataRequired(), not_in_future]
@@ -163,7 +163,7 @@ class EnrolForm(FlaskForm):
     q = HiddenField()
 
 
-class EnrolParticipantForm(FlaskForm):
+class EnrolParticipantForm(Form):
     """Enrol one person, from her case file, in one course."""
 
     course_id = RadioField(
@@ -177,7 +177,7 @@ class EnrolParticipantForm(FlaskForm):
     )
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(Form):
     completed_on = DateField(_l("Completed on"), validators=[DataRequired(), not_in_future])
     attendance_pct = IntegerField(
         _l("Attendance (%)"),
@@ -187,7 +187,7 @@ class CompleteForm(FlaskForm):
     certificate = BooleanField(_l("Certificate obtained"))
 
 
-class DropOutForm(FlaskForm):
+class DropOutForm(Form):
     dropped_on = DateField(_l("Dropped out on"), validators=[DataRequired(), not_in_future])
     attendance_pct = IntegerField(
         _l("Attendance (%)"),
@@ -196,6 +196,6 @@ class DropOutForm(FlaskForm):
     )
 
 
-class CompleteAllForm(FlaskForm):
+class CompleteAllForm(Form):
     completed_on = DateField(_l("Completed on"), validators=[DataRequired(), not_in_future])
     certificate = BooleanField(_l("Everyone obtained the certificate"))

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from tracker import audit
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import CourseKind, Enrolment, Participant, TrainingCourse
@@ -201,9 +202,10 @@ def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None,
     """Render the course with its roster and, for those who may, the enrolment forms."""
     today = date.today()
     may_record = can_edit_participants(current_user)
+    roster = services.roster(course)
     context = {
         "course": course,
-        "roster": services.roster(course),
+        "roster": roster,
         "seats": services.seats([course.id])[course.id],
         "today": today,
         "may_record": may_record,
@@ -234,7 +236,19 @@ def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None,
             drop_form=DropOutForm(formdata=None, data={"dropped_on": default}),
             complete_all_form=CompleteAllForm(formdata=None, data={"completed_on": default}),
         )
+    _log_roster_read(course, roster, context.get("candidates", []))
     return render_template("trainings/course.html", **context)
+
+
+def _log_roster_read(course: TrainingCourse, roster, candidates) -> None:
+    """Log who the page shows: the roster (names, or codes to viewers) and the candidates."""
+    shown = {"participant_ids": [e.participant_id for e in roster]}
+    if candidates:
+        # the enrolment panel lists names of people not yet in the course
+        shown["candidate_ids"] = [p.id for p in candidates]
+    if shown["participant_ids"] or candidates:
+        # shown again after a refused enrolment (a POST) too
+        audit.record_shown("training_course", course.id, shown)
 
 
 @bp.route("/<int:course_id>")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
-    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -15,14 +13,14 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Email,
-    EqualTo,
     InputRequired,
     Length,
     Optional,
     ValidationError,
 )
 
-from tracker.auth.services import MIN_PASSWORD_LENGTH
+from tracker.auth.forms import new_password_fields
+from tracker.forms import Form
 from tracker.models import Role
 from tracker.partners.forms import enum_coerce
 
@@ -31,33 +29,7 @@ def _stripped(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _password_fields(label):
-    password = PasswordField(
-        label,
-        validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=_l(
-                    "The password must have at least %(num)d characters.", num=MIN_PASSWORD_LENGTH
-                ),
-            ),
-        ],
-        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH},
-    )
-    confirm = PasswordField(
-        _l("The same password again"),
-        validators=[
-            DataRequired(),
-            EqualTo("password", message=_l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    return password, confirm
-
-
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     name = StringField(
         _l("Name"), validators=[DataRequired(), Length(max=200)], filters=[_stripped]
     )
@@ -89,14 +61,20 @@ class NewAccountForm(AccountForm):
         filters=[_stripped],
         render_kw={"autocomplete": "off"},
     )
-    password, confirm = _password_fields(_l("Initial password"))
+    password, confirm = new_password_fields(_l("Initial password"))
 
 
-class PasswordForm(FlaskForm):
-    password, confirm = _password_fields(_l("New password"))
+class PasswordForm(Form):
+    """An administrator sets the password of the account ``email``."""
+
+    password, confirm = new_password_fields(_l("New password"))
+
+    def __init__(self, *args, email: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.policy_email = email
 
 
-class AccountFilterForm(FlaskForm):
+class AccountFilterForm(Form):
     class Meta:
         csrf = False  # a GET form: bookmarkable, changes nothing
 

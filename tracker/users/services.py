@@ -14,24 +14,25 @@ from sqlalchemy.orm import selectinload
 
 from tracker import audit
 from tracker.auth.services import (
-    MIN_PASSWORD_LENGTH,
     AccountError,
+    PasswordRejected,
+    check_new_password,
     create_user,
     end_sessions,
-    hash_password,
     normalise_email,
+    set_password,
 )
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import Project, Role, User
 
 
-def _check_password(password: str, field: str = "password") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            _("The password must have at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
-            field,
-        )
+def _check_password(password: str, email: str, field: str = "password") -> None:
+    """Turn a password-policy refusal into an error on the form's field."""
+    try:
+        check_new_password(password, email)
+    except PasswordRejected as error:
+        raise DomainError(error.message, field) from error
 
 
 def _check_projects(role: Role, projects: Sequence[Project]) -> None:
@@ -54,7 +55,7 @@ def create_account(
         raise DomainError(_("A user with this e-mail address already exists."), "email")
     if not name.strip():
         raise DomainError(_("The name is required."), "name")
-    _check_password(password)
+    _check_password(password, email)
     _check_projects(role, projects)
     try:
         return create_user(email, password, role, name=name.strip(), projects=list(projects))
@@ -111,10 +112,8 @@ def activate(user: User) -> None:
 
 def reset_password(user: User, password: str) -> None:
     """Set a new password chosen by an administrator, ending the user's sessions."""
-    _check_password(password)
-    user.password_hash = hash_password(password)
-    end_sessions(user)
-    db.session.flush()
+    _check_password(password, user.email)
+    set_password(user, password)
 
 
 def accounts_query(*, role: Role | None = None, active: bool | None = None) -> Select:

@@ -102,7 +102,7 @@ def _edit_page(user: User, form: AccountForm, password_form: PasswordForm | None
         "users/edit.html",
         account=user,
         form=form,
-        password_form=password_form or PasswordForm(formdata=None),
+        password_form=password_form or PasswordForm(formdata=None, email=user.email),
     )
 
 
@@ -182,7 +182,7 @@ def activate(user_id: int):
 def reset_password(user_id: int):
     """Set a new password, typed twice, and end the user's sessions."""
     user = _get_user_or_404(user_id)
-    password_form = PasswordForm()
+    password_form = PasswordForm(email=user.email)
     if password_form.validate_on_submit():
         try:
             services.reset_password(user, password_form.password.data)

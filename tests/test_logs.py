@@ -1,0 +1,33 @@
+"""No personal data in the server's request log: query values are redacted."""
+
+from __future__ import annotations
+
+import logging
+
+from tracker.logs import RedactQueryStrings, redact_query
+
+
+def test_query_values_are_replaced_and_names_kept():
+    line = '"GET /participants/?q=A%C3%AFssatou+Diallo&page=2 HTTP/1.1" 200 -'
+    assert redact_query(line) == '"GET /participants/?q=…&page=… HTTP/1.1" 200 -'
+    assert (
+        redact_query('"GET /participants/ HTTP/1.1" 200 -') == '"GET /participants/ HTTP/1.1" 200 -'
+    )
+
+
+def test_the_request_log_of_the_app_is_filtered(app, client, caplog, monkeypatch):
+    logger = logging.getLogger("werkzeug")
+    # Alembic's logging set-up (test_migrations) disables the loggers it finds
+    monkeypatch.setattr(logger, "disabled", False)
+    assert any(isinstance(f, RedactQueryStrings) for f in logger.filters)
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        # what werkzeug's request handler logs: the request line as an argument
+        logger.info(
+            '%s - - [date] "%s" %s %s',
+            "127.0.0.1",
+            "GET /participants/?q=Awa+Diop HTTP/1.1",
+            "200",
+            "-",
+        )
+    assert "Awa" not in caplog.text and "Diop" not in caplog.text
+    assert "/participants/?q=…" in caplog.text

@@ -1,0 +1,1 @@
+"""Keeping the data safe over time: backups, restores and the retention period."""

@@ -1,0 +1,391 @@
+"""Security plumbing: production checks, the session cookie, session timeouts, headers, limits.
+
+What is decided here, and why (docs/security.md cites the tests):
+
+- **Production** is ``ENV = "production"`` (``TRACKER_ENV=production``). Nothing
+  else is guessed from debug or testing flags: ``flask demo`` and the browser
+  tests serve plain HTTP on the loopback and must keep working. In production
+  the app refuses to start with a missing, short or known secret key (the
+  random key written to ``instance/`` is for development: several workers or
+  hosts must share one key that the operator manages) or with debug on.
+- **Session cookie**: HttpOnly, SameSite=Lax, and Secure whenever it can be:
+  always in production, and on any request that came over HTTPS elsewhere
+  (behind a TLS-terminating proxy set ``TRUSTED_PROXY_COUNT`` so that the
+  scheme is seen). An always-Secure cookie takes the ``__Host-`` prefix.
+- **Sessions** carry when they started and when they were last used: after
+  ``SESSION_IDLE_TIMEOUT`` without a request, or ``PERMANENT_SESSION_LIFETIME``
+  after sign-in, the next request signs the user out. Both times are inside the
+  signed cookie, so they cannot be moved by the client.
+- **Headers** on every response: a CSP without any inline script or style,
+  ``nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` (not
+  ``no-referrer``: Flask-WTF checks the Referer of HTTPS form posts),
+  ``Cache-Control: no-store`` on everything but static files, HSTS over HTTPS.
+- **Sign-in limits** (Flask-Limiter): failed sign-ins and wrong current
+  passwords count per account (a keyed hash of the e-mail) and per client
+  address; successful sign-ins do not count. Over the limit the answer is 429.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
+from flask_login import current_user, login_user, logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from tracker.extensions import db, limiter
+
+PRODUCTION = "production"
+MIN_SECRET_KEY_LENGTH = 32
+#: secret keys seen in examples, tests and tutorials: never good enough for production
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        "dev",
+        "development",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "changeme",
+        "change-me",
+        "please-change-me",
+        "test-secret-key-not-for-production",
+        "your-secret-key",
+    }
+)
+#: ASVS 6.2.1 and 6.2.9: never fewer than 8 characters required, never fewer than 64 allowed
+ASVS_MIN_PASSWORD_LENGTH = 8
+ASVS_MAX_PASSWORD_LENGTH = 64
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        # the dashboard's SVG charts carry presentation attributes, not style="…"
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+#: session keys: when the session was signed in, and when it was last used (epoch seconds)
+SIGNED_IN_AT = "signed_in_at"
+SEEN_AT = "seen_at"
+
+#: the sign-in pages whose failures are counted; tests may replace ``clock``
+SIGN_IN_ENDPOINTS = frozenset({"auth.login", "auth.change_password"})
+clock = time.time
+
+
+class UnsafeConfiguration(RuntimeError):
+    """The configuration is not safe to serve with; the message says what to change."""
+
+
+# --- configuration ------------------------------------------------------------------
+
+
+def is_production(app: Flask) -> bool:
+    return str(app.config.get("ENV", "")).strip().lower() == PRODUCTION
+
+
+def _seconds(value: Any) -> float:
+    """Read a duration given as a timedelta or as seconds (as TRACKER_* variables give it)."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+def configuration_problems(app: Flask) -> list[str]:
+    """Return what makes this configuration unsafe, in words an operator can act on."""
+    config = app.config
+    problems = []
+    shortest, longest = int(config["PASSWORD_MIN_LENGTH"]), int(config["PASSWORD_MAX_LENGTH"])
+    if shortest < ASVS_MIN_PASSWORD_LENGTH:
+        problems.append(
+            f"PASSWORD_MIN_LENGTH is {shortest}: it must be at least {ASVS_MIN_PASSWORD_LENGTH}"
+        )
+    if longest < max(ASVS_MAX_PASSWORD_LENGTH, shortest):
+        problems.append(
+            f"PASSWORD_MAX_LENGTH is {longest}: it must be at least {ASVS_MAX_PASSWORD_LENGTH}"
+            " and at least PASSWORD_MIN_LENGTH"
+        )
+    if _seconds(config["SESSION_IDLE_TIMEOUT"]) <= 0:
+        problems.append("SESSION_IDLE_TIMEOUT must be a positive number of seconds")
+    if not is_production(app):
+        return problems
+    key = config.get("SECRET_KEY")
+    hint = "set TRACKER_SECRET_KEY to at least 32 random characters, e.g. the output of " + (
+        "python -c 'import secrets; print(secrets.token_hex(32))'"
+    )
+    if not key:
+        problems.append(f"no secret key is configured in production: {hint}")
+    elif str(key).strip().lower() in KNOWN_SECRET_KEYS:
+        problems.append(f"the secret key is a well-known example value: {hint}")
+    elif len(str(key)) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"the secret key has fewer than {MIN_SECRET_KEY_LENGTH} characters: {hint}")
+    if app.debug:
+        problems.append(
+            "debug mode is on: the debugger runs any code it is sent; unset FLASK_DEBUG "
+            "and TRACKER_DEBUG"
+        )
+    return problems
+
+
+def check_configuration(app: Flask) -> None:
+    """Refuse to start (``UnsafeConfiguration``) with an unsafe configuration.
+
+    Called by ``create_app`` before a development secret key would be generated,
+    so production cannot fall back on one.
+    """
+    problems = configuration_problems(app)
+    if problems:
+        raise UnsafeConfiguration(
+            "The tracker refuses to start: " + "; ".join(problems) + "."
+            " See the Configuration section of README.md."
+        )
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, Secure when the request came over HTTPS.
+
+    ``SESSION_COOKIE_SECURE = None`` (the default outside production) means
+    "Secure on HTTPS requests"; True and False force it either way.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        configured = app.config["SESSION_COOKIE_SECURE"]
+        if configured is None:
+            return has_request_context() and request.is_secure
+        return bool(configured)
+
+
+def configure_cookies(app: Flask) -> None:
+    """Set the session cookie's flags from the deployment (see the module docstring)."""
+    config = app.config
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    if config.get("SESSION_COOKIE_SECURE") is None and is_production(app):
+        config["SESSION_COOKIE_SECURE"] = True
+    # remember-me is never offered; should it be, its cookie must not be weaker
+    config["REMEMBER_COOKIE_SECURE"] = bool(config.get("SESSION_COOKIE_SECURE"))
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+    config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    if config.get("SESSION_COOKIE_SECURE") is True and config["SESSION_COOKIE_NAME"] == "session":
+        # ASVS 3.3.1: an always-Secure cookie is named so that browsers enforce it;
+        # __Host- also pins it to this host and path "/", when the app is served there
+        at_root = (config.get("SESSION_COOKIE_PATH") or config.get("APPLICATION_ROOT")) in (
+            None,
+            "/",
+        )
+        plain_host = not config.get("SESSION_COOKIE_DOMAIN")
+        config["SESSION_COOKIE_NAME"] = (
+            "__Host-session" if at_root and plain_host else "__Secure-session"
+        )
+    app.session_interface = SessionCookies()
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies, take the client address, scheme and host from them."""
+    count = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
+# --- sessions -----------------------------------------------------------------------
+
+
+def start_session(user) -> None:
+    """Sign ``user`` in on a fresh session: nothing of the session before survives but the language.
+
+    A session planted before sign-in (session fixation) is thus not reused.
+    """
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    now = int(clock())
+    session[SIGNED_IN_AT] = now
+    session[SEEN_AT] = now
+
+
+def end_session() -> None:
+    """Forget the signed-in user in this browser, keeping the chosen language."""
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def _expiry_reason(now: float) -> str | None:
+    """Say why the current session is over ("idle" or "lifetime"), or None if it is not."""
+    started, seen = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
+    if not isinstance(started, int | float) or not isinstance(seen, int | float):
+        return "idle"  # a session from before the timestamps existed: sign in again
+    if now - seen > _seconds(current_app.config["SESSION_IDLE_TIMEOUT"]):
+        return "idle"
+    if now - started > current_app.permanent_session_lifetime.total_seconds():
+        return "lifetime"
+    return None
+
+
+def enforce_session_limits():
+    """Sign out a session idle for too long or older than its lifetime; else note this request."""
+    if request.endpoint in (None, "static") or not current_user.is_authenticated:
+        return None
+    now = clock()
+    reason = _expiry_reason(now)
+    if reason is None:
+        session[SEEN_AT] = int(now)
+        return None
+    from tracker import audit
+
+    audit.record(db.session, "session_expired", "user", current_user.id, {"reason": reason})
+    db.session.commit()
+    end_session()
+    if reason == "idle":
+        minutes = max(1, round(_seconds(current_app.config["SESSION_IDLE_TIMEOUT"]) / 60))
+        flash(
+            _(
+                "You were signed out after %(num)d minutes without activity. Please sign in again.",
+                num=minutes,
+            ),
+            "info",
+        )
+    else:
+        flash(_("Your session has reached its time limit. Please sign in again."), "info")
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=target if request.method == "GET" else None))
+
+
+# --- headers ------------------------------------------------------------------------
+
+
+def set_security_headers(response):
+    """Add the security headers; personal data must not stay in any cache."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- sign-in limits -----------------------------------------------------------------
+
+
+def account_key() -> str:
+    """The account a sign-in attempt is about: a keyed hash of the e-mail, never the e-mail."""
+    from tracker.auth.services import email_fingerprint
+
+    email = current_user.email if current_user.is_authenticated else request.form.get("email", "")
+    return "account:" + email_fingerprint(email)
+
+
+def address_key() -> str:
+    """The client address (the real one behind trusted proxies, see TRUSTED_PROXY_COUNT)."""
+    return "address:" + (request.remote_addr or "unknown")
+
+
+def refuse_password() -> None:
+    """Mark this request as a refused password, so the sign-in limits count it."""
+    g.password_refused = True
+
+
+def _password_was_refused(_response) -> bool:
+    return bool(g.get("password_refused"))
+
+
+per_account = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    scope="sign-in-account",
+    key_func=account_key,
+    methods=["POST"],
+    deduct_when=_password_was_refused,
+)
+per_address = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    scope="sign-in-address",
+    key_func=address_key,
+    methods=["POST"],
+    deduct_when=_password_was_refused,
+)
+
+
+def _retry_after() -> int:
+    """Seconds until the breached limit's window ends (at least one)."""
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
+
+
+def too_many_attempts(_error: RateLimitExceeded):
+    """Answer 429 with a page that says what happened and how long to wait; audit it."""
+    from tracker import audit
+    from tracker.auth.services import email_fingerprint
+
+    if request.endpoint in SIGN_IN_ENDPOINTS:
+        if current_user.is_authenticated:
+            audit.record(db.session, "login_throttled", "user", current_user.id)
+        else:
+            fingerprint = email_fingerprint(request.form.get("email", ""))
+            audit.record(db.session, "login_throttled", "user", None, {"email_hash": fingerprint})
+        db.session.commit()
+    seconds = _retry_after()
+    response = make_response(
+        render_template("errors/too_many.html", minutes=max(1, round(seconds / 60))), 429
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install cookies, proxies, headers, session timeouts and the sign-in limits."""
+    configure_cookies(app)
+    trust_proxies(app)
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    )
+    limiter.init_app(app)
+    app.before_request(enforce_session_limits)
+    app.after_request(set_security_headers)
+    app.register_error_handler(RateLimitExceeded, too_many_attempts)
+    app.jinja_env.globals["password_rules"] = _password_rules
+
+
+def _password_rules() -> str:
+    from tracker.auth.passwords import rules_text
+
+    return rules_text()
