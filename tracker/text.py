@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from difflib import SequenceMatcher
+
+from rapidfuzz import fuzz
 
 # Arabic letters to Latin, as usually transcribed in Morocco and West Africa
 _ARABIC = str.maketrans(
@@ -65,15 +66,27 @@ def digits(text: str | None) -> str:
     return re.sub(r"\D", "", text or "")
 
 
-def name_similarity(a: str, b: str) -> float:
-    """Return how alike two full names are, 0..1, after folding; word order ignored."""
-    fa, fb = " ".join(sorted(fold(a).split())), " ".join(sorted(fold(b).split()))
+def name_similarity(a: str, b: str, at_least: float = 0.0) -> float:
+    """Return how alike two full names are, 0..1, after folding; word order ignored.
+
+    The better of the folded spellings' and the phonetic keys' similarity (the
+    normalised Indel distance, as difflib's ratio). With ``at_least``, a pair that
+    cannot reach it returns 0.0 as soon as that is known: a bulk duplicate check
+    compares each row with every name of the same birth date.
+    """
+    fa, fb = _sorted_words(a), _sorted_words(b)
     if not fa or not fb:
         return 0.0
-    plain = SequenceMatcher(None, fa, fb).ratio()
+    cutoff = at_least * 100
+    plain = fuzz.ratio(fa, fb, score_cutoff=cutoff)
     ka, kb = phonetic_key(fa), phonetic_key(fb)
-    sounds = SequenceMatcher(None, ka, kb).ratio() if ka and kb else 0.0
-    return max(plain, sounds)
+    sounds = fuzz.ratio(ka, kb, score_cutoff=cutoff) if ka and kb else 0.0
+    return max(plain, sounds) / 100
+
+
+@functools.lru_cache(maxsize=65536)
+def _sorted_words(name: str) -> str:
+    return " ".join(sorted(fold(name).split()))
 
 
 # Characters no stored text may hold: C0 controls but tab and line feed, DEL, the C1

@@ -385,6 +385,16 @@ def _participants_by_code(ctx: Context, codes: Iterable[str]) -> dict[str, Parti
     return found
 
 
+def _attach_people(ctx: Context, rows: list[Row], report: Report) -> None:
+    """Find the participant each row names, in the user's scope; fail the rows naming nobody."""
+    people = _participants_by_code(ctx, (r.values["participant_code"] for r in rows if r.ok))
+    for row in rows:
+        if row.ok:
+            row.values["participant"] = people.get(row.values["participant_code"])
+            if row.values["participant"] is None:
+                _fail(report, row, "participant_code", _("no participant of yours has this code"))
+
+
 def _partners(rows: Iterable[Row], names: Sequence[str], report: Report) -> dict[str, Partner]:
     """Return partners by the acronym or name the rows give; fail rows naming unknown ones."""
     keys = {r.values.get(n) for r in rows for n in names if r.values.get(n)}
@@ -427,47 +437,62 @@ def _name_key(full_name: str) -> str:
 
 
 class _DuplicateIndex:
-    """Participants blocked by phonetic name key, birth date and phone, for fast lookups."""
+    """Participants blocked for the duplicate check, so that each row meets a handful.
+
+    The rule is the registration form's (``duplicate_match``): the same phone, or a
+    similar name with the same birth date or nationality. Blocks: the same phone; the
+    same birth date (names then compared one by one); and the same phonetic name key
+    with the same nationality, where every candidate is as alike as the next, so a
+    few are kept per block. A programme has hundreds of "Awa Diallo" of one
+    nationality: comparing each new row with all of them would cost minutes and name
+    nobody better than the first three.
+    """
+
+    SAME_NAME_KEPT = 3
 
     def __init__(self) -> None:
-        self.by_key: dict[str, list[_Known]] = defaultdict(list)
         self.by_birth: dict[date, list[_Known]] = defaultdict(list)
         self.by_phone: dict[str, list[_Known]] = defaultdict(list)
+        self.by_name_country: dict[tuple[str, str], list[_Known]] = defaultdict(list)
 
     def add(self, known: _Known, name_key: str | None = None) -> None:
         key = name_key or _name_key(f"{known.given_name} {known.family_name}")
-        if key:
-            self.by_key[key].append(known)
+        if key and known.nationality:
+            same = self.by_name_country[(key, known.nationality)]
+            if len(same) < self.SAME_NAME_KEPT:
+                same.append(known)
         if known.date_of_birth is not None:
             self.by_birth[known.date_of_birth].append(known)
         phone = digits(known.phone)[-9:]
         if len(phone) >= 8:
             self.by_phone[phone].append(known)
 
-    def matches(self, values: dict[str, Any]) -> list[tuple[_Known, list[str]]]:
+    def matches(
+        self, values: dict[str, Any], words: dict[str, str]
+    ) -> list[tuple[_Known, list[str]]]:
         from tracker.participants.services import duplicate_match
 
         full_name = f"{values['given_name']} {values['family_name']}"
-        key = _name_key(full_name)
         birth = (
             values.get("date_of_birth") if isinstance(values.get("date_of_birth"), date) else None
         )
         phone = digits(values.get("phone"))[-9:]
+        nationality = values.get("nationality")
         seen: dict[str, _Known] = {}
         for candidate in (
-            *self.by_key.get(key, ()),
             *(self.by_birth.get(birth, ()) if birth else ()),
             *(self.by_phone.get(phone, ()) if len(phone) >= 8 else ()),
+            *(
+                self.by_name_country.get((_name_key(full_name), nationality), ())
+                if nationality
+                else ()
+            ),
         ):
             seen.setdefault(candidate.where or candidate.code, candidate)
         found = []
         for candidate in seen.values():
             match = duplicate_match(
-                full_name,
-                birth,
-                values.get("nationality"),
-                phone if len(phone) >= 8 else "",
-                candidate,
+                full_name, birth, nationality, phone if len(phone) >= 8 else "", candidate, words
             )
             if match is not None:
                 found.append((candidate, match[1]))
@@ -573,11 +598,14 @@ def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[R
 
 
 def _flag_duplicates(ctx: Context, rows: list[Row], report: Report) -> None:
+    from tracker.participants.services import duplicate_reason_words
+
     existing = _existing_index(ctx)
     in_file = _DuplicateIndex()
+    words = duplicate_reason_words()
     for row in rows:
         v = row.values
-        found = existing.matches(v) + in_file.matches(v)
+        found = existing.matches(v, words) + in_file.matches(v, words)
         for known, reasons in found[:3]:
             who = known.where or known.code
             report.warnings.append(
@@ -732,7 +760,7 @@ def _stored(record: dict[str, Any]) -> dict[str, Any]:
 
 def _check_enrolments(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
     _projects(ctx, rows, report)
-    people = _participants_by_code(ctx, (r.values["participant_code"] for r in rows if r.ok))
+    _attach_people(ctx, rows, report)
     keys = {
         (r.values["project_code"], r.values["course_title"], r.values["course_start_date"])
         for r in rows
@@ -751,9 +779,6 @@ def _check_enrolments(ctx: Context, rows: list[Row], report: Report) -> list[Row
         if not row.ok:
             continue
         v = row.values
-        v["participant"] = people.get(v["participant_code"])
-        if v["participant"] is None:
-            _fail(report, row, "participant_code", _("no participant of yours has this code"))
         v["course"] = courses.get((v["project_code"], v["course_title"], v["course_start_date"]))
         if v["course"] is None:
             _fail(
@@ -801,15 +826,12 @@ def _write_enrolment(ctx: Context, v: dict[str, Any]) -> str:
 def _check_placements(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
     _projects(ctx, rows, report)
     partners = _partners(rows, ("employer", "referral_partner"), report)
-    people = _participants_by_code(ctx, (r.values["participant_code"] for r in rows if r.ok))
+    _attach_people(ctx, rows, report)
     for row in rows:
         if not row.ok:
             continue
         v = row.values
-        person = people.get(v["participant_code"])
-        if person is None:
-            _fail(report, row, "participant_code", _("no participant of yours has this code"))
-            continue
+        person = v["participant"]
         if person.project.code != v["project_code"]:
             _fail(
                 report,
@@ -821,7 +843,6 @@ def _check_placements(ctx: Context, rows: list[Row], report: Report) -> list[Row
                     project=person.project.code,
                 ),
             )
-        v["participant"] = person
         v["employer_partner"] = partners.get(v.get("employer") or "")
         v["referral"] = partners.get(v.get("referral_partner") or "")
     return [r for r in rows if r.ok]
@@ -850,8 +871,8 @@ def _write_placement(ctx: Context, v: dict[str, Any]) -> str:
 
 
 def _check_follow_ups(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    people = _participants_by_code(ctx, (r.values["participant_code"] for r in rows if r.ok))
-    ids = [p.id for p in people.values()]
+    _attach_people(ctx, rows, report)
+    ids = [r.values["participant"].id for r in rows if r.ok]
     placements: dict[tuple[int, Any, date], Placement] = {}
     for chunk in _chunks(ids):
         for placement in db.session.scalars(
@@ -862,10 +883,7 @@ def _check_follow_ups(ctx: Context, rows: list[Row], report: Report) -> list[Row
         if not row.ok:
             continue
         v = row.values
-        person = people.get(v["participant_code"])
-        if person is None:
-            _fail(report, row, "participant_code", _("no participant of yours has this code"))
-            continue
+        person = v["participant"]
         v["placement"] = placements.get((person.id, v["placement_kind"], v["placement_start_date"]))
         if v["placement"] is None:
             _fail(
@@ -971,7 +989,10 @@ def run(
     import_event = audit.record(db.session, "import", kind, None, {})
     db.session.flush()
     if kind == "participants":
-        if to_write:
+        if dry_run:
+            # the checks above are all a participant row must pass: no need to write it
+            report.written = len(to_write)
+        elif to_write:
             _write_participants(ctx, to_write, report, import_event.id)
     else:
         _write_each(ctx, to_write, report, _WRITERS[kind], import_event.id)
