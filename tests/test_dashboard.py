@@ -212,3 +212,40 @@ def test_data_quality_lists_what_to_fix(
     assert still_open.code in section["open_enrolments"]
     assert placed.code in section["no_follow_up"]
     assert twin_a.code in section["duplicates"] and twin_b.code in section["duplicates"]
+
+
+class TestViewersReadNoSmallCells:
+    """Viewers read the dashboard as a document leaving the case workers: small cells hidden."""
+
+    def small_and_large(self, seeded):
+        scope = indicators.Scope((seeded.id,), seeded.start_date, seeded.end_date)
+        pairs = indicators.disaggregate("trained", "nationality", scope)
+        small = [c for c, n in pairs if 0 < n < 5]
+        large = [c for c, n in pairs if n >= 5]
+        assert small and large, pairs  # the reference programme has both
+        return scope, small, large
+
+    def test_viewer_sees_small_counts_as_less_than_five_and_cannot_open_them(
+        self, client, login, seeded, make_user
+    ):
+        _scope, small, large = self.small_and_large(seeded)
+        login(make_user(Role.VIEWER, [seeded], email="viewer@example.org"))
+        page = client.get("/dashboard/").get_data(as_text=True)
+        assert "&lt; 5" in page
+        trained = drill_links(page)["trained"]
+        assert trained == "135", "totals stay exact"
+        assert f"dimension=nationality&amp;category={small[0]}" not in page
+        assert f"dimension=nationality&amp;category={large[0]}" in page
+        hidden = {"indicator": "trained", "dimension": "nationality", "category": small[0]}
+        assert client.get("/dashboard/list", query_string=hidden).status_code == 404
+        shown = {"indicator": "trained", "dimension": "nationality", "category": large[0]}
+        assert client.get("/dashboard/list", query_string=shown).status_code == 200
+
+    def test_managers_see_every_count(self, client, login, manager, seeded):
+        _scope, small, _large = self.small_and_large(seeded)
+        login(manager)
+        page = client.get("/dashboard/").get_data(as_text=True)
+        assert "&lt; 5" not in page
+        assert f"dimension=nationality&amp;category={small[0]}" in page
+        cell = {"indicator": "trained", "dimension": "nationality", "category": small[0]}
+        assert client.get("/dashboard/list", query_string=cell).status_code == 200

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from flask import abort, render_template, request
+import dataclasses
+
+from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,7 +12,8 @@ from tracker.dashboard import bp, services
 from tracker.dashboard.forms import FilterForm
 from tracker.extensions import db
 from tracker.models import Participant
-from tracker.permissions import EDITORS, role_required, visible_projects
+from tracker.permissions import EDITORS, can_see_names, role_required, visible_projects
+from tracker.reports import disclosure
 
 
 def _filters() -> tuple[FilterForm, indicators.Scope, list, str]:
@@ -58,6 +61,8 @@ def index():
     """Show the headline figures, funnel, trends and breakdowns, each a link to its people."""
     form, scope, chosen, grain = _filters()
     dashboard = services.cached_build(scope, chosen, grain) if chosen else None
+    if dashboard is not None and not can_see_names(current_user):
+        dashboard = _without_small_cells(dashboard, current_app.config["SMALL_CELL_THRESHOLD"])
     return render_template(
         "dashboard/index.html", form=form, dashboard=dashboard, projects=chosen, grain=grain
     )
@@ -77,6 +82,14 @@ def drill_down():
         abort(404)
     category = request.args.get("category")
     title_category = indicators.category_label(dimension, category or None) if dimension else None
+    hidden = (
+        dimension is not None
+        and indicator.unit == indicators.PEOPLE
+        and not can_see_names(current_user)
+        and _is_hidden_cell(key, dimension, category, scope)
+    )
+    if hidden:
+        abort(404)  # the dashboard shows this count as "< 5": its people stay unlisted
     if indicator.unit == indicators.INSTITUTIONS:
         query = services.drill_down_partners(key, scope, dimension, category)
     else:
@@ -105,6 +118,58 @@ def drill_down():
         page=page,
         scope=scope,
         age_group=_age_groups(page.items) if indicator.unit == indicators.PEOPLE else {},
+    )
+
+
+def _without_small_cells(dashboard: services.Dashboard, threshold: int) -> services.Dashboard:
+    """Return the dashboard as a viewer reads it: small counts of people hidden.
+
+    Viewers (M&E staff, donors) read the dashboard as a document that leaves the
+    case workers, so the breakdowns by who people are (sex, age group, nationality,
+    region) hide counts under the threshold as the donor report does ("< 5", and
+    "x" where a second cell must go so the first cannot be worked out), and a
+    hidden cell opens no list. Totals and headline figures stay exact. The cached
+    dashboard is shared by every user: it is copied, never changed.
+    """
+    if not disclosure.enabled(threshold):
+        return dashboard
+    breakdowns = []
+    for b in dashboard.breakdowns:
+        if b.dimension not in indicators.PERSON_DIMENSIONS:
+            breakdowns.append(b)
+            continue
+        marks = disclosure.classify(
+            [n for _label, n, _category in b.rows], threshold, overlapping=b.overlapping
+        )
+        rows = [
+            (label, _hidden_text(mark, threshold), None) if mark else (label, n, category)
+            for (label, n, category), mark in zip(b.rows, marks, strict=True)
+        ]
+        breakdowns.append(dataclasses.replace(b, rows=rows))
+    return dataclasses.replace(dashboard, breakdowns=breakdowns)
+
+
+def _hidden_text(mark: disclosure.Hidden, threshold: int) -> str:
+    if mark is disclosure.Hidden.SMALL:
+        return disclosure.small_cell_label(threshold)
+    return disclosure.COMPLEMENTARY_MARK
+
+
+def _is_hidden_cell(key: str, dimension: str, category: str | None, scope) -> bool:
+    """Whether the viewer's dashboard hides this cell (so its list must not open either)."""
+    threshold = current_app.config["SMALL_CELL_THRESHOLD"]
+    if dimension not in indicators.PERSON_DIMENSIONS or not disclosure.enabled(threshold):
+        return False
+    pairs = indicators.disaggregate(key, dimension, scope)
+    marks = disclosure.classify(
+        [n for _category, n in pairs],
+        threshold,
+        overlapping=indicators.overlapping(key, dimension),
+    )
+    wanted = category or None
+    return any(
+        mark and (str(cat) if cat is not None else None) == wanted
+        for (cat, _n), mark in zip(pairs, marks, strict=True)
     )
 
 
