@@ -265,12 +265,16 @@ def _annex(scope: indicators.Scope, today: date) -> list[list[str]]:
     her consent to donor reporting; see ``tracker.participants.consent``) is left
     out of the annex and still counted in every figure.
     """
-    trained = set(db.session.scalars(indicators.subject_ids("trained", scope)))
+    trained_ids = indicators.subject_ids("trained", scope)
+    trained = set(db.session.scalars(trained_ids))
     kinds = indicators.category_by_subject("placed", "placement_kind", scope)
+    # the people are chosen by subqueries, not by a list of ids: PostgreSQL takes at
+    # most 65,535 parameters in one statement, fewer than a large programme's people
     people = db.session.execute(
         select(Participant.id, Participant.code)
         .where(
-            Participant.id.in_(trained | set(kinds)),
+            Participant.id.in_(trained_ids.scalar_subquery())
+            | Participant.id.in_(indicators.subject_ids("placed", scope).scalar_subquery()),
             donor_reporting_allowed_sql(Participant.id, today),
         )
         .order_by(Participant.code)
