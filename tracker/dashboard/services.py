@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import aliased
 
 from tracker import indicators
@@ -246,37 +246,41 @@ def _audit_head() -> tuple[int, Any, bool]:
     On PostgreSQL an audit id is taken when the row is inserted, not when it
     commits, so a line with a lower id than the last one seen may still be on
     its way: a dashboard is then not kept, and a kept one is not vouched for
-    beyond the lines seen. SQLite has one writer at a time, so ids commit in order.
+    beyond the lines seen. One statement reads both, so both come from the same
+    snapshot (under READ COMMITTED each statement has its own). SQLite has one
+    writer at a time, so its ids commit in order.
     """
-    last = db.session.execute(
-        select(AuditEvent.id, AuditEvent.occurred_at).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    head_id, head_at = (last.id, last.occurred_at) if last else (0, None)
-    settled = True
+    last = (
+        select(AuditEvent.id, AuditEvent.occurred_at)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+        .subquery()
+    )
+    columns = [select(last.c.id).scalar_subquery(), select(last.c.occurred_at).scalar_subquery()]
     if db.engine.dialect.name == "postgresql":
-        writers = db.session.scalar(
-            text("SELECT count(*) FROM txid_snapshot_xip(txid_current_snapshot())")
+        columns.append(
+            literal_column("(SELECT count(*) FROM txid_snapshot_xip(txid_current_snapshot()))")
         )
-        settled = not writers
-    return head_id, head_at, settled
+    head_id, head_at, *writers = db.session.execute(select(*columns)).one()
+    return head_id or 0, head_at, not any(writers)
 
 
-def _unchanged_since(kept: _Kept, head_id: int) -> bool:
-    """Say whether no record changed between the kept dashboard's last check and ``head_id``."""
-    if head_id < kept.checked_id:
+def _unchanged_since(entry: _Kept, head_id: int) -> bool:
+    """Say whether no record changed between the entry's last check and ``head_id``."""
+    if head_id < entry.checked_id:
         return False  # the audit log went back: another database (a restore)
-    if kept.checked_id:
+    if entry.checked_id:
         at = db.session.scalar(
-            select(AuditEvent.occurred_at).where(AuditEvent.id == kept.checked_id)
+            select(AuditEvent.occurred_at).where(AuditEvent.id == entry.checked_id)
         )
-        if at != kept.checked_at:
+        if at != entry.checked_at:
             return False
-    if head_id == kept.checked_id:
+    if head_id == entry.checked_id:
         return True
     change = db.session.scalar(
         select(AuditEvent.id)
         .where(
-            AuditEvent.id > kept.checked_id,
+            AuditEvent.id > entry.checked_id,
             AuditEvent.id <= head_id,
             AuditEvent.action.not_in(READ_ONLY_ACTIONS),
         )

@@ -1,0 +1,817 @@
+"""Benchmark the tracker on a synthetic programme of N participants.
+
+Run from the repository root (default: 100,000 participants, 3 runs each)::
+
+    .venv/bin/python -m bench.run --participants 100000
+
+On SQLite the database is built once in ``bench/.data/`` (git-ignored) and
+reused by later runs with the same N and seed; with ``DATABASE_URL`` set
+(``postgresql://user@host/db``) it is built in that database, which must be
+empty or hold the same synthetic project. Each measurement is the median of
+``--repeat`` runs, with the fastest run beside it; the table goes to standard
+output and the figures to ``bench/results-<database>.json`` (or ``--json``).
+
+What is measured, and how:
+
+* the dashboard page through the Flask test client, signed in as a manager:
+  the first view after a change (figures computed live) and a repeat view;
+* side by side, the floor: the same aggregates as bare hand-written SQL on a
+  DB-API cursor (``bench/floor.py``), and the ratio of the live page to it;
+* the participant list with a name search, and a case file;
+* the donor PDF as a whole command (``flask report donor``, a subprocess);
+* CSV and XLSX exports of every participant through ``tracker.exports``
+  (rows per second), and the ``flask export`` command's peak memory;
+* the import of 10,000 participant rows (``flask import participants``),
+  when that command exists.
+
+Peak memory is the resident set of the process (``ru_maxrss``) for commands,
+and the Python heap's peak (``tracemalloc``, one extra run) for what runs in
+process. The benchmark asserts nothing: targets are printed beside figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / ".data"
+MANAGER = "bench-manager@example.org"
+PASSWORD = "bench-password-not-secret"  # noqa: S105 (a throwaway account of the bench database)
+MB = 1024 * 1024
+
+#: indexes proposed for a migration (see docs/performance.md); created with --proposed-indexes
+PROPOSED_INDEXES = {
+    # covers "trained": the course is read from the index, not from the table
+    "ix_enrolment_status_completed_course": (
+        "enrolment",
+        "status, completed_on, participant_id, course_id",
+    ),
+    # covers "enrolled": enrolments of the project's courses in the period
+    "ix_enrolment_course_enrolled": ("enrolment", "course_id, enrolled_on, participant_id"),
+}
+
+
+@dataclass
+class Measurement:
+    """One line of the table."""
+
+    key: str
+    label: str
+    runs: list[float] = field(default_factory=list)
+    rows: int | None = None
+    target: str = ""
+    #: True when the target is met, False when not, None when it does not apply or is unknown
+    met: bool | None = None
+    floor_ratio: float | None = None
+    peak_mb: float | None = None
+    peak_kind: str = ""
+    note: str = ""
+    available: bool = True
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.runs) if self.runs else None
+
+    @property
+    def fastest(self) -> float | None:
+        return min(self.runs) if self.runs else None
+
+    @property
+    def rate(self) -> float | None:
+        if self.rows and self.median:
+            return self.rows / self.median
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(median_s=self.median, fastest_s=self.fastest, rows_per_s=self.rate)
+        return data
+
+
+# --- The database -------------------------------------------------------------------------------
+
+
+def database_url(participants: int, rng_seed: int, data: Path = DATA) -> str:
+    """Return DATABASE_URL (PostgreSQL) or the bench's own SQLite file for N and seed."""
+    url = os.environ.get("TRACKER_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+    data.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data / f'synth-{participants}-{rng_seed}.sqlite'}"
+
+
+def make_app(url: str, instance: Path):
+    """Return the tracker app on ``url``, with a fast password hash for the bench account."""
+    os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
+    from tracker import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-secret-key-not-for-production",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+
+def prepare(app, participants: int, rng_seed: int, proposed_indexes: bool) -> dict[str, Any]:
+    """Build the synthetic programme unless the database already holds it; add the manager."""
+    from sqlalchemy import select, text
+
+    from tracker import audit, synthetic
+    from tracker.auth.services import create_user
+    from tracker.extensions import db
+    from tracker.models import AuditEvent, Project, Role, User
+
+    info: dict[str, Any] = {"built": False}
+    with app.app_context():
+        db.create_all()
+        project = db.session.scalar(select(Project).where(Project.code == synthetic.CODE))
+        if project is None:
+            started = time.perf_counter()
+            with audit.acting_as("bench"):
+                result = synthetic.generate(participants, rng_seed)
+                db.session.commit()
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
+            info.update(built=True, build_s=time.perf_counter() - started, counts=result.counts)
+            project = db.session.get(Project, result.project_id)
+        else:
+            line = db.session.scalar(
+                select(AuditEvent).where(
+                    AuditEvent.entity == "project",
+                    AuditEvent.entity_id == project.id,
+                    AuditEvent.action == "create",
+                )
+            )
+            made = line.changes if line and line.changes else {}
+            if (made.get("participants"), made.get("rng_seed")) != (participants, rng_seed):
+                sys.exit(
+                    f"The database holds a {synthetic.CODE} project made with "
+                    f"{made.get('participants')} participants and seed {made.get('rng_seed')}, "
+                    f"not {participants} and {rng_seed}: point DATABASE_URL at an empty database."
+                )
+            info["counts"] = {k: v for k, v in made.items() if isinstance(v, int)}
+        if proposed_indexes:
+            for name, (table, columns) in PROPOSED_INDEXES.items():
+                db.session.execute(
+                    text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
+                )
+            db.session.commit()
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
+        if db.session.scalar(select(User.id).where(User.email == MANAGER)) is None:
+            with audit.acting_as("bench"):
+                create_user(MANAGER, PASSWORD, Role.MANAGER, name="Bench", projects=[project])
+                db.session.commit()
+        info.update(
+            project_id=project.id,
+            start=project.start_date,
+            end=project.end_date,
+            dialect=db.engine.dialect.name,
+        )
+    return info
+
+
+# --- Timing helpers -------------------------------------------------------------------------------
+
+
+def timed(
+    function: Callable[[], Any], repeat: int, before: Callable[[], Any] | None = None
+) -> list[float]:
+    """Run ``function`` ``repeat`` times (``before`` untimed before each); return the durations."""
+    runs = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        started = time.perf_counter()
+        function()
+        runs.append(time.perf_counter() - started)
+    return runs
+
+
+def heap_peak_mb(function: Callable[[], Any], before: Callable[[], Any] | None = None) -> float:
+    """Return the peak of the Python heap while ``function`` runs once (tracemalloc)."""
+    if before is not None:
+        before()
+    tracemalloc.start()
+    try:
+        function()
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / MB
+
+
+def run_command(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Run a command; return (seconds, peak resident MB, exit code, output)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read().decode("utf-8", "replace")
+    # Linux reports ru_maxrss in kilobytes
+    return elapsed, usage.ru_maxrss / 1024, process.returncode, text
+
+
+def _error_line(output: str) -> str:
+    """Return the line of a command's output that names its error, shortened."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    named = [line for line in lines if "Error" in line.split(":")[0] or line.startswith("Error")]
+    return ((named or lines or ["no output"])[-1])[:200]
+
+
+def flask_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "tracker", *args]
+
+
+def command_env(url: str, instance: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TRACKER_DATABASE_URL")}
+    env.update(
+        TRACKER_DATABASE_URL=url,
+        TRACKER_INSTANCE_PATH=str(instance),
+        TRACKER_SECRET_KEY="bench-secret-key-not-for-production",
+    )
+    return env
+
+
+# --- The measurements -------------------------------------------------------------------------
+
+
+class Bench:
+    """Runs each measurement on one prepared database."""
+
+    def __init__(self, app, info: dict[str, Any], url: str, instance: Path, repeat: int) -> None:
+        self.app = app
+        self.info = info
+        self.url = url
+        self.instance = instance
+        self.repeat = repeat
+        self.env = command_env(url, instance)
+        self.client = app.test_client()
+        response = self.client.post("/auth/login", data={"email": MANAGER, "password": PASSWORD})
+        if response.status_code != 302:
+            raise RuntimeError(f"the bench manager could not sign in ({response.status_code})")
+        self.client.post("/auth/language/en")
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.client.get(path, query_string=params)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} answered {response.status_code}")
+        return response
+
+    # dashboard and floor -----------------------------------------------------------------
+
+    def _floor_once(self) -> tuple[float, dict[str, float]]:
+        from bench import floor
+        from tracker.extensions import db
+
+        with self.app.app_context():
+            total, per_statement, _results = floor.run(
+                db.engine, self.info["project_id"], self.info["start"], self.info["end"]
+            )
+        return total, per_statement
+
+    def _forget_dashboards(self) -> None:
+        from tracker.dashboard import services
+
+        clear = getattr(services, "clear_cache", None)
+        if clear is not None:
+            clear()
+
+    def floor_and_live(self) -> tuple[Measurement, Measurement]:
+        """Time the floor and the live dashboard page, runs interleaved (same machine load)."""
+        floor = Measurement("floor", "dashboard aggregates, bare SQL (the floor)")
+        live = Measurement(
+            "dashboard_live",
+            "dashboard page, first view after a change (live)",
+            target="≤ 1.3 × floor",
+        )
+        timings: list[dict[str, float]] = []
+        for _ in range(self.repeat):
+            total, per_statement = self._floor_once()
+            floor.runs.append(total)
+            timings.append(per_statement)
+            live.runs.extend(timed(lambda: self.get("/dashboard/"), 1, self._forget_dashboards))
+        floor.note = f"{len(timings[0])} statements"
+        self.floor_statements = {
+            key: statistics.median(t[key] for t in timings) for key in timings[0]
+        }
+        live.floor_ratio = live.median / floor.median
+        live.met = live.floor_ratio <= 1.3
+        live.peak_mb = heap_peak_mb(lambda: self.get("/dashboard/"), self._forget_dashboards)
+        live.peak_kind = "heap"
+        return floor, live
+
+    def dashboard(self, floor: Measurement) -> Measurement:
+        m = Measurement("dashboard", "dashboard page, repeat view", target="p50 < 150 ms")
+        self.get("/dashboard/")
+        m.runs = timed(lambda: self.get("/dashboard/"), max(self.repeat, 5))
+        m.floor_ratio = m.median / floor.median
+        m.met = m.median < 0.150
+        m.peak_mb = heap_peak_mb(lambda: self.get("/dashboard/"))
+        m.peak_kind = "heap"
+        return m
+
+    # participants -------------------------------------------------------------------------
+
+    def _someone(self) -> tuple[int, str]:
+        """Return a person in the middle of the register with a placement: (id, name)."""
+        from sqlalchemy import func, select
+
+        from tracker.extensions import db
+        from tracker.models import Participant, Placement
+
+        with self.app.app_context():
+            middle = db.session.scalar(select(func.max(Placement.participant_id)))
+            person = db.session.scalar(
+                select(Participant)
+                .join(Placement, Placement.participant_id == Participant.id)
+                .where(Participant.id <= (middle or 0) // 2 + 1)
+                .order_by(Participant.id.desc())
+            ) or db.session.scalar(select(Participant).order_by(Participant.id))
+            return person.id, f"{person.given_name} {person.family_name}"
+
+    def search(self) -> Measurement:
+        _pid, name = self._someone()
+        m = Measurement("search", "participant list, search by name", target="< 100 ms")
+        m.runs = timed(lambda: self.get("/participants/", q=name), self.repeat)
+        m.met = m.median < 0.100
+        m.peak_mb = heap_peak_mb(lambda: self.get("/participants/", q=name))
+        m.peak_kind = "heap"
+        m.note = f"q={name!r}"
+        return m
+
+    def case_file(self) -> Measurement:
+        pid, _name = self._someone()
+        m = Measurement("case_file", "case file (timeline, history)", target="< 100 ms")
+        m.runs = timed(lambda: self.get(f"/participants/{pid}"), self.repeat)
+        m.met = m.median < 0.100
+        m.peak_mb = heap_peak_mb(lambda: self.get(f"/participants/{pid}"))
+        m.peak_kind = "heap"
+        return m
+
+    # donor report -----------------------------------------------------------------------------
+
+    def donor_pdf(self) -> Measurement:
+        m = Measurement("donor_pdf", "donor PDF, whole command", target="< 2 s")
+        peaks = []
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "donor.pdf"
+            for _ in range(self.repeat):
+                seconds, peak, code, text = run_command(
+                    flask_command("report", "donor", "--project", "SYNTH", "--out", str(out)),
+                    self.env,
+                )
+                if code != 0:
+                    m.available = False
+                    m.note = f"failed (exit {code}): {_error_line(text)}"
+                    return m
+                m.runs.append(seconds)
+                peaks.append(peak)
+            m.note = f"{out.stat().st_size / MB:.1f} MB PDF"
+        m.met = m.median < 2.0
+        m.peak_mb, m.peak_kind = max(peaks), "rss"
+        return m
+
+    # exports ------------------------------------------------------------------------------------
+
+    def _export(self, fmt: str) -> int:
+        from tracker.exports import services
+
+        with self.app.app_context():
+            export = services.record_export("participants", user=None)
+            written = 0
+            if fmt == "csv":
+                for chunk in services.render_csv(export):
+                    written += len(chunk)
+            else:
+                written = len(services.render_xlsx(export))
+            return export.count
+
+    def export(self, fmt: str) -> Measurement:
+        target_rate = 100_000 if fmt == "csv" else 10_000
+        m = Measurement(
+            f"export_{fmt}",
+            f"{fmt.upper()} export of every participant",
+            target=f"≥ {target_rate:,} rows/s",
+        )
+        counts: list[int] = []
+        m.runs = timed(lambda: counts.append(self._export(fmt)), self.repeat)
+        m.rows = counts[-1]
+        m.met = m.rate is not None and m.rate >= target_rate
+        # the whole command once, for its memory: what a server process would hold
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / f"participants.{fmt}"
+            seconds, peak, code, text = run_command(
+                flask_command("export", "participants", "--format", fmt, "--out", str(out)),
+                self.env,
+            )
+            if code != 0:
+                m.note = f"`flask export` failed (exit {code}): {_error_line(text)}"
+                return m
+        m.peak_mb, m.peak_kind = peak, "rss"
+        m.note = f"`flask export` {seconds:.1f} s"
+        return m
+
+    # four users at once on gunicorn ---------------------------------------------------------------
+
+    def concurrency(self, users: int = 4, requests: int = 10) -> Measurement:
+        """Time the dashboard's repeat view for one user, then for ``users`` at once.
+
+        A real server (gunicorn, 2 sync workers, on a free local port) serves the
+        bench database; each user signs in through the login form (CSRF token
+        included) and reads the dashboard ``requests`` times. The line's figure is
+        the p95 of the users at once; its target, twice the single user's p50.
+        """
+        m = Measurement(
+            "concurrency",
+            f"dashboard repeat view, {users} users at once on gunicorn -w 2",
+            target="p95 < 2 × single-user p50",
+        )
+        try:
+            import gunicorn  # noqa: F401
+        except ImportError:
+            m.available = False
+            m.note = "not available: gunicorn is not installed (pip install -e '.[test]')"
+            return m
+        with Server(self.env) as server:
+            sessions = [server.signed_in(MANAGER, PASSWORD) for _ in range(users)]
+            for session in sessions:  # every worker computes the dashboard once
+                for _ in range(3):
+                    session.get("/dashboard/")
+            single = [session_time(sessions[0], "/dashboard/") for _ in range(requests)]
+            together: list[float] = []
+            threads = [
+                threading.Thread(
+                    target=lambda s=session: together.extend(
+                        session_time(s, "/dashboard/") for _ in range(requests)
+                    )
+                )
+                for session in sessions
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            peak = server.peak_mb()
+        p50 = statistics.median(single)
+        p95 = statistics.quantiles(together, n=20)[18] if len(together) >= 2 else together[0]
+        m.runs = together
+        m.met = p95 < 2 * p50
+        m.peak_mb, m.peak_kind = peak, "rss"
+        m.note = f"single user p50 {p50 * 1000:.0f} ms; {users} users p95 {p95 * 1000:.0f} ms"
+        self.concurrency_p95 = p95
+        return m
+
+    # import (placeholder until `flask import participants` exists) -------------------------------
+
+    def bench_import(self, rows: int = 10_000) -> Measurement:
+        """Time ``flask import participants FILE --project SYNTH`` on ``rows`` new rows.
+
+        PLACEHOLDER: the importer (tracker/imports/) is being written. When the
+        command does not exist, the line says "not available" and the bench goes
+        on. Each run imports into the bench database and the imported people are
+        deleted afterwards, so every run starts from the same register.
+        """
+        m = Measurement(
+            "import", f"import of {rows:,} participant rows (whole command)", target="< 5 s"
+        )
+        m.rows = rows
+        _seconds, _peak, code, text = run_command(flask_command("import", "--help"), self.env)
+        if code != 0:
+            m.available = False
+            m.note = "not available: no `flask import` command yet"
+            return m
+        peaks = []
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "participants.csv"
+            write_import_file(path, rows, self.info["start"], self.info["end"])
+            for _ in range(self.repeat):
+                before = self._last_participant_id()
+                seconds, peak, code, text = run_command(
+                    flask_command("import", "participants", str(path), "--project", "SYNTH"),
+                    self.env,
+                )
+                imported = self._remove_participants_after(before)
+                if code != 0:
+                    m.available = False
+                    m.note = f"failed (exit {code}): {_error_line(text)}"
+                    return m
+                m.runs.append(seconds)
+                peaks.append(peak)
+        m.met = m.median < 5.0
+        m.peak_mb, m.peak_kind = max(peaks), "rss"
+        m.note = f"{imported:,} rows written by the last run"
+        return m
+
+    def _last_participant_id(self) -> int:
+        from sqlalchemy import func, select
+
+        from tracker.extensions import db
+        from tracker.models import Participant
+
+        with self.app.app_context():
+            return db.session.scalar(select(func.max(Participant.id))) or 0
+
+    def _remove_participants_after(self, last_id: int) -> int:
+        from sqlalchemy import delete, func, select
+
+        from tracker import audit
+        from tracker.extensions import db
+        from tracker.models import Consent, Participant
+
+        with self.app.app_context():
+            added = db.session.scalar(
+                select(func.count()).select_from(Participant).where(Participant.id > last_id)
+            )
+            db.session.execute(delete(Consent).where(Consent.participant_id > last_id))
+            db.session.execute(delete(Participant).where(Participant.id > last_id))
+            # every change is in the audit log: kept dashboards rely on it
+            with audit.acting_as("bench"):
+                audit.record(db.session, "delete", "participant", None, {"bench_import": added})
+            db.session.commit()
+            return added or 0
+
+
+def session_time(session: Any, path: str) -> float:
+    started = time.perf_counter()
+    session.get(path)
+    return time.perf_counter() - started
+
+
+class Server:
+    """gunicorn with 2 sync workers on a free local port, stopped on leaving the block."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",
+                f"127.0.0.1:{self.port}", "--timeout", "120", "tracker:create_app()",
+            ],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url("/auth/login"), timeout=5).read()  # noqa: S310
+                return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError("gunicorn did not answer within 60 s")
+
+    def __exit__(self, *_exc: Any) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def peak_mb(self) -> float:
+        """Return the largest resident set of the server's processes now (kB in /proc)."""
+        peak = 0
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        if children.exists():
+            pids += [int(p) for p in children.read_text().split()]
+        for pid in pids:
+            status = Path(f"/proc/{pid}/status")
+            if status.exists():
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        return peak / 1024
+
+    def signed_in(self, email: str, password: str) -> Any:
+        """Return a session (cookies kept) signed in through the login form."""
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(self.url("/auth/login"), timeout=30).read().decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        if token is None:
+            token = re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+        data = urllib.parse.urlencode(
+            {"email": email, "password": password, "csrf_token": token.group(1) if token else ""}
+        ).encode()
+        opener.open(self.url("/auth/login"), data=data, timeout=30).read()
+        server = self
+
+        class Session:
+            def get(self, path: str) -> bytes:
+                response = opener.open(server.url(path), timeout=120)
+                if "/auth/login" in response.geturl():
+                    raise RuntimeError(f"{path}: not signed in")
+                return response.read()
+
+        return Session()
+
+
+def write_import_file(path: Path, rows: int, start: Any, end: Any) -> None:
+    """Write ``rows`` new participants in the export's columns, codes left to the importer."""
+    from tracker import synthetic
+    from tracker.columns import TABLES
+
+    header = [c.name for c in TABLES["participants"].columns]
+    generator = synthetic._Generator(rows, rng_seed=4242)
+    people = generator.people()
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        for person in people:
+            row = generator.person_row(person, 0, None)
+            writer.writerow(
+                {
+                    **{k: ("" if v is None else v) for k, v in row.items()},
+                    "code": "",
+                    "date_of_birth": person.born.isoformat() if person.born else "",
+                    "registered_on": person.registered_on.isoformat(),
+                    "consent_given": "yes",
+                    "consent_date": person.registered_on.isoformat(),
+                    "project_code": synthetic.CODE,
+                }
+            )
+
+
+# --- Output -------------------------------------------------------------------------------------
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def table(measurements: list[Measurement]) -> str:
+    """Return the results as a Markdown table."""
+    lines = [
+        "| measurement | median | fastest | rows/s | target | × floor | peak MB | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in measurements:
+        if not m.available:
+            lines.append(f"| {m.label} | – | – | – | {m.target} | – | – | {m.note} |")
+            continue
+        verdict = {True: "met", False: "**missed**", None: ""}[m.met]
+        rate = f"{m.rate:,.0f}" if m.rate else "–"
+        ratio = f"{m.floor_ratio:.2f}" if m.floor_ratio is not None else "–"
+        peak = f"{m.peak_mb:,.0f} ({m.peak_kind})" if m.peak_mb is not None else "–"
+        lines.append(
+            f"| {m.label} | {_duration(m.median)} | {_duration(m.fastest)} | {rate} | {m.target} "
+            f"| {ratio} | {peak} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Prepare the database, run every measurement, print the table and write the JSON."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--participants", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement")
+    parser.add_argument("--rng-seed", type=int, default=2019)
+    parser.add_argument("--json", type=Path, default=None, help="default: bench/results-<db>.json")
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument(
+        "--data-dir", type=Path, default=DATA, help="where the SQLite databases are kept"
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="default: DATABASE_URL, else SQLite in --data-dir"
+    )
+    parser.add_argument(
+        "--proposed-indexes",
+        action="store_true",
+        help="add the indexes proposed in docs/performance.md to the bench database first",
+    )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated keys: floor,dashboard,search,case_file,"
+        "donor_pdf,export_csv,export_xlsx,import",
+    )
+    args = parser.parse_args(argv)
+    if args.participants < 1 or args.repeat < 1:
+        parser.error("--participants and --repeat must be at least 1")
+
+    url = args.database_url or database_url(args.participants, args.rng_seed, args.data_dir)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    instance = args.data_dir / "instance"
+    instance.mkdir(parents=True, exist_ok=True)
+    app = make_app(url, instance)
+    print(f"Preparing {args.participants:,} participants on {url.split('://')[0]}…", flush=True)
+    try:
+        return _run(app, args, url, instance)
+    finally:
+        from tracker.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _run(app, args: argparse.Namespace, url: str, instance: Path) -> dict[str, Any]:
+    """Run the measurements that ``args`` asks for; print and write the results."""
+    info = prepare(app, args.participants, args.rng_seed, args.proposed_indexes)
+    if info["built"]:
+        print(f"Built the synthetic programme in {info['build_s']:.1f} s.", flush=True)
+    bench = Bench(app, info, url, instance, args.repeat)
+    wanted = set(args.only.split(",")) if args.only else None
+
+    def want(key: str) -> bool:
+        return wanted is None or key in wanted
+
+    measurements: list[Measurement] = []
+    if info.get("built"):
+        build = Measurement(
+            "synthetic", f"seed --synthetic {args.participants:,} (build, once)",
+            runs=[info["build_s"]], target="well under a minute",
+        )  # fmt: skip
+        build.met = info["build_s"] < 60
+        measurements.append(build)
+    steps: list[tuple[str, Callable[[], Measurement | tuple[Measurement, ...]]]] = [
+        ("dashboard", bench.floor_and_live),
+        ("dashboard", lambda: bench.dashboard(measurements[-2])),
+        ("concurrency", bench.concurrency),
+        ("search", bench.search),
+        ("case_file", bench.case_file),
+        ("donor_pdf", bench.donor_pdf),
+        ("export_csv", lambda: bench.export("csv")),
+        ("export_xlsx", lambda: bench.export("xlsx")),
+        ("import", lambda: bench.bench_import(args.import_rows)),
+    ]
+    for key, step in steps:
+        if not want(key):
+            continue
+        print(f"  {key}…", flush=True)
+        produced = step()
+        for result in produced if isinstance(produced, tuple) else (produced,):
+            measurements.append(result)
+            if not result.available:
+                print(f"  {result.key}: {result.note}", flush=True)
+
+    dialect = info["dialect"]
+    results = {
+        "database": dialect,
+        "participants": args.participants,
+        "rng_seed": args.rng_seed,
+        "repeat": args.repeat,
+        "proposed_indexes": args.proposed_indexes,
+        "rows": info.get("counts", {}),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "measurements": [m.as_dict() for m in measurements],
+        "floor_statements_s": getattr(bench, "floor_statements", {}),
+    }
+    out = args.json or ROOT / "bench" / f"results-{dialect}.json"
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    print()
+    print(f"{args.participants:,} participants on {dialect}, median of {args.repeat} runs:")
+    print(table(measurements))
+    print(f"\nWrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}.")
+    return results
+
+
+if __name__ == "__main__":
+    main()
