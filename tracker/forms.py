@@ -97,7 +97,7 @@ class SafeNumberRange(NumberRange):
         data = field.data
         if isinstance(data, int) and not isinstance(data, bool) and abs(data) > 2**53:
             field = SimpleNamespace(
-                data=math.copysign(math.inf, data),
+                data=math.inf if data > 0 else -math.inf,
                 gettext=field.gettext,
                 ngettext=field.ngettext,
             )

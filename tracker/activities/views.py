@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,6 +14,7 @@ from tracker.activities import bp, services
 from tracker.activities.forms import ActivityFilterForm, ActivityForm, AttendanceForm
 from tracker.domain import DomainError
 from tracker.extensions import db
+from tracker.forms import optional_record_id
 from tracker.models import Activity, ActivityAttendance, ActivityKind, Partner
 from tracker.permissions import (
     MANAGERS,
@@ -87,8 +90,10 @@ def new():
     """Record an activity (managers and administrators)."""
     projects = visible_projects(current_user)
     form = ActivityForm(projects=projects)
-    if request.method == "GET" and request.args.get("project", "").isdigit():
-        form.project_id.data = int(request.args["project"])
+    if request.method == "GET":
+        # "?project=" proposes a project; "²" or "٣" * 5000 pass isdigit() but not int()
+        with suppress(ValueError):
+            form.project_id.data = optional_record_id(request.args.get("project"))
     if form.validate_on_submit():
         project = next((p for p in projects if p.id == form.project_id.data), None)
         if project is None:

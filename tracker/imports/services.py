@@ -106,7 +106,7 @@ MAX_LENGTH = {
     "region": 120,
     "city": 120,
     "languages": 200,
-    "course_title": 200,
+    "course_title": 300,  # as TrainingCourse.title: a longer limit refused titles it holds
     "employer": 300,
     "business_name": 200,
     "sector": 120,

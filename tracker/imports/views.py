@@ -23,6 +23,7 @@ from tracker.imports.forms import UploadForm
 from tracker.models import PendingImport, Project, now_utc
 from tracker.permissions import EDITORS, in_scope, role_required, visible_projects
 from tracker.reports.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv, write_xlsx
+from tracker.text import has_control_characters
 
 #: where each kind of record is listed once imported
 LISTS = {
@@ -48,6 +49,17 @@ def _pending(token: str) -> PendingImport:
 
 def _context(project: Project | None) -> services.Context:
     return services.Context(user=current_user, default_project=project, today=date.today())
+
+
+def _upload_name(filename: str | None) -> str:
+    """The upload's name as kept and shown: its last part, without control characters.
+
+    The browser sends it as typed on the user's machine; it goes on the preview page
+    and in the audit line, which hold no control characters.
+    """
+    name = "".join(c for c in filename or "" if not has_control_characters(c))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return (name or "import")[:255]
 
 
 def _scoped_project(project_id: str | None) -> Project | None:
@@ -77,7 +89,7 @@ def index():
         project = _scoped_project(form.project.data)
         upload = form.file.data
         data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
-        filename = (upload.filename or "import")[:255]
+        filename = _upload_name(upload.filename)
         try:
             if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
                 raise reader.FileRefused(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 from types import SimpleNamespace
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from tracker import audit
 from tracker.domain import DomainError
 from tracker.extensions import db
+from tracker.forms import optional_record_id
 from tracker.models import CourseKind, Enrolment, Participant, TrainingCourse
 from tracker.permissions import (
     can_edit_participants,
@@ -104,8 +106,10 @@ def new_course():
     if not can_manage_courses(current_user):
         abort(403)
     form = _course_form()
-    if request.method == "GET" and request.args.get("project", "").isdigit():
-        form.project_id.data = int(request.args["project"])
+    if request.method == "GET":
+        # "?project=" proposes a project; "²" or "٣" * 5000 pass isdigit() but not int()
+        with suppress(ValueError):
+            form.project_id.data = optional_record_id(request.args.get("project"))
     if form.validate_on_submit():
         project = next(
             (p for p in visible_projects(current_user) if p.id == form.project_id.data), None
