@@ -539,6 +539,17 @@ class World:
 
 
 @pytest.fixture
+def database_url(database_url):
+    """SQLite in memory-backed files when available: hundreds of commits, each synced."""
+    shm = Path("/dev/shm")
+    if not database_url.startswith("sqlite:") or not shm.is_dir():
+        yield database_url
+        return
+    with tempfile.TemporaryDirectory(dir=shm) as folder:
+        yield f"sqlite:///{folder}/fuzz.sqlite"
+
+
+@pytest.fixture
 def world(app, client, make_project, make_partner, make_course, make_activity, make_user, signin):
     """Records of one project, another account, and the administrator signed in."""
     project = make_project("FZ", start=date(2014, 6, 1), end=TODAY + timedelta(days=365))
@@ -889,17 +900,6 @@ def post_route_test(target: Target):
 # one test per route, so that each has its examples and its own fresh database
 for _target in TARGETS:
     globals()[f"test_post_{_target.slug}"] = post_route_test(_target)
-
-
-@pytest.fixture
-def database_url(database_url):
-    """SQLite in memory-backed files when available: hundreds of commits, each synced."""
-    shm = Path("/dev/shm")
-    if not database_url.startswith("sqlite:") or not shm.is_dir():
-        yield database_url
-        return
-    with tempfile.TemporaryDirectory(dir=shm) as folder:
-        yield f"sqlite:///{folder}/fuzz.sqlite"
 
 
 # --- Every GET route's query string ----------------------------------------------------------
