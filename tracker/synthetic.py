@@ -51,6 +51,7 @@ from tracker.models import (
     TrainingCourse,
     now_utc,
 )
+from tracker.placements.services import add_months
 from tracker.text import digits, fold, phonetic_key
 
 CODE = "SYNTH"
@@ -261,17 +262,6 @@ INSTITUTION_KINDS = {"government": 30, "ngo": 30, "employment_service": 10, "fou
 
 
 # --- Drawing helpers --------------------------------------------------------------------------
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)  # pragma: no cover - unreachable
 
 
 class _Weighted:
@@ -507,7 +497,7 @@ class _Generator:
                 start = REGISTRATION_START + timedelta(days=self.rng.randint(7, 7 + interval))
                 sessions = []
                 while start <= AS_OF:
-                    end = _add_months(start, months) - timedelta(days=self.rng.randint(1, 10))
+                    end = add_months(start, months) - timedelta(days=self.rng.randint(1, 10))
                     sessions.append(_Session(index, city, start, max(end, start)))
                     start += timedelta(days=interval + self.rng.randint(-3, 3))
                 plan[(index, city)] = sessions
@@ -629,9 +619,9 @@ class _Generator:
         contract = self.contract.draw(rng)
         end = None
         if contract == "temporary":
-            end = _add_months(start, 4)
+            end = add_months(start, 4)
         elif contract == "fixed_term" and rng.random() < 0.2:
-            end = _add_months(start, rng.choice([6, 9, 12]))
+            end = add_months(start, rng.choice([6, 9, 12]))
         return _Place(
             index, "employment", sector, start, end, contract,
             int(round(rng.uniform(2000, 4000) / 50)) * 50, rng.choice(by_sector[sector]), None,
@@ -655,7 +645,7 @@ class _Generator:
         rows = []
         active = True
         for months, attrition, skip in ((3, 0.05, 0.05), (6, 0.12, 0.10), (12, 0.15, 0.12)):
-            followed_on = _add_months(place.start, months) + timedelta(days=rng.randint(-5, 12))
+            followed_on = add_months(place.start, months) + timedelta(days=rng.randint(-5, 12))
             if followed_on > AS_OF:
                 break
             if rng.random() < skip:

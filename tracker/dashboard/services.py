@@ -32,6 +32,7 @@ from tracker.models import (
     Project,
     TrainingCourse,
 )
+from tracker.placements.services import add_months
 from tracker.reports import charts
 
 #: the breakdowns shown for each indicator, in order
@@ -384,17 +385,6 @@ class QualityCheck:
     total: int
 
 
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)  # pragma: no cover - unreachable
-
-
 def quality(project_ids: list[int], today: date | None = None, limit: int = 50) -> list:
     """Return the data-quality checks over ``project_ids``, each with up to ``limit`` items."""
     today = today or date.today()
@@ -473,7 +463,7 @@ def quality(project_ids: list[int], today: date | None = None, limit: int = 50) 
     )
 
     six_months = FollowUp.__table__.alias("six")
-    six_months_ago = _add_months(today, -6)
+    six_months_ago = add_months(today, -6)
     no_follow_up = (
         select(Placement)
         .outerjoin(
