@@ -325,6 +325,17 @@ def test_a_code_already_taken_is_refused(project, make_participant):
     assert problems(report) == [(2, "code")] and "already taken" in report.errors[0].message
 
 
+def test_generated_codes_never_take_a_code_given_further_down_the_file(project):
+    data = csv_file(
+        ";Awa;Diop;F;;;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02",
+        "IDF-MA-2014-0001;Binta;Sow;F;;;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02",
+    )
+    report = run_import(data)
+    assert report.written == 2 and not report.errors
+    codes = dict(db.session.execute(select(Participant.given_name, Participant.code)).all())
+    assert codes == {"Binta": "IDF-MA-2014-0001", "Awa": "IDF-MA-2014-0002"}
+
+
 def test_the_same_file_twice_creates_nobody_twice(project):
     data = csv_file("IDF-MA-2014-0001;Awa;Diop;F;;;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02")
     assert run_import(data).written == 1

@@ -638,6 +638,8 @@ def _write_participants(ctx: Context, rows: list[Row], report: Report, import_ev
     from tracker.participants.services import next_code
 
     next_numbers: dict[int, tuple[str, int]] = {}
+    # a generated code must not be one that a later row of the file gives explicitly
+    used = {row.values["code"] for row in rows if row.values.get("code")}
     now = now_utc()
     records = []
     for row in rows:
@@ -650,9 +652,10 @@ def _write_participants(ctx: Context, rows: list[Row], report: Report, import_ev
                 prefix, number = first.rsplit("-", 1)
                 next_numbers[project.id] = (prefix, int(number))
             prefix, number = next_numbers[project.id]
-            while f"{prefix}-{number:04d}" in report.codes:  # pragma: no cover - defensive
+            while f"{prefix}-{number:04d}" in used:
                 number += 1
             code = f"{prefix}-{number:04d}"
+            used.add(code)
             next_numbers[project.id] = (prefix, number + 1)
         birth = v.get("date_of_birth")
         search_text, name_key = search_fields(
