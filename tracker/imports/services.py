@@ -25,11 +25,11 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import delete, insert, select, tuple_
 
 from tracker import audit, columns
 from tracker.columns import (
@@ -57,6 +57,7 @@ from tracker.models import (
     EnrolmentStatus,
     Participant,
     Partner,
+    PendingImport,
     Placement,
     Project,
     Sex,
@@ -116,6 +117,8 @@ MAX_LENGTH = {
 #: the lowest and highest whole numbers each integer column accepts
 INT_RANGE = {"attendance_pct": (0, 100), "months_after": (1, 60)}
 SAMPLE_ROWS = 5
+#: how long an upload waits for its confirmation before it is deleted
+PENDING_LIFETIME = timedelta(days=1)
 
 
 @dataclass
@@ -1053,3 +1056,10 @@ def _note_earlier_import(report: Report) -> None:
                 ),
             )
             return
+
+
+def purge() -> int:
+    """Delete uploads left unconfirmed for more than a day (they hold personal data)."""
+    cutoff = now_utc() - PENDING_LIFETIME
+    result = db.session.execute(delete(PendingImport).where(PendingImport.created_at < cutoff))
+    return result.rowcount or 0

@@ -13,14 +13,14 @@ from datetime import date
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from tracker.columns import TABLES
 from tracker.extensions import db
 from tracker.forms import record_id
 from tracker.imports import bp, reader, services, xlsform
 from tracker.imports.forms import UploadForm
-from tracker.models import PendingImport, Project, now_utc
+from tracker.models import PendingImport, Project
 from tracker.permissions import EDITORS, in_scope, role_required, visible_projects
 from tracker.reports.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv, write_xlsx
 from tracker.text import has_control_characters
@@ -110,7 +110,7 @@ def index():
                 ctx=_context(project),
                 dry_run=True,
             )
-            purge()
+            services.purge()
             pending = PendingImport(
                 token=secrets.token_urlsafe(24),
                 user_id=current_user.id,
@@ -142,15 +142,6 @@ def index():
         ),
         status,
     )
-
-
-def purge() -> int:
-    """Delete uploads left unconfirmed for more than a day (they hold personal data)."""
-    from datetime import timedelta
-
-    cutoff = now_utc() - timedelta(days=1)
-    result = db.session.execute(delete(PendingImport).where(PendingImport.created_at < cutoff))
-    return result.rowcount or 0
 
 
 @bp.route("/<token>")
