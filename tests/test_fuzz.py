@@ -110,7 +110,8 @@ from tracker.participants.forms import (
     SearchForm,
     WithdrawConsentForm,
 )
-from tracker.participants.services import is_country_code, register_participant
+from tracker.participants.rules import is_country_code
+from tracker.participants.services import register_participant
 from tracker.partners.forms import PartnerFilterForm, PartnerForm
 from tracker.partners.services import create_partner
 from tracker.placements.forms import FollowUpForm, PlacementFilterForm, PlacementForm

@@ -36,7 +36,9 @@ MASKED_FIELDS: dict[str, frozenset[str]] = {
     "pending_import": frozenset({"summary", "content", "token"}),
 }
 #: bookkeeping and derived columns (the search columns repeat personal fields)
-IGNORED_FIELDS = frozenset({"created_at", "updated_at", "version", "search_text", "name_key"})
+IGNORED_FIELDS = frozenset(
+    {"created_at", "updated_at", "version", "search_text", "name_key", "phone_key"}
+)
 
 
 class AuditLogIsAppendOnly(RuntimeError):

@@ -38,6 +38,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
+from tracker.text import search_fields
+
 
 def now_utc() -> datetime:
     """Return the current time, timezone-aware, in UTC."""
@@ -423,9 +425,14 @@ class Participant(TimestampMixin, VersionedMixin, Base):
     # name that blocks the duplicate check
     search_text: Mapped[str] = mapped_column(Text, default="")
     name_key: Mapped[str] = mapped_column(String(240), default="", index=True)
+    # the last 9 digits of the phone number ("" without one): the duplicate check's block
+    phone_key: Mapped[str] = mapped_column(String(16), default="", index=True)
     # the identifier of the form submission the record came from (KoboToolbox or ODK
     # ``_uuid``), so that importing the same export twice creates nobody twice
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # set when a manager merged this record into another (the survivor): the record is
+    # kept, hidden from lists and figures, and its code leads to the survivor
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"), index=True)
 
     project: Mapped[Project] = relationship()
     consents: Mapped[list[Consent]] = relationship(
@@ -461,25 +468,14 @@ class Participant(TimestampMixin, VersionedMixin, Base):
         return f"<Participant {self.code}>"
 
 
-def search_fields(
-    given_name: str, family_name: str, code: str, phone: str | None, email: str | None
-) -> tuple[str, str]:
-    """Return (search_text, name_key) of a participant: what search and duplicates use."""
-    from tracker.text import digits, fold, phonetic_key
-
-    names = f"{given_name} {family_name}"
-    search_text = " ".join(
-        part for part in (fold(names), fold(code), digits(phone), fold(email)) if part
-    )
-    return search_text, " ".join(sorted(phonetic_key(names).split()))[:240]
-
-
 @event.listens_for(Participant, "before_insert")
 @event.listens_for(Participant, "before_update")
 def _derive_search_fields(_mapper, _connection, target: Participant) -> None:
-    target.search_text, target.name_key = search_fields(
+    derived = search_fields(
         target.given_name, target.family_name, target.code, target.phone, target.email
     )
+    for name, value in derived.items():
+        setattr(target, name, value)
 
 
 class Consent(TimestampMixin, Base):
@@ -731,6 +727,36 @@ class AuditEvent(Base):
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.entity}#{self.entity_id}>"
+
+
+class ParticipantMerge(Base):
+    """A merge of duplicate records into one survivor, with what it needs to be undone.
+
+    ``choices`` names, for each field of the survivor, the record whose value was
+    kept; ``before`` holds every column of every row the merge changed, as it was,
+    and ``after`` the version (or update time) each had once merged: an undo restores
+    ``before`` only while ``after`` still holds, i.e. nobody changed them since.
+    """
+
+    __tablename__ = "participant_merge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    merged_ids: Mapped[list] = mapped_column(JSON)
+    choices: Mapped[dict] = mapped_column(JSON)
+    before: Mapped[dict] = mapped_column(JSON)
+    after: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_by_label: Mapped[str] = mapped_column(String(254))
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    undone_by_label: Mapped[str | None] = mapped_column(String(254))
+
+    survivor: Mapped[Participant] = relationship(foreign_keys=[survivor_id])
+
+    def __repr__(self) -> str:
+        return f"<ParticipantMerge {self.id} into {self.survivor_id}>"
 
 
 class ReportNarrative(TimestampMixin, VersionedMixin, Base):

@@ -12,8 +12,8 @@ Rows go in with bulk Core inserts, a batch at a time, never as ORM objects:
 100,000 participants take seconds, not minutes. Bulk inserts bypass the ORM
 events, so two things the events would do are done here:
 
-* ``Participant.search_text`` and ``name_key`` are computed with the same
-  functions of ``tracker.text`` as ``tracker.models._derive_search_fields``;
+* ``Participant.search_text``, ``name_key`` and ``phone_key`` are computed by the same
+  ``tracker.text.search_fields`` as ``tracker.models._derive_search_fields``;
 * the audit log gets **one** line for the whole generation (action ``create``,
   entity ``project``, with the counts of each table) instead of one per row.
 
@@ -30,7 +30,6 @@ import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select
@@ -52,7 +51,7 @@ from tracker.models import (
     now_utc,
 )
 from tracker.placements.services import add_months
-from tracker.text import digits, fold, phonetic_key
+from tracker.text import fold, search_fields
 
 CODE = "SYNTH"
 DEFAULT_RNG_SEED = 2019
@@ -295,25 +294,6 @@ def _syllables(nationality: str) -> tuple[list[str], list[str]]:
     return onsets.split(), codas.split()
 
 
-@lru_cache(maxsize=65536)
-def _name_parts(given_name: str, family_name: str) -> tuple[str, str]:
-    names = f"{given_name} {family_name}"
-    return fold(names), " ".join(sorted(phonetic_key(names).split()))[:240]
-
-
-def search_fields(
-    given_name: str, family_name: str, code: str, phone: str | None, email: str | None
-) -> tuple[str, str]:
-    """Return (search_text, name_key) exactly as ``models._derive_search_fields`` writes them.
-
-    Names repeat across thousands of people, so their folded form and phonetic
-    key are cached; code, phone and e-mail are folded for each person.
-    """
-    folded, key = _name_parts(given_name, family_name)
-    parts = (folded, fold(code), digits(phone), fold(email))
-    return " ".join(part for part in parts if part), key
-
-
 # --- The people and their paths ---------------------------------------------------------------
 
 
@@ -442,9 +422,6 @@ class _Generator:
         languages = rng.choice(LANGUAGES[nationality])
         if nationality != "SYR" and rng.random() < 0.3:
             languages += ";ary"
-        search_text, name_key = search_fields(
-            person.given, person.family, person.code, person.phone, person.email
-        )
         return {
             "code": person.code,
             "project_id": project_id,
@@ -467,8 +444,8 @@ class _Generator:
             "registered_by_id": None,
             "archived_at": None,
             "erased_at": None,
-            "search_text": search_text,
-            "name_key": name_key,
+            "merged_into_id": None,
+            **search_fields(person.given, person.family, person.code, person.phone, person.email),
             "version": 1,
             "created_at": stamp,
             "updated_at": stamp,

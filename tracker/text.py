@@ -66,6 +66,49 @@ def digits(text: str | None) -> str:
     return re.sub(r"\D", "", text or "")
 
 
+#: phone numbers compare on their last digits: "+212 6 12 34 56 78" is "0612345678"
+PHONE_KEY_DIGITS = 9
+#: fewer digits than this is no phone number to compare (an extension, a typo)
+PHONE_KEY_MIN_DIGITS = 8
+
+
+def phone_key(phone: str | None) -> str:
+    """Return the last 9 digits of a phone number, or "" when it has fewer than 8."""
+    number = digits(phone)[-PHONE_KEY_DIGITS:]
+    return number if len(number) >= PHONE_KEY_MIN_DIGITS else ""
+
+
+@functools.lru_cache(maxsize=65536)
+def _name_fields(given_name: str, family_name: str) -> tuple[str, str]:
+    names = f"{given_name} {family_name}"
+    return fold(names), name_key(names)
+
+
+@functools.lru_cache(maxsize=65536)
+def name_key(full_name: str) -> str:
+    """Return the phonetic key of a full name, its words sorted: "Ndiaye Awa" = "Awa N'Diaye"."""
+    return " ".join(sorted(phonetic_key(full_name).split()))[:240]
+
+
+def search_fields(
+    given_name: str, family_name: str, code: str, phone: str | None, email: str | None
+) -> dict[str, str]:
+    """Return the derived columns of a participant that search and duplicate checks read.
+
+    ``search_text`` (folded names, code, phone digits, e-mail), ``name_key`` (the
+    phonetic key that blocks the duplicate check) and ``phone_key``. Every path that
+    writes participants (the ORM hook, the importer, the synthetic generator) uses it.
+    Names repeat across thousands of people, so their folded form and key are cached.
+    """
+    folded, key = _name_fields(given_name or "", family_name or "")
+    parts = (folded, fold(code), digits(phone), fold(email))
+    return {
+        "search_text": " ".join(part for part in parts if part),
+        "name_key": key,
+        "phone_key": phone_key(phone),
+    }
+
+
 def name_similarity(a: str, b: str, at_least: float = 0.0) -> float:
     """Return how alike two full names are, 0..1, after folding; word order ignored.
 

@@ -17,7 +17,6 @@ from typing import Any
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, literal_column, select
-from sqlalchemy.orm import aliased
 
 from tracker import indicators
 from tracker.extensions import db
@@ -32,6 +31,7 @@ from tracker.models import (
     Project,
     TrainingCourse,
 )
+from tracker.participants import duplicates
 from tracker.placements.services import add_months
 from tracker.reports import charts
 
@@ -499,57 +499,27 @@ def quality(project_ids: list[int], today: date | None = None, limit: int = 50) 
         )
     )
 
-    other = aliased(Participant)
-    pairs = (
-        select(Participant, other)
-        .join(
-            other,
-            and_(
-                other.name_key == Participant.name_key,
-                other.id > Participant.id,
-                other.erased_at.is_(None),
-                (other.date_of_birth == Participant.date_of_birth)
-                | (other.nationality == Participant.nationality),
-            ),
-        )
-        .where(
-            Participant.project_id.in_(project_ids),
-            other.project_id.in_(project_ids),
-            Participant.erased_at.is_(None),
-            Participant.name_key != "",
-        )
-        .order_by(Participant.code)
-    )
-    found = db.session.execute(pairs.limit(limit)).all()
+    found = duplicates.pairs(duplicates.register(project_ids))
     checks.append(
         QualityCheck(
             "duplicates",
             _("Likely duplicates"),
             _(
-                "Names that sound alike with the same birth date or nationality: the same "
-                "person registered twice inflates every figure."
+                "The same phone number, or a similar name with the same birth date or "
+                "nationality: the same person registered twice inflates every figure."
             ),
             [
                 (
-                    a,
-                    a.code,
-                    _("like %(code)s (%(why)s)", code=b.code, why=_duplicate_reason(a, b)),
+                    pair,
+                    pair.first.label,
+                    _("like %(code)s (%(why)s)", code=pair.second.label, why=pair.match.why),
                 )
-                for a, b in found
+                for pair in found[:limit]
             ],
-            _count(pairs),
+            len(found),
         )
     )
     return checks
-
-
-def _duplicate_reason(a: Participant, b: Participant) -> str:
-    reasons = [_("similar name")]
-    if a.date_of_birth and a.date_of_birth == b.date_of_birth:
-        reasons.append(_("same birth date"))
-    if a.nationality and a.nationality == b.nationality:
-        reasons.append(_("same nationality"))
-    return ", ".join(reasons)
 
 
 def _count(query) -> int:

@@ -20,16 +20,14 @@ counts; each record it creates gets its own "created" line, as if typed in a for
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, select, tuple_
 
 from tracker import audit, columns
 from tracker.columns import (
@@ -52,8 +50,6 @@ from tracker.imports.cells import CellError
 from tracker.imports.reader import Sheet
 from tracker.models import (
     AuditEvent,
-    Consent,
-    ConsentPurpose,
     EnrolmentStatus,
     Participant,
     Partner,
@@ -64,10 +60,9 @@ from tracker.models import (
     TrainingCourse,
     User,
     now_utc,
-    search_fields,
 )
-from tracker.permissions import in_scope
-from tracker.text import digits, phonetic_key
+from tracker.participants import duplicates, records
+from tracker.permissions import in_scope, sees_all_projects
 
 KINDS = ("participants", "enrolments", "placements", "followups")
 #: the header of KoboToolbox's submission id, kept so a re-import creates nobody twice
@@ -214,6 +209,12 @@ class Context:
         if self.user is None:
             return column.is_not(None)
         return in_scope(self.user, column)
+
+    def scoped_project_ids(self) -> list[int] | None:
+        """Return the ids of the projects the importer may see, None for all."""
+        if self.user is None or sees_all_projects(self.user):
+            return None
+        return list(db.session.scalars(self.project_query().with_only_columns(Project.id)))
 
 
 def sha256(data: bytes) -> str:
@@ -420,104 +421,6 @@ def _partners(rows: Iterable[Row], names: Sequence[str], report: Report) -> dict
 # --- Participants -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Known:
-    """The fields of a participant the duplicate check compares."""
-
-    code: str
-    given_name: str
-    family_name: str
-    date_of_birth: date | None
-    nationality: str | None
-    phone: str | None
-    where: str = ""
-
-
-@functools.lru_cache(maxsize=65536)
-def _name_key(full_name: str) -> str:
-    """The phonetic key of a full name, words sorted (as Participant.name_key)."""
-    return " ".join(sorted(phonetic_key(full_name).split()))
-
-
-class _DuplicateIndex:
-    """Participants blocked for the duplicate check, so that each row meets a handful.
-
-    The rule is the registration form's (``duplicate_match``): the same phone, or a
-    similar name with the same birth date or nationality. Blocks: the same phone; the
-    same birth date (names then compared one by one); and the same phonetic name key
-    with the same nationality, where every candidate is as alike as the next, so a
-    few are kept per block. A programme has hundreds of "Awa Diallo" of one
-    nationality: comparing each new row with all of them would cost minutes and name
-    nobody better than the first three.
-    """
-
-    SAME_NAME_KEPT = 3
-
-    def __init__(self) -> None:
-        self.by_birth: dict[date, list[_Known]] = defaultdict(list)
-        self.by_phone: dict[str, list[_Known]] = defaultdict(list)
-        self.by_name_country: dict[tuple[str, str], list[_Known]] = defaultdict(list)
-
-    def add(self, known: _Known, name_key: str | None = None) -> None:
-        key = name_key or _name_key(f"{known.given_name} {known.family_name}")
-        if key and known.nationality:
-            same = self.by_name_country[(key, known.nationality)]
-            if len(same) < self.SAME_NAME_KEPT:
-                same.append(known)
-        if known.date_of_birth is not None:
-            self.by_birth[known.date_of_birth].append(known)
-        phone = digits(known.phone)[-9:]
-        if len(phone) >= 8:
-            self.by_phone[phone].append(known)
-
-    def matches(
-        self, values: dict[str, Any], words: dict[str, str]
-    ) -> list[tuple[_Known, list[str]]]:
-        from tracker.participants.services import duplicate_match
-
-        full_name = f"{values['given_name']} {values['family_name']}"
-        birth = (
-            values.get("date_of_birth") if isinstance(values.get("date_of_birth"), date) else None
-        )
-        phone = digits(values.get("phone"))[-9:]
-        nationality = values.get("nationality")
-        seen: dict[str, _Known] = {}
-        for candidate in (
-            *(self.by_birth.get(birth, ()) if birth else ()),
-            *(self.by_phone.get(phone, ()) if len(phone) >= 8 else ()),
-            *(
-                self.by_name_country.get((_name_key(full_name), nationality), ())
-                if nationality
-                else ()
-            ),
-        ):
-            seen.setdefault(candidate.where or candidate.code, candidate)
-        found = []
-        for candidate in seen.values():
-            match = duplicate_match(
-                full_name, birth, nationality, phone if len(phone) >= 8 else "", candidate, words
-            )
-            if match is not None:
-                found.append((candidate, match[1]))
-        return found
-
-
-def _existing_index(ctx: Context) -> _DuplicateIndex:
-    index = _DuplicateIndex()
-    query = select(
-        Participant.code,
-        Participant.given_name,
-        Participant.family_name,
-        Participant.date_of_birth,
-        Participant.nationality,
-        Participant.phone,
-        Participant.name_key,
-    ).where(Participant.erased_at.is_(None), ctx.participant_scope(Participant.project_id))
-    for code, given, family, birth, nationality, phone, name_key in db.session.execute(query):
-        index.add(_Known(code, given, family, birth, nationality, phone), name_key)
-    return index
-
-
 def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
     """Check the rules of registration; flag likely duplicates; return the rows to write."""
     projects = _projects(ctx, rows, report)
@@ -601,164 +504,67 @@ def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[R
 
 
 def _flag_duplicates(ctx: Context, rows: list[Row], report: Report) -> None:
-    from tracker.participants.services import duplicate_reason_words
-
-    existing = _existing_index(ctx)
-    in_file = _DuplicateIndex()
-    words = duplicate_reason_words()
+    """Warn of rows that may be someone already registered or a row above (the one rule)."""
+    index = duplicates.Index()
+    for known in duplicates.register(ctx.scoped_project_ids()):
+        index.add(known)
+    words = duplicates.reason_words()
     for row in rows:
-        v = row.values
-        found = existing.matches(v, words) + in_file.matches(v, words)
-        for known, reasons in found[:3]:
-            who = known.where or known.code
+        person = duplicates.Known.of(row.values, label=_("row %(n)d", n=row.number))
+        for other, match in index.matches(person, words, limit=3):
             report.warnings.append(
                 Problem(
                     row.number,
                     None,
                     _(
                         "may be the same person as %(who)s (%(why)s)",
-                        who=who,
-                        why=", ".join(reasons),
+                        who=other.label,
+                        why=match.why,
                     ),
                 )
             )
-        birth = v.get("date_of_birth") if isinstance(v.get("date_of_birth"), date) else None
-        in_file.add(
-            _Known(
-                v.get("code") or "",
-                v["given_name"],
-                v["family_name"],
-                birth,
-                v.get("nationality"),
-                v.get("phone"),
-                where=_("row %(n)d", n=row.number),
-            )
-        )
+        index.add(person)
 
 
 def _write_participants(ctx: Context, rows: list[Row], report: Report, import_event: int) -> None:
     """Insert the participants, their consents and their audit lines in bulk."""
-    from tracker.participants.services import next_code
-
-    next_numbers: dict[int, tuple[str, int]] = {}
     # a generated code must not be one that a later row of the file gives explicitly
-    used = {row.values["code"] for row in rows if row.values.get("code")}
-    now = now_utc()
-    records = []
+    given = {row.values["code"] for row in rows if row.values.get("code")}
+    codes: dict[int, Iterator[str]] = {}
+    stamp = now_utc()
+    people = []
     for row in rows:
         v = row.values
         project: Project = v["project"]
         code = v.get("code")
         if not code:
-            if project.id not in next_numbers:
-                first = next_code(project)
-                prefix, number = first.rsplit("-", 1)
-                next_numbers[project.id] = (prefix, int(number))
-            prefix, number = next_numbers[project.id]
-            while f"{prefix}-{number:04d}" in used:
-                number += 1
-            code = f"{prefix}-{number:04d}"
-            used.add(code)
-            next_numbers[project.id] = (prefix, number + 1)
+            if project.id not in codes:
+                codes[project.id] = records.free_codes(project, given)
+            code = next(codes[project.id])
         birth = v.get("date_of_birth")
-        search_text, name_key = search_fields(
-            v["given_name"], v["family_name"], code, v.get("phone"), v.get("email")
-        )
-        records.append(
-            {
-                "code": code,
-                "project_id": project.id,
-                "given_name": v["given_name"],
-                "family_name": v["family_name"],
-                "sex": v["sex"],
-                "date_of_birth": birth if isinstance(birth, date) else None,
-                "birth_year": birth if isinstance(birth, int) else birth.year if birth else None,
-                "nationality": v.get("nationality"),
-                "region": v.get("region"),
-                "city": v.get("city"),
-                "phone": v.get("phone"),
-                "email": v.get("email"),
-                "migration_status": v.get("migration_status"),
-                "education_level": v.get("education_level"),
-                "languages": v.get("languages"),
-                "registered_on": v["registered_on"],
-                "registered_by_id": ctx.user.id if ctx.user else None,
-                "external_id": v.get("external_id"),
-                "search_text": search_text,
-                "name_key": name_key,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-                "_consent_on": v["consent_date"],
-            }
-        )
-        report.codes.append(code)
-    actor_id, label = audit.current_actor()
-    addr = audit.current_addr()
-    table = Participant.__table__
-    done = 0
-    for chunk in _chunks(records, 2000):
-        ids = dict(
-            db.session.execute(
-                insert(table).returning(table.c.code, table.c.id),
-                [{k: r[k] for k in r if not k.startswith("_")} for r in chunk],
-            ).all()
-        )
-        consents = [
-            {
-                "participant_id": ids[r["code"]],
-                "purpose": ConsentPurpose.CASE_MANAGEMENT,
-                "given_on": r["_consent_on"],
-                "created_at": now,
-                "updated_at": now,
-            }
-            for r in chunk
-        ]
-        consent_table = Consent.__table__
-        consent_ids = db.session.execute(
-            insert(consent_table).returning(
-                consent_table.c.id, consent_table.c.participant_id, sort_by_parameter_order=True
-            ),
-            consents,
-        ).all()
-        line = {
-            "occurred_at": now,
-            "actor_id": actor_id,
-            "actor_label": label,
-            "action": "create",
-            "remote_addr": addr,
+        values = {
+            **v,
+            "date_of_birth": birth if isinstance(birth, date) else None,
+            "birth_year": birth if isinstance(birth, int) else None,
         }
-        lines = [
-            {
-                **line,
-                "entity": "participant",
-                "entity_id": ids[r["code"]],
-                "changes": {
-                    **audit.new_record_changes("participant", _stored(r)),
-                    "import": [None, import_event],
-                },
-            }
-            for r in chunk
-        ]
-        lines += [
-            {
-                **line,
-                "entity": "consent",
-                "entity_id": consent_id,
-                "changes": audit.new_record_changes("consent", _stored(values)),
-            }
-            for (consent_id, _pid), values in zip(consent_ids, consents, strict=True)
-        ]
-        db.session.execute(insert(AuditEvent.__table__), lines)
+        row_values = records.participant_row(
+            values,
+            project_id=project.id,
+            code=code,
+            registered_on=v["registered_on"],
+            registered_by_id=ctx.user.id if ctx.user else None,
+            external_id=v.get("external_id"),
+            stamp=stamp,
+        )
+        people.append((row_values, v["consent_date"]))
+        report.codes.append(code)
+    done = 0
+    for chunk in _chunks(people, 2000):
+        records.insert_people(chunk, audit_extra={"import": [None, import_event]})
         done += len(chunk)
         if ctx.progress:
-            ctx.progress(done, len(records))
-    report.written = len(records)
-
-
-def _stored(record: dict[str, Any]) -> dict[str, Any]:
-    skip = {"search_text", "name_key", "version", "created_at", "updated_at"}
-    return {k: v for k, v in record.items() if not k.startswith("_") and k not in skip}
+            ctx.progress(done, len(people))
+    report.written = len(people)
 
 
 # --- Enrolments, placements, follow-ups: through the domain services, a row at a time ---

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import pycountry
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, union_all
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import selectinload
 
 from tracker.domain import DomainError
@@ -28,22 +27,8 @@ from tracker.models import (
     User,
     now_utc,
 )
+from tracker.participants import duplicates, records, rules
 from tracker.participants.consent import require_case_management
-from tracker.text import digits, name_similarity, phonetic_key
-
-
-def is_country_code(code: str | None) -> bool:
-    return bool(code) and pycountry.countries.get(alpha_3=code.upper()) is not None
-
-
-def next_code(project: Project) -> str:
-    """Return the next free participant code of ``project`` (e.g. ``IDF-MA-2014-0156``)."""
-    prefix = f"{project.code}-"
-    taken = db.session.scalars(
-        select(Participant.code).where(Participant.code.startswith(prefix, autoescape=True))
-    )
-    numbers = [int(c[len(prefix) :]) for c in taken if c[len(prefix) :].isdigit()]
-    return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
 
 def register_participant(
@@ -70,46 +55,33 @@ def register_participant(
 ) -> Participant:
     """Register a participant who consented to case management; flush only."""
     today = today or date.today()
-    if not given_name.strip():
-        raise DomainError(_("The given name is required."), "given_name")
-    if not family_name.strip():
-        raise DomainError(_("The family name is required."), "family_name")
-    if consent_on is None:
-        raise DomainError(
-            _("Consent to case management is required before registering a person."),
-            "consent_on",
-        )
-    if consent_on > today:
-        raise DomainError(_("The consent date cannot be in the future."), "consent_on")
-    if registered_on > today:
-        raise DomainError(_("The registration date cannot be in the future."), "registered_on")
-    if date_of_birth is not None:
-        if date_of_birth > today:
-            raise DomainError(_("The date of birth cannot be in the future."), "date_of_birth")
-        if date_of_birth.year < 1900:
-            raise DomainError(_("The date of birth is before 1900."), "date_of_birth")
-        birth_year = date_of_birth.year
-    if nationality is not None and not is_country_code(nationality):
-        raise DomainError(_("Unknown country code: %(code)s.", code=nationality), "nationality")
-    code = (code or "").strip() or next_code(project)
+    values = {
+        "given_name": given_name,
+        "family_name": family_name,
+        "sex": sex,
+        "date_of_birth": date_of_birth,
+        "birth_year": birth_year,
+        "nationality": nationality,
+        "region": region,
+        "city": city,
+        "phone": phone,
+        "email": email,
+        "migration_status": migration_status,
+        "education_level": education_level,
+        "languages": languages,
+    }
+    problems = rules.registration_problems(
+        {**values, "consent_on": consent_on, "registered_on": registered_on}, today
+    )
+    if problems:
+        raise DomainError(problems[0].message, problems[0].field)
+    code = (code or "").strip() or records.next_code(project)
     if db.session.scalar(select(func.count()).where(Participant.code == code)):
         raise DomainError(_("The code %(code)s is already taken.", code=code), "code")
     participant = Participant(
         project=project,
         code=code,
-        given_name=given_name.strip(),
-        family_name=family_name.strip(),
-        sex=sex,
-        date_of_birth=date_of_birth,
-        birth_year=birth_year,
-        nationality=nationality.upper() if nationality else None,
-        region=region or None,
-        city=city or None,
-        phone=phone or None,
-        email=email or None,
-        migration_status=migration_status,
-        education_level=education_level,
-        languages=languages or None,
+        **records.clean(values),
         registered_on=registered_on,
         registered_by_id=by.id if by else None,
     )
@@ -148,27 +120,19 @@ def update_participant(participant: Participant, **changes) -> Participant:
         raise DomainError(_("An erased record cannot be edited."))
     # a withdrawn or expired consent freezes the case file (tracker.participants.consent)
     require_case_management(participant)
-    if not (changes.get("given_name", participant.given_name) or "").strip():
-        raise DomainError(_("The given name is required."), "given_name")
-    if not (changes.get("family_name", participant.family_name) or "").strip():
-        raise DomainError(_("The family name is required."), "family_name")
-    dob = changes.get("date_of_birth", participant.date_of_birth)
-    if dob is not None and dob > date.today():
-        raise DomainError(_("The date of birth cannot be in the future."), "date_of_birth")
-    if dob is not None and dob.year < 1900:
-        # as at registration; the birth_year column refuses it (a 500, not a message)
-        raise DomainError(_("The date of birth is before 1900."), "date_of_birth")
-    nationality = changes.get("nationality")
-    if nationality and not is_country_code(nationality):
-        raise DomainError(_("Unknown country code: %(code)s.", code=nationality), "nationality")
+    after = {name: changes.get(name, getattr(participant, name)) for name in EDITABLE_FIELDS}
+    after["birth_year"] = participant.birth_year
+    problems = rules.edit_problems(after, date.today())
+    if problems:
+        raise DomainError(problems[0].message, problems[0].field)
     for name, value in changes.items():
         if isinstance(value, str):
             value = value.strip() or None
             if name in ("given_name", "family_name"):
                 value = value or ""
         setattr(participant, name, value)
-    if "date_of_birth" in changes and dob is not None:
-        participant.birth_year = dob.year
+    if changes.get("date_of_birth") is not None:
+        participant.birth_year = changes["date_of_birth"].year
     db.session.flush()
     return participant
 
@@ -216,16 +180,6 @@ def erase(participant: Participant) -> None:
     db.session.flush()
 
 
-@dataclass(frozen=True)
-class DuplicateCandidate:
-    participant: Participant
-    score: float  # name similarity, 0..1
-    reasons: list[str]
-
-
-DUPLICATE_THRESHOLD = 0.85
-
-
 def likely_duplicates(
     *,
     given_name: str,
@@ -236,88 +190,20 @@ def likely_duplicates(
     exclude_id: int | None = None,
     project_ids: list[int] | None = None,
     limit: int = 5,
-) -> list[DuplicateCandidate]:
-    """Return records that may be the same person, each with why it matched.
-
-    A candidate has a similar name (after folding accents, case and common
-    transliterations) and the same birth date or the same nationality, or
-    simply the same phone number.
-    """
-    full_name = f"{given_name} {family_name}"
-    key = " ".join(sorted(phonetic_key(full_name).split()))
-    phone_digits = digits(phone)[-9:] if phone else ""
-    # block on what must match, then compare names in Python on the few left
-    blocks = []
-    if date_of_birth is not None:
-        blocks.append(Participant.date_of_birth == date_of_birth)
-    if nationality:
-        blocks.append(Participant.nationality == nationality.upper())
-    if phone_digits and len(phone_digits) >= 8:
-        blocks.append(Participant.search_text.contains(phone_digits, autoescape=True))
-    if key:
-        blocks.append(Participant.name_key == key)
-    if not blocks:
-        return []
-    query = select(Participant).where(or_(*blocks), Participant.erased_at.is_(None))
-    if exclude_id is not None:
-        query = query.where(Participant.id != exclude_id)
-    if project_ids is not None:
-        query = query.where(Participant.project_id.in_(project_ids))
-    candidates = []
-    for other in db.session.scalars(query.limit(2000)):
-        match = duplicate_match(full_name, date_of_birth, nationality, phone_digits, other)
-        if match is not None:
-            candidates.append(DuplicateCandidate(other, *match))
-    candidates.sort(key=lambda c: (-len(c.reasons), -c.score))
-    return candidates[:limit]
-
-
-def duplicate_reason_words() -> dict[str, str]:
-    """Return the words of the duplicate reasons in the current language (for bulk checks)."""
-    return {
-        # without variables gettext returns the template itself, "%%" included
-        "name": _("name %(pct)d %%"),
-        "birth": _("same birth date"),
-        "country": _("same nationality"),
-        "phone": _("same phone number"),
-    }
-
-
-def duplicate_match(
-    full_name: str,
-    date_of_birth: date | None,
-    nationality: str | None,
-    phone_digits: str,
-    other,
-    words: dict[str, str] | None = None,
-) -> tuple[float, list[str]] | None:
-    """Say whether ``other`` (anything with the participant's fields) may be the same person.
-
-    Returns the name similarity and the reasons in words, or None. The rule: the
-    same phone number, or a similar name with the same birth date or nationality.
-    ``words`` (from ``duplicate_reason_words``) saves translating them at each call.
-    """
-    same_phone = bool(phone_digits) and digits(other.phone).endswith(phone_digits)
-    same_birth = date_of_birth is not None and other.date_of_birth == date_of_birth
-    same_country = bool(nationality) and other.nationality == (nationality or "").upper()
-    if not (same_phone or same_birth or same_country):
-        return None
-    # below the threshold the name counts only beside the same phone, for the order
-    at_least = 0.0 if same_phone else DUPLICATE_THRESHOLD
-    score = name_similarity(full_name, f"{other.given_name} {other.family_name}", at_least)
-    if not (same_phone or score >= DUPLICATE_THRESHOLD):
-        return None
-    words = words or duplicate_reason_words()
-    reasons = []
-    if score >= DUPLICATE_THRESHOLD:
-        reasons.append(words["name"] % {"pct": round(score * 100)})
-    if same_birth:
-        reasons.append(words["birth"])
-    if same_country:
-        reasons.append(words["country"])
-    if same_phone:
-        reasons.append(words["phone"])
-    return score, reasons
+) -> list[duplicates.Candidate]:
+    """Return records that may be the same person, each with why it matched (the one rule)."""
+    person = duplicates.Known.of(
+        {
+            "given_name": given_name,
+            "family_name": family_name,
+            "date_of_birth": date_of_birth,
+            "nationality": nationality,
+            "phone": phone,
+        }
+    )
+    return duplicates.likely_duplicates(
+        person, exclude_id=exclude_id, project_ids=project_ids, limit=limit
+    )
 
 
 @dataclass(frozen=True)
