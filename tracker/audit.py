@@ -34,6 +34,8 @@ MASKED_FIELDS: dict[str, frozenset[str]] = {
     "user": frozenset({"password_hash", "session_token"}),
     # an upload waiting for confirmation: its rows (and the sample shown) are personal data
     "pending_import": frozenset({"summary", "content", "token"}),
+    # a merge keeps every column of the records as they were, names and phones included
+    "participant_merge": frozenset({"before", "after"}),
 }
 #: bookkeeping and derived columns (the search columns repeat personal fields)
 IGNORED_FIELDS = frozenset(

@@ -219,9 +219,19 @@ class Indicator:
     dimensions: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _not_merged(subject: Any) -> ColumnElement[bool]:
+    """Keep people who were not merged into another record (each person counts once).
+
+    A merge moves a record's enrolments and placements to the survivor; what stays
+    with the merged record (an enrolment not chosen in a conflict) must not count her
+    a second time.
+    """
+    return subject.not_in(select(Participant.id).where(Participant.merged_into_id.is_not(None)))
+
+
 def _people_filters(scope: Scope, subject: Any) -> list[ColumnElement[bool]]:
     """Return the people filters of ``scope`` (region, provider) applied to ``subject``."""
-    conditions = []
+    conditions = [_not_merged(subject)]
     if scope.region is not None:
         conditions.append(
             subject.in_(select(Participant.id).where(Participant.region == scope.region))
@@ -242,7 +252,7 @@ def _people_filters(scope: Scope, subject: Any) -> list[ColumnElement[bool]]:
 
 def _course_filters(scope: Scope) -> list[ColumnElement[bool]]:
     """Filters of enrolment rows: the region of the person, the provider of the course."""
-    conditions = []
+    conditions = [_not_merged(Enrolment.participant_id)]
     if scope.region is not None:
         conditions.append(
             Enrolment.participant_id.in_(

@@ -50,6 +50,11 @@ def can_read_sensitive_notes(user: User) -> bool:
     return user.role in MANAGERS
 
 
+def can_merge(user: User) -> bool:
+    """Merge duplicate records of one's projects, and undo a merge."""
+    return user.role in MANAGERS
+
+
 def can_manage_courses(user: User) -> bool:
     return user.role in MANAGERS
 

@@ -345,7 +345,9 @@ def record_query(
             if pseudonymous
             else consents.case_management_holds_sql(Participant.id, today)
         )
-        query = query.where(allowed)
+        # a record merged into another is kept for the undo, not exported: its rows are
+        # the survivor's now, and a re-import of the file would register her twice
+        query = query.where(allowed, Participant.merged_into_id.is_(None))
     return columns, query.order_by(*source.order_by), source
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("participants", __name__, url_prefix="/participants")
 
-from tracker.participants import views  # noqa: E402, F401
+from tracker.participants import merge_views, views  # noqa: E402, F401

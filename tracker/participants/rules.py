@@ -15,6 +15,8 @@ from typing import Any
 import pycountry
 from flask_babel import gettext as _
 
+from tracker.domain import DomainError
+
 #: the earliest birth year the register accepts (as the birth_year column's check)
 EARLIEST_BIRTH_YEAR = 1900
 
@@ -90,3 +92,14 @@ def registration_problems(values: Mapping[str, Any], today: date) -> list[Proble
 def edit_problems(values: Mapping[str, Any], today: date) -> list[Problem]:
     """Return what stops a record from holding ``values`` (its fields after an edit)."""
     return _names(values) + _birth(values, today) + _nationality(values)
+
+
+def require_not_merged(participant: Any) -> None:
+    """Refuse (DomainError) any change to a record merged into another: work on the survivor."""
+    if participant.merged_into_id is not None:
+        raise DomainError(
+            _(
+                "%(code)s was merged into another record: work on that record instead.",
+                code=participant.code,
+            )
+        )

@@ -27,7 +27,7 @@ from tracker.models import (
     User,
     now_utc,
 )
-from tracker.participants import duplicates, records, rules
+from tracker.participants import duplicates, merging, records, rules
 from tracker.participants.consent import require_case_management
 
 
@@ -109,6 +109,17 @@ EDITABLE_FIELDS = (
     "languages",
 )
 ERASED = "[erased]"
+#: what an erasure writes over a person's identity
+ERASED_VALUES = {
+    "given_name": ERASED,
+    "family_name": ERASED,
+    "date_of_birth": None,
+    "phone": None,
+    "email": None,
+    "city": None,
+    "languages": None,
+    "sensitive_notes": None,
+}
 
 
 def update_participant(participant: Participant, **changes) -> Participant:
@@ -118,6 +129,7 @@ def update_participant(participant: Participant, **changes) -> Participant:
         raise ValueError(f"not editable: {sorted(unknown)}")
     if participant.erased_at is not None:
         raise DomainError(_("An erased record cannot be edited."))
+    rules.require_not_merged(participant)
     # a withdrawn or expired consent freezes the case file (tracker.participants.consent)
     require_case_management(participant)
     after = {name: changes.get(name, getattr(participant, name)) for name in EDITABLE_FIELDS}
@@ -148,6 +160,7 @@ def unarchive(participant: Participant) -> None:
     """Reopen an archived case file."""
     if participant.erased_at is not None:
         raise DomainError(_("An erased record cannot be reopened."))
+    rules.require_not_merged(participant)
     require_case_management(participant)
     participant.archived_at = None
     db.session.flush()
@@ -160,24 +173,32 @@ def erase(participant: Participant) -> None:
     are removed; sex, birth year, nationality, region and every enrolment and
     placement stay, so that indicators are unchanged.
     """
-    participant.given_name = ERASED
-    participant.family_name = ERASED
-    participant.date_of_birth = None
-    participant.phone = None
-    participant.email = None
-    participant.city = None
-    participant.languages = None
-    participant.sensitive_notes = None
-    for placement in participant.placements:
-        # an IGA is often named after its owner; follow-up notes are about her
-        if placement.business_name:
-            placement.business_name = ERASED
-        for follow_up in placement.follow_ups:
-            follow_up.note = None
+    # the records merged into hers are her too: their identity goes with hers
+    records = [participant, *(db.session.get(Participant, i) for i in merged_into(participant))]
     now = now_utc()
-    participant.erased_at = now
-    participant.archived_at = participant.archived_at or now
+    for record in records:
+        for name, value in ERASED_VALUES.items():
+            setattr(record, name, value)
+        for placement in record.placements:
+            # an IGA is often named after its owner; follow-up notes are about her
+            if placement.business_name:
+                placement.business_name = ERASED
+            for follow_up in placement.follow_ups:
+                follow_up.note = None
+        record.erased_at = now
+        record.archived_at = record.archived_at or now
+    # and so do the copies a merge keeps for its undo
+    merging.scrub([r.id for r in records], ERASED_VALUES, ERASED)
     db.session.flush()
+
+
+def likely_duplicates_of(
+    participant: Participant, project_ids: list[int] | None = None
+) -> list[duplicates.Candidate]:
+    """Return the records that may be ``participant`` herself (the case file's suggestion)."""
+    return duplicates.likely_duplicates(
+        duplicates.Known.of(participant), exclude_id=participant.id, project_ids=project_ids
+    )
 
 
 def likely_duplicates(
@@ -282,6 +303,20 @@ def timeline(participant: Participant) -> list[TimelineEntry]:
     )
 
 
+def merged_into(participant: Participant) -> list[int]:
+    """Return the ids of the records merged into ``participant``, directly or through others."""
+    found: list[int] = []
+    frontier = [participant.id]
+    while frontier:
+        frontier = list(
+            db.session.scalars(
+                select(Participant.id).where(Participant.merged_into_id.in_(frontier))
+            )
+        )
+        found += frontier
+    return found
+
+
 def history(participant: Participant, limit: int = 200) -> list[AuditEvent]:
     """Return the audit lines of the record and of what hangs from it, newest first.
 
@@ -289,15 +324,15 @@ def history(participant: Participant, limit: int = 200) -> list[AuditEvent]:
     a single query with OR over sub-selects made SQLite scan the whole log, whose
     size grows with every page anyone opens.
     """
+    # the records merged into this one brought their history with them
+    people = [participant.id, *merged_into(participant)]
     placement_ids = list(
-        db.session.scalars(select(Placement.id).where(Placement.participant_id == participant.id))
+        db.session.scalars(select(Placement.id).where(Placement.participant_id.in_(people)))
     )
     related = {
-        "participant": [participant.id],
+        "participant": people,
         "enrolment": list(
-            db.session.scalars(
-                select(Enrolment.id).where(Enrolment.participant_id == participant.id)
-            )
+            db.session.scalars(select(Enrolment.id).where(Enrolment.participant_id.in_(people)))
         ),
         "placement": placement_ids,
         "follow_up": list(
@@ -306,7 +341,7 @@ def history(participant: Participant, limit: int = 200) -> list[AuditEvent]:
         if placement_ids
         else [],
         "consent": list(
-            db.session.scalars(select(Consent.id).where(Consent.participant_id == participant.id))
+            db.session.scalars(select(Consent.id).where(Consent.participant_id.in_(people)))
         ),
     }
     parts = [

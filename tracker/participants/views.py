@@ -9,7 +9,7 @@ from tracker import audit
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import Consent, ConsentPurpose, Participant, Partner, Sex
-from tracker.participants import bp, consent, services
+from tracker.participants import bp, consent, merging, services
 from tracker.participants.forms import (
     MOROCCO_REGIONS,
     ConsentForm,
@@ -23,6 +23,7 @@ from tracker.permissions import (
     EDITORS,
     can_edit_participants,
     can_erase,
+    can_merge,
     can_read_sensitive_notes,
     can_see_names,
     get_participant_or_404,
@@ -94,7 +95,9 @@ def index():
     form = SearchForm(request.args, projects=projects)
     if not can_see_names(current_user):
         form.sort.choices = [c for c in form.sort.choices if c[0] != "name"]
-    query = select(Participant).where(in_scope(current_user, Participant.project_id))
+    query = select(Participant).where(
+        in_scope(current_user, Participant.project_id), Participant.merged_into_id.is_(None)
+    )
     if form.validate():
         q = (form.q.data or "").strip()
         if q and not can_see_names(current_user):
@@ -192,6 +195,14 @@ def detail(participant_id: int):
     if not can_see_names(current_user):
         abort(403)
     participant = get_participant_or_404(participant_id)
+    if participant.merged_into_id is not None:
+        # a merged record's code leads to the record it was merged into
+        survivor = merging.survivor_of(participant)
+        flash(
+            _("%(code)s was merged into %(into)s.", code=participant.code, into=survivor.code),
+            "info",
+        )
+        return redirect(url_for(".detail", participant_id=survivor.id))
     audit.record_read("participant", participant.id)
     return _case_file(participant)
 
@@ -199,6 +210,19 @@ def detail(participant_id: int):
 def _case_file(participant: Participant):
     """Render the case file, with the consent forms for those who may record consents."""
     may_edit = can_edit_participants(current_user)
+    may_merge = can_merge(current_user) and participant.erased_at is None
+    likely = (
+        services.likely_duplicates_of(participant, [p.id for p in visible_projects(current_user)])
+        if may_merge
+        else []
+    )
+    if likely:
+        # their codes and reasons are shown: the same read as the form's warning
+        audit.record_read(
+            "participants",
+            None,
+            {"context": "duplicate_check", "participant_ids": [d.participant.id for d in likely]},
+        )
     return render_template(
         "participants/detail.html",
         participant=participant,
@@ -211,6 +235,9 @@ def _case_file(participant: Participant):
         if may_edit and participant.erased_at is None
         else None,
         withdraw_form=WithdrawConsentForm(formdata=None) if may_edit else None,
+        likely_duplicates=likely,
+        merges=merging.merges_of(participant) if may_merge else [],
+        undo_refusal=merging.undo_refusal,
     )
 
 

@@ -25,6 +25,7 @@ from tracker.models import (
     PlacementKind,
     TrainingCourse,
 )
+from tracker.participants import rules
 from tracker.participants.consent import require_case_management
 
 #: the follow-ups every placement gets, in months after its start
@@ -241,6 +242,7 @@ def _check_income(amount: Decimal | None) -> None:
 def _check_not_erased(participant: Participant) -> None:
     if participant.erased_at is not None:
         raise DomainError(_("An erased record cannot be edited."))
+    rules.require_not_merged(participant)
 
 
 def record_placement(
@@ -266,6 +268,7 @@ def record_placement(
     """
     if participant.erased_at is not None or participant.archived_at is not None:
         raise DomainError(_("An archived or erased case file cannot get a new placement."))
+    rules.require_not_merged(participant)
     # see tracker.participants.consent: nothing new is recorded about her
     require_case_management(participant, today)
     _check_placement(

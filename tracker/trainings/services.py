@@ -29,6 +29,7 @@ from tracker.models import (
     Project,
     TrainingCourse,
 )
+from tracker.participants import rules
 from tracker.participants.consent import (
     case_management_holds,
     case_management_holds_sql,
@@ -337,6 +338,7 @@ def enrol(participant: Participant, course: TrainingCourse, *, on: date) -> Enro
         raise DomainError(_("The course belongs to another project."), "course")
     if participant.erased_at is not None or participant.archived_at is not None:
         raise DomainError(_("An archived or erased record cannot be enrolled."), "participant")
+    rules.require_not_merged(participant)
     # imports call this directly: the consent rule holds for them too
     require_case_management(participant)
     if on > course.end_date:
@@ -397,6 +399,8 @@ def enrolment_refusal(participant: Participant, course: TrainingCourse, on: date
         return Refusal(code, _("identity erased"))
     if participant.archived_at is not None:
         return Refusal(code, _("case file archived"))
+    if participant.merged_into_id is not None:
+        return Refusal(code, _("merged into another record"))
     if not case_management_holds(participant):
         # see tracker.participants.consent: nothing new is recorded about her
         return Refusal(code, _("no current consent to case management"))
@@ -562,6 +566,7 @@ def candidates_query(course: TrainingCourse, q: str | None = None, *, by_name: b
         Participant.project_id == course.project_id,
         Participant.archived_at.is_(None),
         Participant.erased_at.is_(None),
+        Participant.merged_into_id.is_(None),
         case_management_holds_sql(Participant.id, date.today()),
         Participant.id.not_in(
             select(Enrolment.participant_id).where(Enrolment.course_id == course.id)

@@ -1,0 +1,299 @@
+"""Merging duplicate records into a survivor, and undoing the merge exactly."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tracker import indicators
+from tracker.extensions import db
+from tracker.models import (
+    AuditEvent,
+    Base,
+    Participant,
+    ParticipantMerge,
+    PlacementKind,
+    Role,
+)
+from tracker.participants import merging, services
+from tracker.participants.consent import withdraw_consent
+from tracker.placements.services import record_follow_up, record_placement
+from tracker.trainings.services import complete, enrol
+
+#: tables an undo leaves exactly as they were (the logs of what happened aside)
+LOGS = {"audit_event", "participant_merge"}
+
+
+def dump() -> dict[str, list[tuple]]:
+    """Every row of every table but the logs, every column, in id order."""
+    db.session.flush()
+    tables = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name in LOGS:
+            continue
+        order = [c for c in table.primary_key.columns]
+        tables[table.name] = [
+            tuple(row) for row in db.session.execute(table.select().order_by(*order))
+        ]
+    return tables
+
+
+def figures(project) -> dict[str, object]:
+    return indicators.headline(indicators.Scope((project.id,)))
+
+
+@pytest.fixture
+def twins(project, make_participant, make_course):
+    """One woman registered twice, with what each record holds (counted by hand below).
+
+    Aminata (older record): completed course A, enrolled in course B (still open).
+    Aminata bis (newer record, a phone added): completed course B, placed in a job with
+    a 6-month follow-up still active, and a second consent.
+    Awa: another person, trained in course A.
+    """
+    a, b = make_course(project, title="Course A"), make_course(project, title="Course B")
+    first = make_participant(
+        project,
+        given_name="Aminata",
+        family_name="Traoré",
+        date_of_birth=date(1990, 3, 12),
+        nationality="MLI",
+        registered_on=date(2015, 1, 10),
+    )
+    second = make_participant(
+        project,
+        given_name="Aminata",
+        family_name="Traore",
+        date_of_birth=date(1990, 3, 12),
+        nationality="MLI",
+        phone="+212 612 34 56 78",
+        registered_on=date(2015, 3, 2),
+    )
+    other = make_participant(project, given_name="Awa", family_name="Diop", nationality="SEN")
+    complete(enrol(first, a, on=date(2015, 2, 1)), on=date(2015, 5, 31))
+    enrol(first, b, on=date(2015, 2, 1))
+    complete(enrol(second, b, on=date(2015, 3, 3)), on=date(2015, 5, 30), attendance_pct=90)
+    complete(enrol(other, a, on=date(2015, 2, 1)), on=date(2015, 5, 31))
+    job = record_placement(
+        second, kind=PlacementKind.EMPLOYMENT, sector="Cuisine", start_date=date(2015, 7, 1),
+        business_name="Restaurant",
+    )  # fmt: skip
+    record_follow_up(job, months_after=6, followed_on=date(2016, 1, 5), still_active=True)
+    db.session.commit()
+    return first, second, other, a, b
+
+
+def test_a_person_counted_twice_counts_once_after_the_merge_and_twice_after_undo(project, twins):
+    first, second, _other, _a, course_b = twins
+    before = figures(project)
+    # counted by hand: 3 records, 3 trained (first, second, other), 1 placed (second)
+    assert (before["registered"], before["trained"], before["placed"]) == (3, 3, 1)
+    assert (before["retained_6m"], before["placement_rate"]) == (1, 1 / 3)
+    kept = merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id})
+    db.session.commit()
+    after = figures(project)
+    # one woman now: trained once, placed once, and placed among the 2 trained
+    assert (after["registered"], after["trained"], after["placed"]) == (2, 2, 1)
+    assert (after["retained_6m"], after["placement_rate"]) == (1, 1 / 2)
+    merging.undo(kept)
+    db.session.commit()
+    assert figures(project) == before
+
+
+def test_undo_restores_every_column_of_every_table(project, twins):
+    first, second, _other, _a, course_b = twins
+    before = dump()
+    # the survivor's own enrolment in course B is not the one kept: they swap records
+    kept = merging.merge(
+        first,
+        [second],
+        choices={"given_name": second.id, "registered_on": second.id},
+        keep={course_b.id: second.enrolments[0].id},
+    )
+    db.session.commit()
+    assert dump() != before
+    merging.undo(kept)
+    db.session.commit()
+    assert dump() == before
+
+
+def test_rows_move_to_the_survivor_and_the_other_record_is_kept_as_merged(project, twins):
+    first, second, _other, course_a, course_b = twins
+    kept_enrolment = second.enrolments[0].id
+    first_b = next(e.id for e in first.enrolments if e.course_id == course_b.id)
+    merging.merge(first, [second], keep={course_b.id: kept_enrolment})
+    db.session.commit()
+    survivor, merged = db.session.get(Participant, first.id), db.session.get(Participant, second.id)
+    assert merged.merged_into_id == survivor.id
+    assert {e.id for e in survivor.enrolments} == {
+        next(e.id for e in survivor.enrolments if e.course_id == course_a.id),
+        kept_enrolment,
+    }
+    # the enrolment not chosen stays, with the merged record: nothing is deleted
+    assert [e.id for e in merged.enrolments] == [first_b]
+    assert [p.sector for p in survivor.placements] == ["Cuisine"]
+    assert len(survivor.consents) == 2 and merged.consents == []
+    # default choices: the most recent value filled in; the earliest registration
+    assert survivor.phone == "+212 612 34 56 78"
+    assert survivor.family_name == "Traore"
+    assert survivor.registered_on == date(2015, 1, 10)
+
+
+def test_the_merge_is_audited_with_who_which_records_and_which_choices(project, twins, manager):
+    first, second, *_rest, course_b = twins
+    kept = merging.merge(
+        first,
+        [second],
+        choices={"family_name": first.id},
+        keep={course_b.id: second.enrolments[0].id},
+        by=manager,
+    )
+    db.session.commit()
+    line = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
+    assert line.entity == "participant" and line.entity_id == first.id
+    assert line.changes["merged"] == [second.code]
+    assert line.changes["choices"]["family_name"] == first.code
+    assert line.changes["choices"]["phone"] == second.code
+    assert kept.created_by_label == manager.email
+    merging.undo(kept, by=manager)
+    db.session.commit()
+    line = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "unmerge"))
+    assert line.changes["merge"] == kept.id and line.changes["merged"] == [second.code]
+    assert kept.undone_by_label == manager.email
+
+
+def test_a_conflict_without_a_choice_is_refused_with_its_reason(project, twins):
+    first, second, *_rest = twins
+    with pytest.raises(merging.MergeRefused, match="Course B: choose the enrolment to keep"):
+        merging.merge(first, [second])
+    db.session.rollback()
+    assert db.session.get(Participant, second.id).merged_into_id is None
+
+
+@pytest.mark.parametrize("case", ["erased", "withdrawn", "other_project", "itself", "merged"])
+def test_records_that_cannot_be_merged_are_refused(
+    case, project, other_project, make_participant, twins
+):
+    first, second, other, *_rest = twins
+    expected = {
+        "erased": "erased",
+        "withdrawn": "no current consent",
+        "other_project": "different projects",
+        "itself": "into itself",
+        "merged": "already merged",
+    }[case]
+    others = [other]
+    if case == "erased":
+        services.erase(other)
+    elif case == "withdrawn":
+        withdraw_consent(other.consents[0], on=date(2016, 1, 1))
+    elif case == "other_project":
+        others = [make_participant(other_project, given_name="Awa", family_name="Diop")]
+    elif case == "itself":
+        others = [first]
+    elif case == "merged":
+        merging.merge(make_participant(project, given_name="Awa", family_name="Diop"), [other])
+    with pytest.raises(merging.MergeRefused, match=expected):
+        merging.merge(first, others)
+
+
+def test_undo_is_refused_once_a_record_changed_since(project, twins):
+    first, second, *_rest, course_b = twins
+    kept = merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id})
+    db.session.commit()
+    services.update_participant(db.session.get(Participant, first.id), city="Oujda")
+    db.session.commit()
+    assert "changed since" in merging.undo_refusal(kept)
+    with pytest.raises(merging.MergeRefused, match="changed since"):
+        merging.undo(kept)
+
+
+def test_undo_twice_is_refused(project, twins):
+    first, second, *_rest, course_b = twins
+    kept = merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id})
+    merging.undo(kept)
+    with pytest.raises(merging.MergeRefused, match="already undone"):
+        merging.undo(kept)
+
+
+def test_a_merged_record_can_no_longer_be_changed(project, twins, make_course):
+    first, second, *_rest, course_b = twins
+    merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id})
+    merged = db.session.get(Participant, second.id)
+    with pytest.raises(Exception, match="merged into another record"):
+        services.update_participant(merged, city="Rabat")
+    with pytest.raises(Exception, match="merged into another record"):
+        enrol(merged, make_course(project, title="Course C"), on=date(2015, 2, 1))
+
+
+def test_the_survivors_history_holds_the_merged_records_history(project, twins):
+    first, second, *_rest, course_b = twins
+    merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id})
+    db.session.commit()
+    lines = services.history(db.session.get(Participant, first.id))
+    assert any(e.entity == "participant" and e.entity_id == second.id for e in lines)
+    assert any(e.action == "merge" for e in lines)
+
+
+# --- on the web ---------------------------------------------------------------------------
+
+
+def test_a_manager_compares_merges_and_undoes_on_the_web(client, signin, manager, project, twins):
+    first, second, *_rest, course_b = twins
+    signin(manager)
+    page = client.get("/participants/merge", query_string={"ids": [first.id, second.id]})
+    assert page.status_code == 200
+    assert "Course B" in page.text and 'name="choice-phone"' in page.text
+    kept_id = second.enrolments[0].id
+    response = client.post(
+        "/participants/merge",
+        data={
+            "ids": [first.id, second.id],
+            "survivor": first.id,
+            "choice-given_name": second.id,
+            f"keep-{course_b.id}": kept_id,
+        },
+    )
+    assert response.status_code == 302
+    assert db.session.get(Participant, second.id).merged_into_id == first.id
+    # the merged record's code leads to the survivor; the list no longer shows it
+    follow = client.get(f"/participants/{second.id}")
+    assert follow.status_code == 302 and follow.location.endswith(f"/participants/{first.id}")
+    case_file = client.get(f"/participants/{first.id}").text
+    assert "Undo this merge" in case_file and "was merged into" in case_file
+    assert second.code not in client.get("/participants/", query_string={"q": "Aminata"}).text
+    kept = db.session.scalar(select(ParticipantMerge))
+    assert client.post(f"/participants/merges/{kept.id}/undo").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Participant, second.id).merged_into_id is None
+
+
+def test_a_conflict_left_open_on_the_web_says_why(client, signin, manager, twins):
+    first, second, *_rest = twins
+    signin(manager)
+    page = client.post(
+        "/participants/merge", data={"ids": [first.id, second.id], "survivor": first.id}
+    )
+    assert page.status_code == 200 and "choose the enrolment to keep" in page.text
+    db.session.expire_all()
+    assert db.session.get(Participant, second.id).merged_into_id is None
+
+
+def test_officers_and_viewers_cannot_merge(client, login, make_user, project, twins):
+    first, second, *_rest = twins
+    for role in (Role.OFFICER, Role.VIEWER):
+        login(make_user(role, [project]))
+        query = {"ids": [first.id, second.id]}
+        assert client.get("/participants/merge", query_string=query).status_code == 403
+        client.post("/auth/logout")
+
+
+def test_a_manager_cannot_merge_records_of_a_project_not_hers(
+    client, signin, make_user, other_project, twins
+):
+    first, second, *_rest = twins
+    signin(make_user(Role.MANAGER, [other_project], email="elsewhere@example.org"))
+    page = client.get("/participants/merge", query_string={"ids": [first.id, second.id]})
+    assert page.status_code == 404
