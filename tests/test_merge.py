@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tracker import indicators
@@ -16,11 +18,12 @@ from tracker.models import (
     ParticipantMerge,
     PlacementKind,
     Role,
+    TrainingCourse,
 )
 from tracker.participants import merging, services
 from tracker.participants.consent import withdraw_consent
 from tracker.placements.services import record_follow_up, record_placement
-from tracker.trainings.services import complete, enrol
+from tracker.trainings.services import complete, drop_out, enrol
 
 #: tables an undo leaves exactly as they were (the logs of what happened aside)
 LOGS = {"audit_event", "participant_merge"}
@@ -297,3 +300,105 @@ def test_a_manager_cannot_merge_records_of_a_project_not_hers(
     signin(make_user(Role.MANAGER, [other_project], email="elsewhere@example.org"))
     page = client.get("/participants/merge", query_string={"ids": [first.id, second.id]})
     assert page.status_code == 404
+
+
+# --- a property: whatever the records and the choices --------------------------------------
+
+STATUSES = (None, "enrolled", "completed", "dropped_out")
+person = st.fixed_dictionaries(
+    {
+        "courses": st.tuples(st.sampled_from(STATUSES), st.sampled_from(STATUSES)),
+        "placed": st.booleans(),
+        "phone": st.sampled_from([None, "0612345678", "0698765432"]),
+        "family_name": st.sampled_from(["Traoré", "Traore", "Diallo"]),
+    }
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    people=st.lists(person, min_size=2, max_size=4),
+    merged=st.integers(min_value=1, max_value=3),
+    data=st.data(),
+)
+def test_any_merge_counts_each_person_once_and_its_undo_restores_everything(
+    project, make_participant, make_course, people, merged, data
+):
+    """Random records and choices: the figures after a merge are those counted by hand.
+
+    Counted by hand from the records before the merge: the survivor and the merged
+    records are one person; she is enrolled (trained) when the enrolment kept in some
+    course is (completed), and placed when any of them was.
+    """
+    # the courses of the first example serve the next ones (only their people are rolled back)
+    courses = db.session.scalars(select(TrainingCourse).order_by(TrainingCourse.title)).all()
+    if not courses:
+        courses = [make_course(project, title="Course A"), make_course(project, title="Course B")]
+        db.session.commit()
+    try:
+        records = []
+        for number, p in enumerate(people):
+            record = make_participant(
+                project, given_name="Aminata", family_name=p["family_name"], phone=p["phone"],
+                registered_on=date(2015, 1, 1 + number),
+            )  # fmt: skip
+            for course, status in zip(courses, p["courses"], strict=True):
+                if status is not None:
+                    enrolment = enrol(record, course, on=date(2015, 2, 1))
+                    if status == "completed":
+                        complete(enrolment, on=date(2015, 5, 31))
+                    elif status == "dropped_out":
+                        drop_out(enrolment, on=date(2015, 3, 1))
+            if p["placed"]:
+                record_placement(
+                    record, kind=PlacementKind.IGA, sector="Couture", start_date=date(2015, 7, 1),
+                    business_name="Atelier",
+                )  # fmt: skip
+            records.append(record)
+        group = records[: 1 + min(merged, len(records) - 1)]
+        alone = records[len(group) :]
+        before_rows, before_figures = dump(), figures(project)
+
+        choices = {
+            name: data.draw(st.sampled_from([r.id for r in group]), label=name)
+            for name in merging.FIELDS
+            if data.draw(st.booleans(), label=f"choose {name}")
+        }
+        keep, group_status = {}, []
+        for index, course in enumerate(courses):
+            enrolled = [(r, people[records.index(r)]["courses"][index]) for r in group]
+            enrolled = [(r, s) for r, s in enrolled if s is not None]
+            if len(enrolled) > 1:
+                chosen = data.draw(st.sampled_from(range(len(enrolled))), label=course.title)
+                record, status = enrolled[chosen]
+                keep[course.id] = next(e.id for e in record.enrolments if e.course_id == course.id)
+                group_status.append(status)
+            elif enrolled:
+                group_status.append(enrolled[0][1])
+        kept = merging.merge(group[0], group[1:], choices=choices, keep=keep)
+
+        def counted(statuses_of_each: list[list[str]]) -> tuple[int, int]:
+            enrolled = sum(1 for s in statuses_of_each if s)
+            trained = sum(1 for s in statuses_of_each if "completed" in s)
+            return enrolled, trained
+
+        statuses = [group_status] + [[s for s in people[records.index(r)]["courses"] if s]
+                                     for r in alone]  # fmt: skip
+        enrolled, trained = counted(statuses)
+        placed = any(people[records.index(r)]["placed"] for r in group) + sum(
+            people[records.index(r)]["placed"] for r in alone
+        )
+        after = figures(project)
+        assert after["registered"] == len(alone) + 1
+        assert (after["enrolled"], after["trained"], after["placed"]) == (enrolled, trained, placed)
+
+        merging.undo(kept)
+        assert figures(project) == before_figures
+        assert dump() == before_rows
+    finally:
+        db.session.rollback()
