@@ -402,3 +402,20 @@ def test_any_merge_counts_each_person_once_and_its_undo_restores_everything(
         assert dump() == before_rows
     finally:
         db.session.rollback()
+
+
+def test_a_kept_reports_what_changed_since_names_the_merge(client, signin, manager, project, twins):
+    from tracker.reports.services import generate_donor_report
+
+    first, second, *_rest, course_b = twins
+    report = generate_donor_report(
+        project, None, None, language="en", narrative={}, by=manager,
+        actor_label=manager.email, threshold=5,
+    )  # fmt: skip
+    db.session.commit()
+    merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id}, by=manager)
+    db.session.commit()
+    signin(manager)
+    page = client.get(f"/reports/generated/{report.id}").text
+    assert "Duplicate records merged since" in page
+    assert f"{second.code} merged into {first.code}" in page

@@ -21,6 +21,7 @@ from tracker.config import LANGUAGES
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import GeneratedReport, Project, Role
+from tracker.participants import merging
 from tracker.permissions import (
     MANAGERS,
     get_project_or_404,
@@ -327,6 +328,8 @@ def report(report_id: int):
             (reports.SECTION_LABELS[s], narrative[s]) for s in reports.SECTIONS if narrative.get(s)
         ],
         anything_changed=any(c.changed or c.rows_changed for c in changes),
+        merges=merging.merges_since(report.project_id, report.as_of),
+        merged_codes=merging.merged_codes,
         today=date.today(),
         current_definitions=indicators.DEFINITIONS_VERSION,
     )

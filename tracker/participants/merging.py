@@ -486,6 +486,30 @@ def scrub(participant_ids: Sequence[int], erased: Mapping[str, Any], mark: str) 
         }
 
 
+def merges_since(project_id: int, moment: datetime) -> list[ParticipantMerge]:
+    """Return the merges of the project's records made or undone after ``moment``, oldest first.
+
+    They explain why a kept report's figures moved: a person counted twice counts once
+    after a merge, twice again after its undo.
+    """
+    query = (
+        select(ParticipantMerge)
+        .join(Participant, ParticipantMerge.survivor_id == Participant.id)
+        .where(
+            Participant.project_id == project_id,
+            (ParticipantMerge.created_at > moment) | (ParticipantMerge.undone_at > moment),
+        )
+        .order_by(ParticipantMerge.created_at, ParticipantMerge.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def merged_codes(kept: ParticipantMerge) -> list[str]:
+    """Return the codes of the records merged into the survivor by ``kept``."""
+    people = kept.before.get("participant", {})
+    return [people[str(i)]["code"] for i in kept.merged_ids if str(i) in people]
+
+
 def merges_of(participant: Participant) -> list[ParticipantMerge]:
     """Return the merges into ``participant``, newest first."""
     return list(
