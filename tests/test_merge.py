@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -24,6 +25,14 @@ from tracker.participants import merging, services
 from tracker.participants.consent import withdraw_consent
 from tracker.placements.services import record_follow_up, record_placement
 from tracker.trainings.services import complete, drop_out, enrol
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """The services' messages in English, whose words do not depend on the catalogue."""
+    with force_locale("en"):
+        yield
+
 
 #: tables an undo leaves exactly as they were (the logs of what happened aside)
 LOGS = {"audit_event", "participant_merge"}
@@ -419,3 +428,22 @@ def test_a_kept_reports_what_changed_since_names_the_merge(client, signin, manag
     page = client.get(f"/reports/generated/{report.id}").text
     assert "Duplicate records merged since" in page
     assert f"{second.code} merged into {first.code}" in page
+
+
+def test_an_erasure_reaches_the_copies_a_merge_keeps_for_its_undo(project, twins):
+    first, second, *_rest, course_b = twins
+    kept = merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id})
+    db.session.commit()
+    services.erase(db.session.get(Participant, first.id))
+    db.session.commit()
+    db.session.refresh(kept)
+    # the survivor and the record merged into hers are one person: both erased
+    assert db.session.get(Participant, second.id).erased_at is not None
+    for row in kept.before["participant"].values():
+        assert row["given_name"] == "[erased]" and row["phone"] is None
+    assert all(p["business_name"] == "[erased]" for p in kept.before["placement"].values())
+    assert "Aminata" not in str(kept.before) and "612" not in str(kept.before)
+    # and the audit log never held them
+    lines = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "participant_merge"))
+    assert all("Aminata" not in str(line.changes) for line in lines)
+    assert "changed since" in merging.undo_refusal(kept)

@@ -43,6 +43,7 @@ from tracker.models import (
 )
 from tracker.participants import consent as consents
 from tracker.participants import duplicates
+from tracker.text import search_fields
 
 #: the fields whose surviving value is chosen, with their labels, in the form's order
 FIELDS: dict[str, Any] = {
@@ -474,8 +475,7 @@ def scrub(participant_ids: Sequence[int], erased: Mapping[str, Any], mark: str) 
         kept.before = {
             **kept.before,
             "participant": {
-                key: {**row, **{k: _dump(v) for k, v in erased.items()}} if key in keys else row
-                for key, row in people.items()
+                key: _erased_row(row, erased) if key in keys else row for key, row in people.items()
             },
             "placement": {
                 key: {**row, "business_name": mark}
@@ -484,6 +484,15 @@ def scrub(participant_ids: Sequence[int], erased: Mapping[str, Any], mark: str) 
                 for key, row in placements.items()
             },
         }
+
+
+def _erased_row(row: dict[str, Any], erased: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a snapshot row with the identity erased, its search columns derived again."""
+    row = {**row, **{k: _dump(v) for k, v in erased.items()}}
+    derived = search_fields(
+        row["given_name"], row["family_name"], row["code"], row["phone"], row["email"]
+    )
+    return {**row, **derived}
 
 
 def merges_since(project_id: int, moment: datetime) -> list[ParticipantMerge]:
