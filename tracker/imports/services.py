@@ -61,7 +61,7 @@ from tracker.models import (
     User,
     now_utc,
 )
-from tracker.participants import duplicates, records
+from tracker.participants import duplicates, records, rules
 from tracker.permissions import in_scope, sees_all_projects
 
 KINDS = ("participants", "enrolments", "placements", "followups")
@@ -427,26 +427,7 @@ def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[R
     for row in rows:
         v = row.values
         v["project"] = projects.get(v.get("project_code"))
-        if v.get("consent_given") is False:
-            _fail(
-                report,
-                row,
-                "consent_given",
-                _("consent not given: nobody is registered without consent"),
-            )
-        birth = v.get("date_of_birth")
-        if isinstance(birth, date) and birth > ctx.today:
-            _fail(report, row, "date_of_birth", _("the date of birth is in the future"))
-        for name, label in (
-            ("consent_date", _("the consent date")),
-            ("registered_on", _("the registration date")),
-        ):
-            if isinstance(v.get(name), date) and v[name] > ctx.today:
-                _fail(report, row, name, _("%(what)s is in the future", what=label))
-        year = birth if isinstance(birth, int) else birth.year if birth else None
-        implausible = year is not None and not 1900 <= year <= ctx.today.year
-        if implausible and "date_of_birth" not in row.failed:
-            _fail(report, row, "date_of_birth", _("the year of birth is not plausible"))
+        _check_registration(ctx, row, report)
     # codes: unique in the file and not taken
     given_codes = [r.values["code"] for r in rows if r.values.get("code")]
     taken = set()
@@ -503,6 +484,43 @@ def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[R
     return to_write
 
 
+def _person_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Return the row's values as a participant's fields: a year alone is a birth year."""
+    birth = values.get("date_of_birth")
+    return {
+        **values,
+        "date_of_birth": birth if isinstance(birth, date) else None,
+        "birth_year": birth if isinstance(birth, int) else None,
+    }
+
+
+_COLUMN_ORDER = {column.name: i for i, column in enumerate(columns.PARTICIPANTS.columns)}
+
+
+def _check_registration(ctx: Context, row: Row, report: Report) -> None:
+    """Report what the rules of registration refuse in the row, each on its column.
+
+    A cell that could not be read is not checked again: its problem is already told.
+    """
+    v = row.values
+    values = {
+        **_person_values(v),
+        # "no" in consent_given is no consent, whatever the consent date says
+        "consent_on": None if v.get("consent_given") is False else v.get("consent_date"),
+    }
+    found = []
+    for problem in rules.registration_problems(values, ctx.today):
+        if problem.field == "consent_on" and v.get("consent_given") is False:
+            column = "consent_given"
+        else:
+            column = _field_column(problem.field)
+        if column not in row.failed:
+            found.append((column, problem.message))
+    # in the order of the columns, as the problems found while reading the row
+    for column, message in sorted(found, key=lambda item: _COLUMN_ORDER.get(item[0], 0)):
+        _fail(report, row, column, message)
+
+
 def _flag_duplicates(ctx: Context, rows: list[Row], report: Report) -> None:
     """Warn of rows that may be someone already registered or a row above (the one rule)."""
     index = duplicates.Index()
@@ -541,14 +559,8 @@ def _write_participants(ctx: Context, rows: list[Row], report: Report, import_ev
             if project.id not in codes:
                 codes[project.id] = records.free_codes(project, given)
             code = next(codes[project.id])
-        birth = v.get("date_of_birth")
-        values = {
-            **v,
-            "date_of_birth": birth if isinstance(birth, date) else None,
-            "birth_year": birth if isinstance(birth, int) else None,
-        }
         row_values = records.participant_row(
-            values,
+            _person_values(v),
             project_id=project.id,
             code=code,
             registered_on=v["registered_on"],
