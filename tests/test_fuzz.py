@@ -82,6 +82,7 @@ from tracker.extensions import db
 from tracker.forms import Form
 from tracker.imports import cells, reader, services
 from tracker.imports.cells import CellError
+from tracker.imports.report import Context
 from tracker.models import (
     ActivityKind,
     Base,
@@ -1390,7 +1391,7 @@ def test_imports_write_valid_rows_or_report_each_by_number(app, importable, kind
         except reader.FileRefused as refused:
             event(f"file refused: {refused.message[:40]}")
             return
-        ctx = services.Context(
+        ctx = Context(
             user=db.session.get(User, user) if user else None,
             default_project=project,
             today=TODAY,

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -48,6 +47,7 @@ from tracker.extensions import db
 from tracker.imports import cells
 from tracker.imports.cells import CellError
 from tracker.imports.reader import Sheet
+from tracker.imports.report import Context, Problem, Report, Row, fail, field_column
 from tracker.models import (
     AuditEvent,
     EnrolmentStatus,
@@ -58,11 +58,9 @@ from tracker.models import (
     Project,
     Sex,
     TrainingCourse,
-    User,
     now_utc,
 )
 from tracker.participants import duplicates, records, rules
-from tracker.permissions import in_scope, sees_all_projects
 
 KINDS = ("participants", "enrolments", "placements", "followups")
 #: the header of KoboToolbox's submission id, kept so a re-import creates nobody twice
@@ -114,107 +112,6 @@ INT_RANGE = {"attendance_pct": (0, 100), "months_after": (1, 60)}
 SAMPLE_ROWS = 5
 #: how long an upload waits for its confirmation before it is deleted
 PENDING_LIFETIME = timedelta(days=1)
-
-
-@dataclass
-class Problem:
-    """One thing wrong (or worth a look) in the file: where, and why."""
-
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(_("row %(n)d", n=self.row))
-        if self.column:
-            where.append(self.column)
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-
-@dataclass
-class Report:
-    """What an import found and did; kept as JSON between the preview and the confirmation."""
-
-    kind: str
-    filename: str
-    sha256: str
-    rows: int = 0
-    valid: int = 0
-    skipped: int = 0
-    written: int = 0
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    #: the first rows as read, column -> text, for the preview page
-    sample: list[dict[str, str]] = field(default_factory=list)
-    #: the columns of the file the import reads, in the file's order
-    columns: list[str] = field(default_factory=list)
-    #: the codes of the records written (participants) or of the people concerned
-    codes: list[str] = field(default_factory=list)
-
-    @property
-    def invalid(self) -> int:
-        return len({p.row for p in self.errors if p.row is not None})
-
-    @property
-    def file_errors(self) -> list[Problem]:
-        return [p for p in self.errors if p.row is None]
-
-    @property
-    def importable(self) -> bool:
-        """Whether a confirmation could write something."""
-        return not self.file_errors and self.valid > 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Report:
-        data = dict(data)
-        data["errors"] = [Problem(**p) for p in data.get("errors", [])]
-        data["warnings"] = [Problem(**p) for p in data.get("warnings", [])]
-        return cls(**data)
-
-
-@dataclass
-class Row:
-    """One data row: its number, the values read so far, and whether it holds."""
-
-    number: int
-    values: dict[str, Any]
-    raw: dict[str, Any]
-    ok: bool = True
-    #: the columns already reported for this row
-    failed: set[str] = field(default_factory=set)
-
-
-@dataclass
-class Context:
-    """Who imports, into what, and the day it is."""
-
-    user: User | None
-    default_project: Project | None
-    today: date
-    #: called as (rows done, rows to do) while writing, for progress display
-    progress: Callable[[int, int], None] | None = None
-
-    def project_query(self):
-        query = select(Project)
-        if self.user is not None:
-            query = query.where(in_scope(self.user, Project.id))
-        return query
-
-    def participant_scope(self, column):
-        if self.user is None:
-            return column.is_not(None)
-        return in_scope(self.user, column)
-
-    def scoped_project_ids(self) -> list[int] | None:
-        """Return the ids of the projects the importer may see, None for all."""
-        if self.user is None or sees_all_projects(self.user):
-            return None
-        return list(db.session.scalars(self.project_query().with_only_columns(Project.id)))
 
 
 def sha256(data: bytes) -> str:
@@ -316,7 +213,7 @@ def _read_rows(table: Table, sheet: Sheet, positions: dict[str, int], report: Re
                 try:
                     uuid = cells.text(raw[name], max_length=64)
                 except CellError as error:
-                    _fail(report, row, name, error.message)
+                    fail(report, row, name, error.message)
                     continue
                 row.values["external_id"] = uuid.removeprefix("uuid:") if uuid else None
                 continue
@@ -324,13 +221,13 @@ def _read_rows(table: Table, sheet: Sheet, positions: dict[str, int], report: Re
             try:
                 row.values[name] = _read_cell(column, raw[name])
             except CellError as error:
-                _fail(report, row, name, error.message)
+                fail(report, row, name, error.message)
         for column in table.columns:
             if column.name == "project_code" and ctx.default_project is not None:
                 if row.values.get("project_code") in (None, ctx.default_project.code):
                     row.values["project_code"] = ctx.default_project.code
                     continue
-                _fail(
+                fail(
                     report,
                     row,
                     "project_code",
@@ -343,18 +240,12 @@ def _read_rows(table: Table, sheet: Sheet, positions: dict[str, int], report: Re
                 continue
             missing = column.name in positions and row.values.get(column.name) is None
             if column.required and missing and column.name not in row.failed:
-                _fail(report, row, column.name, _("is missing"))
+                fail(report, row, column.name, _("is missing"))
         if len(report.sample) < SAMPLE_ROWS:
             report.sample.append({name: _show(row.values.get(name)) for name in report.columns})
         rows.append(row)
     report.rows = len(rows)
     return rows
-
-
-def _fail(report: Report, row: Row, column: str | None, message: str) -> None:
-    report.errors.append(Problem(row.number, column, message))
-    row.ok = False
-    row.failed.add(column or "")
 
 
 # --- Looking up what rows refer to -------------------------------------------------------
@@ -369,7 +260,7 @@ def _projects(ctx: Context, rows: Iterable[Row], report: Report) -> dict[str, Pr
     for row in rows:
         code = row.values.get("project_code")
         if code and code not in found and "project_code" not in row.failed:
-            _fail(report, row, "project_code", _("%(code)s is not a project of yours", code=code))
+            fail(report, row, "project_code", _("%(code)s is not a project of yours", code=code))
     return found
 
 
@@ -396,7 +287,7 @@ def _attach_people(ctx: Context, rows: list[Row], report: Report) -> None:
         if row.ok:
             row.values["participant"] = people.get(row.values["participant_code"])
             if row.values["participant"] is None:
-                _fail(report, row, "participant_code", _("no participant of yours has this code"))
+                fail(report, row, "participant_code", _("no participant of yours has this code"))
 
 
 def _partners(rows: Iterable[Row], names: Sequence[str], report: Report) -> dict[str, Partner]:
@@ -414,7 +305,7 @@ def _partners(rows: Iterable[Row], names: Sequence[str], report: Report) -> dict
         for name in names:
             key = row.values.get(name)
             if key and key not in found:
-                _fail(report, row, name, _("%(name)s is not in the partner list", name=key))
+                fail(report, row, name, _("%(name)s is not in the partner list", name=key))
     return found
 
 
@@ -462,9 +353,9 @@ def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[R
         code = v.get("code")
         if code:
             if code in taken:
-                _fail(report, row, "code", _("the code %(code)s is already taken", code=code))
+                fail(report, row, "code", _("the code %(code)s is already taken", code=code))
             elif ("code", code) in first_with:
-                _fail(
+                fail(
                     report,
                     row,
                     "code",
@@ -513,12 +404,12 @@ def _check_registration(ctx: Context, row: Row, report: Report) -> None:
         if problem.field == "consent_on" and v.get("consent_given") is False:
             column = "consent_given"
         else:
-            column = _field_column(problem.field)
+            column = field_column(problem.field)
         if column not in row.failed:
             found.append((column, problem.message))
     # in the order of the columns, as the problems found while reading the row
     for column, message in sorted(found, key=lambda item: _COLUMN_ORDER.get(item[0], 0)):
-        _fail(report, row, column, message)
+        fail(report, row, column, message)
 
 
 def _flag_duplicates(ctx: Context, rows: list[Row], report: Report) -> None:
@@ -605,7 +496,7 @@ def _check_enrolments(ctx: Context, rows: list[Row], report: Report) -> list[Row
         v = row.values
         v["course"] = courses.get((v["project_code"], v["course_title"], v["course_start_date"]))
         if v["course"] is None:
-            _fail(
+            fail(
                 report,
                 row,
                 "course_title",
@@ -616,16 +507,16 @@ def _check_enrolments(ctx: Context, rows: list[Row], report: Report) -> list[Row
             )
         status = v["status"]
         if status is EnrolmentStatus.COMPLETED and v.get("completed_on") is None:
-            _fail(report, row, "completed_on", _("is required when the status is completed"))
+            fail(report, row, "completed_on", _("is required when the status is completed"))
         if status is EnrolmentStatus.DROPPED_OUT and v.get("dropped_on") is None:
-            _fail(report, row, "dropped_on", _("is required when the status is dropped_out"))
+            fail(report, row, "dropped_on", _("is required when the status is dropped_out"))
         if status is not EnrolmentStatus.COMPLETED and v.get("completed_on") is not None:
-            _fail(report, row, "completed_on", _("must be empty unless the status is completed"))
+            fail(report, row, "completed_on", _("must be empty unless the status is completed"))
         if status is not EnrolmentStatus.DROPPED_OUT and v.get("dropped_on") is not None:
-            _fail(report, row, "dropped_on", _("must be empty unless the status is dropped_out"))
+            fail(report, row, "dropped_on", _("must be empty unless the status is dropped_out"))
         for name in ("enrolled_on", "completed_on", "dropped_on"):
             if v.get(name) is not None and v[name] > ctx.today:
-                _fail(report, row, name, _("is in the future"))
+                fail(report, row, name, _("is in the future"))
     return [r for r in rows if r.ok]
 
 
@@ -657,7 +548,7 @@ def _check_placements(ctx: Context, rows: list[Row], report: Report) -> list[Row
         v = row.values
         person = v["participant"]
         if person.project.code != v["project_code"]:
-            _fail(
+            fail(
                 report,
                 row,
                 "project_code",
@@ -710,7 +601,7 @@ def _check_follow_ups(ctx: Context, rows: list[Row], report: Report) -> list[Row
         person = v["participant"]
         v["placement"] = placements.get((person.id, v["placement_kind"], v["placement_start_date"]))
         if v["placement"] is None:
-            _fail(
+            fail(
                 report,
                 row,
                 "placement_start_date",
@@ -741,25 +632,12 @@ def _write_each(ctx, rows: list[Row], report: Report, write: Callable, import_ev
             with db.session.begin_nested():
                 code = write(ctx, row.values)
         except DomainError as error:
-            _fail(report, row, _field_column(error.field), error.message)
+            fail(report, row, field_column(error.field), error.message)
         else:
             report.written += 1
             report.codes.append(code)
         if ctx.progress and (done % 500 == 0 or done == len(rows)):
             ctx.progress(done, len(rows))
-
-
-_FIELD_TO_COLUMN = {
-    "course": "course_title",
-    "participant": "participant_code",
-    "consent_on": "consent_date",
-}
-
-
-def _field_column(field_name: str | None) -> str | None:
-    if field_name is None:
-        return None
-    return _FIELD_TO_COLUMN.get(field_name, field_name)
 
 
 _CHECKS = {

@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.forms import record_id
 from tracker.imports import bp, reader, services, xlsform
 from tracker.imports.forms import UploadForm
+from tracker.imports.report import Context, Report
 from tracker.models import PendingImport, Project
 from tracker.permissions import EDITORS, in_scope, role_required, visible_projects
 from tracker.reports.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv, write_xlsx
@@ -47,8 +48,8 @@ def _pending(token: str) -> PendingImport:
     return pending
 
 
-def _context(project: Project | None) -> services.Context:
-    return services.Context(user=current_user, default_project=project, today=date.today())
+def _context(project: Project | None) -> Context:
+    return Context(user=current_user, default_project=project, today=date.today())
 
 
 def _upload_name(filename: str | None) -> str:
@@ -149,7 +150,7 @@ def index():
 def preview(token: str):
     """Show what the check found: errors by row, what to look at, the first rows as read."""
     pending = _pending(token)
-    report = services.Report.from_dict(pending.summary)
+    report = Report.from_dict(pending.summary)
     return render_template(
         "imports/preview.html",
         pending=pending,
@@ -211,7 +212,7 @@ def cancel(token: str):
 def problems(token: str):
     """Every problem of an upload as a CSV, to fix a long file row by row."""
     pending = _pending(token)
-    report = services.Report.from_dict(pending.summary)
+    report = Report.from_dict(pending.summary)
     rows = [[p.row, p.column or "", _("error"), p.message] for p in report.errors] + [
         [p.row, p.column or "", _("to check"), p.message] for p in report.warnings
     ]
