@@ -21,6 +21,7 @@ from tracker import audit
 from tracker.config import LANGUAGES
 from tracker.extensions import db
 from tracker.imports import reader, services, xlsform
+from tracker.imports.header import KINDS
 from tracker.imports.report import Context, Report
 from tracker.models import Project
 
@@ -86,7 +87,7 @@ def print_report(report: Report, *, dry_run: bool, keep_valid: bool) -> None:
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice(services.KINDS))
+@click.argument("kind", type=click.Choice(KINDS))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--project",

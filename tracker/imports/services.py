@@ -29,23 +29,9 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, tuple_
 
 from tracker import audit, columns
-from tracker.columns import (
-    BOOLEAN,
-    CHOICE,
-    CODE,
-    COUNTRY,
-    DATE,
-    DECIMAL,
-    EMAIL,
-    INTEGER,
-    PHONE,
-    Column,
-    Table,
-)
 from tracker.domain import DomainError
 from tracker.extensions import db
-from tracker.imports import cells
-from tracker.imports.cells import CellError
+from tracker.imports import header
 from tracker.imports.reader import Sheet
 from tracker.imports.report import Context, Problem, Report, Row, fail, field_column
 from tracker.models import (
@@ -56,196 +42,17 @@ from tracker.models import (
     PendingImport,
     Placement,
     Project,
-    Sex,
     TrainingCourse,
     now_utc,
 )
 from tracker.participants import duplicates, records, rules
 
-KINDS = ("participants", "enrolments", "placements", "followups")
-#: the header of KoboToolbox's submission id, kept so a re-import creates nobody twice
-KOBO_UUID = "_uuid"
-#: other headers that form tools add and the import ignores without a word
-FORM_METADATA = frozenset(
-    {
-        "start",
-        "end",
-        "today",
-        "deviceid",
-        "username",
-        "phonenumber",
-        "simserial",
-        "subscriberid",
-        "audit",
-        "instancename",
-        "key",
-        "submissiondate",
-        "submitterid",
-        "submittername",
-        "attachmentspresent",
-        "attachmentsexpected",
-        "status",
-        "reviewstate",
-        "edits",
-        "formversion",
-    }
-)
-#: longest text each text column may hold (the database's limits)
-MAX_LENGTH = {
-    "code": 32,
-    "participant_code": 32,
-    "project_code": 32,
-    "given_name": 120,
-    "family_name": 120,
-    "region": 120,
-    "city": 120,
-    "languages": 200,
-    "course_title": 300,  # as TrainingCourse.title: a longer limit refused titles it holds
-    "employer": 300,
-    "business_name": 200,
-    "sector": 120,
-    "referral_partner": 300,
-    "note": 2000,
-}
-#: the lowest and highest whole numbers each integer column accepts
-INT_RANGE = {"attendance_pct": (0, 100), "months_after": (1, 60)}
-SAMPLE_ROWS = 5
 #: how long an upload waits for its confirmation before it is deleted
 PENDING_LIFETIME = timedelta(days=1)
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-# --- Header -------------------------------------------------------------------------
-
-
-def _header_key(name: str) -> str:
-    """Return the column a header names: last part after "/", lower case, no spaces."""
-    key = name.strip().rsplit("/", 1)[-1].strip().lower().replace(" ", "_").replace("-", "_")
-    if key == "instanceid":
-        return KOBO_UUID
-    return key
-
-
-def _map_header(table: Table, header: Sequence[str], report: Report, *, has_project: bool):
-    """Return column name -> position; record missing, repeated and unknown columns."""
-    known = {c.name for c in table.columns}
-    positions: dict[str, int] = {}
-    unknown = []
-    for position, name in enumerate(header):
-        key = _header_key(name)
-        if not key:
-            continue
-        if key in positions:
-            report.errors.append(Problem(None, name, _("this column appears twice; keep only one")))
-            continue
-        if key in known or (key == KOBO_UUID and table.key == "participants"):
-            positions[key] = position
-        elif key.startswith("_") or key in FORM_METADATA or name.strip().startswith("meta/"):
-            continue
-        else:
-            unknown.append(name.strip())
-    for column in table.columns:
-        optional = column.name == "project_code" and has_project
-        if column.required and column.name not in positions and not optional:
-            report.errors.append(Problem(None, column.name, _("this required column is missing")))
-    if unknown:
-        report.warnings.append(
-            Problem(
-                None,
-                None,
-                _("Columns ignored (not import columns): %(names)s", names=", ".join(unknown)),
-            )
-        )
-    report.columns = [c.name for c in table.columns if c.name in positions]
-    return positions
-
-
-# --- Cells --------------------------------------------------------------------------
-
-
-def _read_cell(column: Column, value: Any) -> Any:
-    """Return the stored value of one cell, or raise CellError."""
-    if column.kind == DATE:
-        return cells.parse_date(value, year_only=column.name == "date_of_birth")
-    if column.kind == BOOLEAN:
-        return cells.parse_bool(value)
-    if column.kind == CHOICE:
-        if column.choices is Sex:
-            return cells.parse_sex(value)
-        return cells.parse_choice(value, column.choices)
-    if column.kind == COUNTRY:
-        return cells.parse_country(value)
-    if column.kind == EMAIL:
-        return cells.parse_email(value)
-    if column.kind == PHONE:
-        return cells.parse_phone(value)
-    if column.kind == INTEGER:
-        low, high = INT_RANGE.get(column.name, (0, 1_000_000))
-        return cells.parse_int(value, low=low, high=high)
-    if column.kind == DECIMAL:
-        return cells.parse_decimal(value)
-    length = MAX_LENGTH.get(column.name, 32 if column.kind == CODE else 500)
-    return cells.text(value, max_length=length)
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _read_rows(table: Table, sheet: Sheet, positions: dict[str, int], report: Report, ctx):
-    """Read every cell of every row; record the problems; return the rows."""
-    rows = []
-    for number, raw_cells in sheet.rows:
-        raw = {
-            name: raw_cells[position] if position < len(raw_cells) else None
-            for name, position in positions.items()
-        }
-        row = Row(number, {}, raw)
-        for name in positions:
-            if name == KOBO_UUID:
-                try:
-                    uuid = cells.text(raw[name], max_length=64)
-                except CellError as error:
-                    fail(report, row, name, error.message)
-                    continue
-                row.values["external_id"] = uuid.removeprefix("uuid:") if uuid else None
-                continue
-            column = table.column(name)
-            try:
-                row.values[name] = _read_cell(column, raw[name])
-            except CellError as error:
-                fail(report, row, name, error.message)
-        for column in table.columns:
-            if column.name == "project_code" and ctx.default_project is not None:
-                if row.values.get("project_code") in (None, ctx.default_project.code):
-                    row.values["project_code"] = ctx.default_project.code
-                    continue
-                fail(
-                    report,
-                    row,
-                    "project_code",
-                    _(
-                        "is %(code)s, but the import is into project %(project)s",
-                        code=row.values["project_code"],
-                        project=ctx.default_project.code,
-                    ),
-                )
-                continue
-            missing = column.name in positions and row.values.get(column.name) is None
-            if column.required and missing and column.name not in row.failed:
-                fail(report, row, column.name, _("is missing"))
-        if len(report.sample) < SAMPLE_ROWS:
-            report.sample.append({name: _show(row.values.get(name)) for name in report.columns})
-        rows.append(row)
-    report.rows = len(rows)
-    return rows
 
 
 # --- Looking up what rows refer to -------------------------------------------------------
@@ -343,7 +150,9 @@ def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[R
             report.skipped += 1
             report.warnings.append(
                 Problem(
-                    row.number, KOBO_UUID, _("already imported (same form submission): skipped")
+                    row.number,
+                    header.KOBO_UUID,
+                    _("already imported (same form submission): skipped"),
                 )
             )
             row.ok = False
@@ -674,12 +483,12 @@ def run(
     """
     table = columns.TABLES[kind]
     report = Report(kind=kind, filename=filename, sha256=digest)
-    positions = _map_header(
+    positions = header.map_header(
         table, sheet.header, report, has_project=ctx.default_project is not None
     )
     if report.file_errors:
         return report
-    rows = _read_rows(table, sheet, positions, report, ctx)
+    rows = header.read_rows(table, sheet, positions, report, ctx)
     if not rows:
         report.errors.append(Problem(None, None, _("The file has no data rows.")))
         return report

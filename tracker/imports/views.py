@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.forms import record_id
 from tracker.imports import bp, reader, services, xlsform
 from tracker.imports.forms import UploadForm
+from tracker.imports.header import KINDS
 from tracker.imports.report import Context, Report
 from tracker.models import PendingImport, Project
 from tracker.permissions import EDITORS, in_scope, role_required, visible_projects
@@ -136,7 +137,7 @@ def index():
         render_template(
             "imports/index.html",
             form=form,
-            tables=[TABLES[k] for k in services.KINDS],
+            tables=[TABLES[k] for k in KINDS],
             waiting=waiting,
             max_rows=current_app.config["IMPORT_MAX_ROWS"],
             max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
@@ -232,7 +233,7 @@ def problems(token: str):
 @role_required(*EDITORS)
 def template(kind: str, fmt: str):
     """An empty file with the import columns of ``kind``: a header row and nothing else."""
-    if kind not in services.KINDS or fmt not in ("csv", "xlsx"):
+    if kind not in KINDS or fmt not in ("csv", "xlsx"):
         abort(404)
     header = TABLES[kind].names
     if fmt == "csv":
