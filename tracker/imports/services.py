@@ -21,7 +21,7 @@ counts; each record it creates gets its own "created" line, as if typed in a for
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,14 +31,13 @@ from sqlalchemy import delete, select, tuple_
 from tracker import audit, columns
 from tracker.domain import DomainError
 from tracker.extensions import db
-from tracker.imports import header
+from tracker.imports import header, lookups
 from tracker.imports.reader import Sheet
 from tracker.imports.report import Context, Problem, Report, Row, fail, field_column
 from tracker.models import (
     AuditEvent,
     EnrolmentStatus,
     Participant,
-    Partner,
     PendingImport,
     Placement,
     Project,
@@ -55,73 +54,12 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-# --- Looking up what rows refer to -------------------------------------------------------
-
-
-def _projects(ctx: Context, rows: Iterable[Row], report: Report) -> dict[str, Project]:
-    """Return the projects the rows name, in the user's scope; fail rows naming others."""
-    codes = {r.values.get("project_code") for r in rows if r.values.get("project_code")}
-    found = {
-        p.code: p for p in db.session.scalars(ctx.project_query().where(Project.code.in_(codes)))
-    }
-    for row in rows:
-        code = row.values.get("project_code")
-        if code and code not in found and "project_code" not in row.failed:
-            fail(report, row, "project_code", _("%(code)s is not a project of yours", code=code))
-    return found
-
-
-def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _participants_by_code(ctx: Context, codes: Iterable[str]) -> dict[str, Participant]:
-    wanted = sorted(set(codes))
-    found: dict[str, Participant] = {}
-    for chunk in _chunks(wanted):
-        query = select(Participant).where(
-            Participant.code.in_(chunk), ctx.participant_scope(Participant.project_id)
-        )
-        found.update((p.code, p) for p in db.session.scalars(query))
-    return found
-
-
-def _attach_people(ctx: Context, rows: list[Row], report: Report) -> None:
-    """Find the participant each row names, in the user's scope; fail the rows naming nobody."""
-    people = _participants_by_code(ctx, (r.values["participant_code"] for r in rows if r.ok))
-    for row in rows:
-        if row.ok:
-            row.values["participant"] = people.get(row.values["participant_code"])
-            if row.values["participant"] is None:
-                fail(report, row, "participant_code", _("no participant of yours has this code"))
-
-
-def _partners(rows: Iterable[Row], names: Sequence[str], report: Report) -> dict[str, Partner]:
-    """Return partners by the acronym or name the rows give; fail rows naming unknown ones."""
-    keys = {r.values.get(n) for r in rows for n in names if r.values.get(n)}
-    found: dict[str, Partner] = {}
-    for chunk in _chunks(sorted(keys)):
-        for partner in db.session.scalars(
-            select(Partner).where(Partner.acronym.in_(chunk) | Partner.name.in_(chunk))
-        ):
-            for key in (partner.acronym, partner.name):
-                if key in keys:
-                    found.setdefault(key, partner)
-    for row in rows:
-        for name in names:
-            key = row.values.get(name)
-            if key and key not in found:
-                fail(report, row, name, _("%(name)s is not in the partner list", name=key))
-    return found
-
-
 # --- Participants -------------------------------------------------------------------------
 
 
 def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
     """Check the rules of registration; flag likely duplicates; return the rows to write."""
-    projects = _projects(ctx, rows, report)
+    projects = lookups.projects(ctx, rows, report)
     for row in rows:
         v = row.values
         v["project"] = projects.get(v.get("project_code"))
@@ -129,13 +67,13 @@ def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[R
     # codes: unique in the file and not taken
     given_codes = [r.values["code"] for r in rows if r.values.get("code")]
     taken = set()
-    for chunk in _chunks(sorted(set(given_codes))):
+    for chunk in lookups.chunks(sorted(set(given_codes))):
         taken.update(
             db.session.scalars(select(Participant.code).where(Participant.code.in_(chunk)))
         )
     uuids = [r.values["external_id"] for r in rows if r.values.get("external_id")]
     imported = set()
-    for chunk in _chunks(sorted(set(uuids))):
+    for chunk in lookups.chunks(sorted(set(uuids))):
         imported.update(
             db.session.scalars(
                 select(Participant.external_id).where(Participant.external_id.in_(chunk))
@@ -271,7 +209,7 @@ def _write_participants(ctx: Context, rows: list[Row], report: Report, import_ev
         people.append((row_values, v["consent_date"]))
         report.codes.append(code)
     done = 0
-    for chunk in _chunks(people, 2000):
+    for chunk in lookups.chunks(people, 2000):
         records.insert_people(chunk, audit_extra={"import": [None, import_event]})
         done += len(chunk)
         if ctx.progress:
@@ -283,15 +221,15 @@ def _write_participants(ctx: Context, rows: list[Row], report: Report, import_ev
 
 
 def _check_enrolments(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    _projects(ctx, rows, report)
-    _attach_people(ctx, rows, report)
+    lookups.projects(ctx, rows, report)
+    lookups.attach_people(ctx, rows, report)
     keys = {
         (r.values["project_code"], r.values["course_title"], r.values["course_start_date"])
         for r in rows
         if r.ok
     }
     courses: dict[tuple[str, str, date], TrainingCourse] = {}
-    for chunk in _chunks(sorted(keys, key=str)):
+    for chunk in lookups.chunks(sorted(keys, key=str)):
         query = (
             select(Project.code, TrainingCourse)
             .join(Project, TrainingCourse.project_id == Project.id)
@@ -348,9 +286,9 @@ def _write_enrolment(ctx: Context, v: dict[str, Any]) -> str:
 
 
 def _check_placements(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    _projects(ctx, rows, report)
-    partners = _partners(rows, ("employer", "referral_partner"), report)
-    _attach_people(ctx, rows, report)
+    lookups.projects(ctx, rows, report)
+    partners = lookups.partners(rows, ("employer", "referral_partner"), report)
+    lookups.attach_people(ctx, rows, report)
     for row in rows:
         if not row.ok:
             continue
@@ -395,10 +333,10 @@ def _write_placement(ctx: Context, v: dict[str, Any]) -> str:
 
 
 def _check_follow_ups(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    _attach_people(ctx, rows, report)
+    lookups.attach_people(ctx, rows, report)
     ids = [r.values["participant"].id for r in rows if r.ok]
     placements: dict[tuple[int, Any, date], Placement] = {}
-    for chunk in _chunks(ids):
+    for chunk in lookups.chunks(ids):
         for placement in db.session.scalars(
             select(Placement).where(Placement.participant_id.in_(chunk))
         ):
