@@ -21,7 +21,7 @@ counts; each record it creates gets its own "created" line, as if typed in a for
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,20 +31,18 @@ from sqlalchemy import delete, select, tuple_
 from tracker import audit, columns
 from tracker.domain import DomainError
 from tracker.extensions import db
-from tracker.imports import header, lookups
+from tracker.imports import header, lookups, participants
 from tracker.imports.reader import Sheet
 from tracker.imports.report import Context, Problem, Report, Row, fail, field_column
 from tracker.models import (
     AuditEvent,
     EnrolmentStatus,
-    Participant,
     PendingImport,
     Placement,
     Project,
     TrainingCourse,
     now_utc,
 )
-from tracker.participants import duplicates, records, rules
 
 #: how long an upload waits for its confirmation before it is deleted
 PENDING_LIFETIME = timedelta(days=1)
@@ -52,169 +50,6 @@ PENDING_LIFETIME = timedelta(days=1)
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-# --- Participants -------------------------------------------------------------------------
-
-
-def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    """Check the rules of registration; flag likely duplicates; return the rows to write."""
-    projects = lookups.projects(ctx, rows, report)
-    for row in rows:
-        v = row.values
-        v["project"] = projects.get(v.get("project_code"))
-        _check_registration(ctx, row, report)
-    # codes: unique in the file and not taken
-    given_codes = [r.values["code"] for r in rows if r.values.get("code")]
-    taken = set()
-    for chunk in lookups.chunks(sorted(set(given_codes))):
-        taken.update(
-            db.session.scalars(select(Participant.code).where(Participant.code.in_(chunk)))
-        )
-    uuids = [r.values["external_id"] for r in rows if r.values.get("external_id")]
-    imported = set()
-    for chunk in lookups.chunks(sorted(set(uuids))):
-        imported.update(
-            db.session.scalars(
-                select(Participant.external_id).where(Participant.external_id.in_(chunk))
-            )
-        )
-    first_with: dict[tuple[str, str], int] = {}
-    to_write = []
-    for row in rows:
-        v = row.values
-        uuid = v.get("external_id")
-        if uuid and (uuid in imported or ("uuid", uuid) in first_with):
-            report.skipped += 1
-            report.warnings.append(
-                Problem(
-                    row.number,
-                    header.KOBO_UUID,
-                    _("already imported (same form submission): skipped"),
-                )
-            )
-            row.ok = False
-            continue
-        if uuid:
-            first_with[("uuid", uuid)] = row.number
-        code = v.get("code")
-        if code:
-            if code in taken:
-                fail(report, row, "code", _("the code %(code)s is already taken", code=code))
-            elif ("code", code) in first_with:
-                fail(
-                    report,
-                    row,
-                    "code",
-                    _(
-                        "the code %(code)s is also on row %(row)d",
-                        code=code,
-                        row=first_with[("code", code)],
-                    ),
-                )
-            else:
-                first_with[("code", code)] = row.number
-        if row.ok:
-            to_write.append(row)
-    report.valid = len(to_write)
-    if to_write:
-        _flag_duplicates(ctx, to_write, report)
-    return to_write
-
-
-def _person_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Return the row's values as a participant's fields: a year alone is a birth year."""
-    birth = values.get("date_of_birth")
-    return {
-        **values,
-        "date_of_birth": birth if isinstance(birth, date) else None,
-        "birth_year": birth if isinstance(birth, int) else None,
-    }
-
-
-_COLUMN_ORDER = {column.name: i for i, column in enumerate(columns.PARTICIPANTS.columns)}
-
-
-def _check_registration(ctx: Context, row: Row, report: Report) -> None:
-    """Report what the rules of registration refuse in the row, each on its column.
-
-    A cell that could not be read is not checked again: its problem is already told.
-    """
-    v = row.values
-    values = {
-        **_person_values(v),
-        # "no" in consent_given is no consent, whatever the consent date says
-        "consent_on": None if v.get("consent_given") is False else v.get("consent_date"),
-    }
-    found = []
-    for problem in rules.registration_problems(values, ctx.today):
-        if problem.field == "consent_on" and v.get("consent_given") is False:
-            column = "consent_given"
-        else:
-            column = field_column(problem.field)
-        if column not in row.failed:
-            found.append((column, problem.message))
-    # in the order of the columns, as the problems found while reading the row
-    for column, message in sorted(found, key=lambda item: _COLUMN_ORDER.get(item[0], 0)):
-        fail(report, row, column, message)
-
-
-def _flag_duplicates(ctx: Context, rows: list[Row], report: Report) -> None:
-    """Warn of rows that may be someone already registered or a row above (the one rule)."""
-    index = duplicates.Index()
-    for known in duplicates.register(ctx.scoped_project_ids()):
-        index.add(known)
-    words = duplicates.reason_words()
-    for row in rows:
-        person = duplicates.Known.of(row.values, label=_("row %(n)d", n=row.number))
-        for other, match in index.matches(person, words, limit=3):
-            report.warnings.append(
-                Problem(
-                    row.number,
-                    None,
-                    _(
-                        "may be the same person as %(who)s (%(why)s)",
-                        who=other.label,
-                        why=match.why,
-                    ),
-                )
-            )
-        index.add(person)
-
-
-def _write_participants(ctx: Context, rows: list[Row], report: Report, import_event: int) -> None:
-    """Insert the participants, their consents and their audit lines in bulk."""
-    # a generated code must not be one that a later row of the file gives explicitly
-    given = {row.values["code"] for row in rows if row.values.get("code")}
-    codes: dict[int, Iterator[str]] = {}
-    stamp = now_utc()
-    people = []
-    for row in rows:
-        v = row.values
-        project: Project = v["project"]
-        code = v.get("code")
-        if not code:
-            if project.id not in codes:
-                codes[project.id] = records.free_codes(project, given)
-            code = next(codes[project.id])
-        row_values = records.participant_row(
-            _person_values(v),
-            project_id=project.id,
-            code=code,
-            registered_on=v["registered_on"],
-            registered_by_id=ctx.user.id if ctx.user else None,
-            external_id=v.get("external_id"),
-            stamp=stamp,
-        )
-        people.append((row_values, v["consent_date"]))
-        report.codes.append(code)
-    done = 0
-    for chunk in lookups.chunks(people, 2000):
-        records.insert_people(chunk, audit_extra={"import": [None, import_event]})
-        done += len(chunk)
-        if ctx.progress:
-            ctx.progress(done, len(people))
-    report.written = len(people)
 
 
 # --- Enrolments, placements, follow-ups: through the domain services, a row at a time ---
@@ -388,7 +223,7 @@ def _write_each(ctx, rows: list[Row], report: Report, write: Callable, import_ev
 
 
 _CHECKS = {
-    "participants": _check_participants,
+    "participants": participants.check_participants,
     "enrolments": _check_enrolments,
     "placements": _check_placements,
     "followups": _check_follow_ups,
@@ -442,7 +277,7 @@ def run(
             # the checks above are all a participant row must pass: no need to write it
             report.written = len(to_write)
         elif to_write:
-            _write_participants(ctx, to_write, report, import_event.id)
+            participants.write_participants(ctx, to_write, report, import_event.id)
     else:
         _write_each(ctx, to_write, report, _WRITERS[kind], import_event.id)
     # the rows that passed every rule, the domain services' included
