@@ -2,14 +2,15 @@
 
 One function, ``run``, serves the web and the command line:
 
-1. the header is matched with the export columns of ``tracker.columns`` (KoboToolbox
-   group prefixes such as ``participant/given_name`` are dropped, its ``_uuid`` kept);
-2. every cell is read (``tracker.imports.cells``) and every row checked against the
-   same rules as the forms; each problem names its row as a spreadsheet numbers it
-   (header = row 1), the column and the reason;
+1. the header is matched with the export columns of ``tracker.columns`` and every cell
+   is read (``header``, with the readers of ``cells``); each problem names its row as a
+   spreadsheet numbers it (header = row 1), the column and the reason (``report``);
+2. every row is checked against the same rules as the forms, what it refers to looked
+   up in the importer's projects (``lookups``);
 3. the rows are written in the caller's transaction: participants with bulk inserts
-   (10,000 rows in about a second), the others through the domain services, each row in
-   a savepoint so that a refused row leaves nothing behind.
+   (``participants``, 10,000 rows in about a second), the others through the domain
+   services, each row in a savepoint so that a refused row leaves nothing behind
+   (``others``).
 
 Nothing is kept when any row is invalid unless ``keep_valid`` is asked, and then exactly
 the valid rows are. A dry run checks everything, writes, and rolls back. The caller
@@ -21,217 +22,39 @@ counts; each record it creates gets its own "created" line, as if typed in a for
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 
 from tracker import audit, columns
-from tracker.domain import DomainError
 from tracker.extensions import db
-from tracker.imports import header, lookups, participants
+from tracker.imports import header, others, participants
 from tracker.imports.reader import Sheet
-from tracker.imports.report import Context, Problem, Report, Row, fail, field_column
-from tracker.models import (
-    AuditEvent,
-    EnrolmentStatus,
-    PendingImport,
-    Placement,
-    Project,
-    TrainingCourse,
-    now_utc,
-)
+from tracker.imports.report import Context, Problem, Report
+from tracker.models import AuditEvent, PendingImport, now_utc
 
 #: how long an upload waits for its confirmation before it is deleted
 PENDING_LIFETIME = timedelta(days=1)
 
 
 def sha256(data: bytes) -> str:
+    """Return the hex SHA-256 of a file, as its import's audit line keeps it."""
     return hashlib.sha256(data).hexdigest()
 
 
-# --- Enrolments, placements, follow-ups: through the domain services, a row at a time ---
-
-
-def _check_enrolments(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    lookups.projects(ctx, rows, report)
-    lookups.attach_people(ctx, rows, report)
-    keys = {
-        (r.values["project_code"], r.values["course_title"], r.values["course_start_date"])
-        for r in rows
-        if r.ok
-    }
-    courses: dict[tuple[str, str, date], TrainingCourse] = {}
-    for chunk in lookups.chunks(sorted(keys, key=str)):
-        query = (
-            select(Project.code, TrainingCourse)
-            .join(Project, TrainingCourse.project_id == Project.id)
-            .where(tuple_(Project.code, TrainingCourse.title, TrainingCourse.start_date).in_(chunk))
-        )
-        for project_code, course in db.session.execute(query):
-            courses[(project_code, course.title, course.start_date)] = course
-    for row in rows:
-        if not row.ok:
-            continue
-        v = row.values
-        v["course"] = courses.get((v["project_code"], v["course_title"], v["course_start_date"]))
-        if v["course"] is None:
-            fail(
-                report,
-                row,
-                "course_title",
-                _(
-                    "no course of this title starts on %(day)s in this project",
-                    day=v["course_start_date"],
-                ),
-            )
-        status = v["status"]
-        if status is EnrolmentStatus.COMPLETED and v.get("completed_on") is None:
-            fail(report, row, "completed_on", _("is required when the status is completed"))
-        if status is EnrolmentStatus.DROPPED_OUT and v.get("dropped_on") is None:
-            fail(report, row, "dropped_on", _("is required when the status is dropped_out"))
-        if status is not EnrolmentStatus.COMPLETED and v.get("completed_on") is not None:
-            fail(report, row, "completed_on", _("must be empty unless the status is completed"))
-        if status is not EnrolmentStatus.DROPPED_OUT and v.get("dropped_on") is not None:
-            fail(report, row, "dropped_on", _("must be empty unless the status is dropped_out"))
-        for name in ("enrolled_on", "completed_on", "dropped_on"):
-            if v.get(name) is not None and v[name] > ctx.today:
-                fail(report, row, name, _("is in the future"))
-    return [r for r in rows if r.ok]
-
-
-def _write_enrolment(ctx: Context, v: dict[str, Any]) -> str:
-    from tracker.trainings.services import complete, drop_out, enrol
-
-    enrolment = enrol(v["participant"], v["course"], on=v["enrolled_on"])
-    if v["status"] is EnrolmentStatus.COMPLETED:
-        complete(
-            enrolment,
-            on=v["completed_on"],
-            attendance_pct=v.get("attendance_pct"),
-            certificate=bool(v.get("certificate")),
-        )
-    elif v["status"] is EnrolmentStatus.DROPPED_OUT:
-        drop_out(enrolment, on=v["dropped_on"], attendance_pct=v.get("attendance_pct"))
-    elif v.get("attendance_pct") is not None:
-        enrolment.attendance_pct = v["attendance_pct"]
-    return v["participant"].code
-
-
-def _check_placements(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    lookups.projects(ctx, rows, report)
-    partners = lookups.partners(rows, ("employer", "referral_partner"), report)
-    lookups.attach_people(ctx, rows, report)
-    for row in rows:
-        if not row.ok:
-            continue
-        v = row.values
-        person = v["participant"]
-        if person.project.code != v["project_code"]:
-            fail(
-                report,
-                row,
-                "project_code",
-                _(
-                    "%(code)s belongs to project %(project)s",
-                    code=person.code,
-                    project=person.project.code,
-                ),
-            )
-        v["employer_partner"] = partners.get(v.get("employer") or "")
-        v["referral"] = partners.get(v.get("referral_partner") or "")
-    return [r for r in rows if r.ok]
-
-
-def _write_placement(ctx: Context, v: dict[str, Any]) -> str:
-    from tracker.placements.services import record_placement
-
-    record_placement(
-        v["participant"],
-        kind=v["kind"],
-        employer=v["employer_partner"],
-        business_name=v.get("business_name"),
-        sector=v["sector"],
-        start_date=v["start_date"],
-        end_date=v.get("end_date"),
-        contract_type=v.get("contract_type"),
-        monthly_income=v.get("monthly_income"),
-        referral_partner=v["referral"],
-        verified=bool(v.get("verified")),
-        today=ctx.today,
-        # old paper records often carry approximate registration dates
-        check_registration=False,
-    )
-    return v["participant"].code
-
-
-def _check_follow_ups(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    lookups.attach_people(ctx, rows, report)
-    ids = [r.values["participant"].id for r in rows if r.ok]
-    placements: dict[tuple[int, Any, date], Placement] = {}
-    for chunk in lookups.chunks(ids):
-        for placement in db.session.scalars(
-            select(Placement).where(Placement.participant_id.in_(chunk))
-        ):
-            placements[(placement.participant_id, placement.kind, placement.start_date)] = placement
-    for row in rows:
-        if not row.ok:
-            continue
-        v = row.values
-        person = v["participant"]
-        v["placement"] = placements.get((person.id, v["placement_kind"], v["placement_start_date"]))
-        if v["placement"] is None:
-            fail(
-                report,
-                row,
-                "placement_start_date",
-                _("%(code)s has no placement of this kind starting on this date", code=person.code),
-            )
-    return [r for r in rows if r.ok]
-
-
-def _write_follow_up(ctx: Context, v: dict[str, Any]) -> str:
-    from tracker.placements.services import record_follow_up
-
-    record_follow_up(
-        v["placement"],
-        months_after=v["months_after"],
-        followed_on=v["followed_on"],
-        still_active=v["still_active"],
-        monthly_income=v.get("monthly_income"),
-        note=v.get("note"),
-        today=ctx.today,
-    )
-    return v["participant_code"]
-
-
-def _write_each(ctx, rows: list[Row], report: Report, write: Callable, import_event: int) -> None:
-    """Write the rows one by one, each in a savepoint: a refused row leaves nothing behind."""
-    for done, row in enumerate(rows, start=1):
-        try:
-            with db.session.begin_nested():
-                code = write(ctx, row.values)
-        except DomainError as error:
-            fail(report, row, field_column(error.field), error.message)
-        else:
-            report.written += 1
-            report.codes.append(code)
-        if ctx.progress and (done % 500 == 0 or done == len(rows)):
-            ctx.progress(done, len(rows))
-
-
+#: the checks of each kind of row: they return the rows to write
 _CHECKS = {
     "participants": participants.check_participants,
-    "enrolments": _check_enrolments,
-    "placements": _check_placements,
-    "followups": _check_follow_ups,
+    "enrolments": others.check_enrolments,
+    "placements": others.check_placements,
+    "followups": others.check_follow_ups,
 }
+#: how each kind of row other than participants is written, one at a time
 _WRITERS = {
-    "enrolments": _write_enrolment,
-    "placements": _write_placement,
-    "followups": _write_follow_up,
+    "enrolments": others.write_enrolment,
+    "placements": others.write_placement,
+    "followups": others.write_follow_up,
 }
 
 
@@ -279,7 +102,7 @@ def run(
         elif to_write:
             participants.write_participants(ctx, to_write, report, import_event.id)
     else:
-        _write_each(ctx, to_write, report, _WRITERS[kind], import_event.id)
+        others.write_each(ctx, to_write, report, _WRITERS[kind], import_event.id)
     # the rows that passed every rule, the domain services' included
     report.valid = report.written
     keep = not dry_run and report.written > 0 and (keep_valid or not report.errors)
@@ -299,6 +122,7 @@ def run(
 
 
 def _audit_import(ctx: Context, report: Report, event: AuditEvent) -> None:
+    """Write on the import's audit line what file it read and what it did."""
     event.changes = {
         "file": report.filename,
         "sha256": report.sha256,
