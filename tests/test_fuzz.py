@@ -80,8 +80,9 @@ from tracker.exports import services as exports
 from tracker.exports.forms import ExportForm, IndicatorForm
 from tracker.extensions import db
 from tracker.forms import Form
-from tracker.imports import cells, reader, services
+from tracker.imports import cells, header, reader, services
 from tracker.imports.cells import CellError
+from tracker.imports.report import Context
 from tracker.models import (
     ActivityKind,
     Base,
@@ -692,12 +693,12 @@ def _value_problems(key: tuple[str, str], column, value: Any) -> list[str]:
 def _round_trip_problems() -> list[str]:
     """Every cell an export writes must be read back by the importer's cell readers."""
     found = []
-    for kind in services.KINDS:
+    for kind in header.KINDS:
         export = exports.record_export(kind, user=None)
         for row in export.rows:
             for column, cell in zip(export.columns, row, strict=True):
                 try:
-                    services._read_cell(column, cell)
+                    header.read_cell(column, cell)
                 except CellError as error:
                     found.append(f"export {kind}.{column.name}={cell!r:.80}: {error.message}")
     return found
@@ -1372,7 +1373,7 @@ def import_file(draw, world, kind: str):
     return "file.csv", text.encode(encoding, "surrogatepass" if "8" in encoding else "replace")
 
 
-@pytest.mark.parametrize("kind", services.KINDS)
+@pytest.mark.parametrize("kind", header.KINDS)
 @fuzz(25)
 @given(data=st.data())
 def test_imports_write_valid_rows_or_report_each_by_number(app, importable, kind, data):
@@ -1390,7 +1391,7 @@ def test_imports_write_valid_rows_or_report_each_by_number(app, importable, kind
         except reader.FileRefused as refused:
             event(f"file refused: {refused.message[:40]}")
             return
-        ctx = services.Context(
+        ctx = Context(
             user=db.session.get(User, user) if user else None,
             default_project=project,
             today=TODAY,
@@ -1421,7 +1422,7 @@ def test_imports_write_valid_rows_or_report_each_by_number(app, importable, kind
 @given(data=st.data())
 def test_uploads_never_fail(app, importable, data):
     world = importable
-    kind = data.draw(st.sampled_from(services.KINDS), label="kind")
+    kind = data.draw(st.sampled_from(header.KINDS), label="kind")
     filename, content = data.draw(import_file(world, kind), label="file")
     # found here: a name with control characters was kept and shown as sent
     filename = data.draw(st.sampled_from([filename, f"{CONTROL_EXAMPLE}.csv", "..\\x.csv"]))

@@ -20,6 +20,7 @@ from tracker.exports import services as exports
 from tracker.extensions import db
 from tracker.imports import cells, reader, services, xlsform
 from tracker.imports.cells import CellError
+from tracker.imports.report import Context
 from tracker.models import (
     AuditEvent,
     Consent,
@@ -47,7 +48,7 @@ def csv_file(*rows: str, header: str = HEADER) -> bytes:
 def run_import(data: bytes, kind="participants", *, project=None, user=None, **options):
     with force_locale("en"):
         sheet = reader.read(data, max_rows=50_000)
-        ctx = services.Context(user=user, default_project=project, today=date.today())
+        ctx = Context(user=user, default_project=project, today=date.today())
         report = services.run(
             kind, sheet, filename="file.csv", digest=services.sha256(data), ctx=ctx, **options
         )

@@ -21,6 +21,8 @@ from tracker import audit
 from tracker.config import LANGUAGES
 from tracker.extensions import db
 from tracker.imports import reader, services, xlsform
+from tracker.imports.header import KINDS
+from tracker.imports.report import Context, Report
 from tracker.models import Project
 
 UNUSABLE = 2
@@ -43,7 +45,7 @@ def read_limited(path: Path, limit: int) -> bytes:
     return data
 
 
-def print_report(report: services.Report, *, dry_run: bool, keep_valid: bool) -> None:
+def print_report(report: Report, *, dry_run: bool, keep_valid: bool) -> None:
     """Print the report: errors, warnings, then what was (or would be) done."""
     click.echo(
         _(
@@ -85,7 +87,7 @@ def print_report(report: services.Report, *, dry_run: bool, keep_valid: bool) ->
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice(services.KINDS))
+@click.argument("kind", type=click.Choice(KINDS))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--project",
@@ -133,7 +135,7 @@ def _import(kind: str, file: Path, project_code: str | None, *, dry_run: bool, k
     def progress(done: int, todo: int) -> None:
         click.echo(_("written %(done)d of %(todo)d rows", done=done, todo=todo), err=True)
 
-    ctx = services.Context(
+    ctx = Context(
         user=None,
         default_project=project,
         today=date.today(),

@@ -11,7 +11,7 @@ from wtforms.validators import InputRequired, Optional
 
 from tracker.columns import TABLES
 from tracker.forms import Form
-from tracker.imports.services import KINDS
+from tracker.imports.header import KINDS
 from tracker.models import Project
 
 

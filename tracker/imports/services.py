@@ -2,14 +2,15 @@
 
 One function, ``run``, serves the web and the command line:
 
-1. the header is matched with the export columns of ``tracker.columns`` (KoboToolbox
-   group prefixes such as ``participant/given_name`` are dropped, its ``_uuid`` kept);
-2. every cell is read (``tracker.imports.cells``) and every row checked against the
-   same rules as the forms; each problem names its row as a spreadsheet numbers it
-   (header = row 1), the column and the reason;
+1. the header is matched with the export columns of ``tracker.columns`` and every cell
+   is read (``header``, with the readers of ``cells``); each problem names its row as a
+   spreadsheet numbers it (header = row 1), the column and the reason (``report``);
+2. every row is checked against the same rules as the forms, what it refers to looked
+   up in the importer's projects (``lookups``);
 3. the rows are written in the caller's transaction: participants with bulk inserts
-   (10,000 rows in about a second), the others through the domain services, each row in
-   a savepoint so that a refused row leaves nothing behind.
+   (``participants``, 10,000 rows in about a second), the others through the domain
+   services, each row in a savepoint so that a refused row leaves nothing behind
+   (``others``).
 
 Nothing is kept when any row is invalid unless ``keep_valid`` is asked, and then exactly
 the valid rows are. A dry run checks everything, writes, and rolls back. The caller
@@ -21,745 +22,39 @@ counts; each record it creates gets its own "created" line, as if typed in a for
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 
 from tracker import audit, columns
-from tracker.columns import (
-    BOOLEAN,
-    CHOICE,
-    CODE,
-    COUNTRY,
-    DATE,
-    DECIMAL,
-    EMAIL,
-    INTEGER,
-    PHONE,
-    Column,
-    Table,
-)
-from tracker.domain import DomainError
 from tracker.extensions import db
-from tracker.imports import cells
-from tracker.imports.cells import CellError
+from tracker.imports import header, others, participants
 from tracker.imports.reader import Sheet
-from tracker.models import (
-    AuditEvent,
-    EnrolmentStatus,
-    Participant,
-    Partner,
-    PendingImport,
-    Placement,
-    Project,
-    Sex,
-    TrainingCourse,
-    User,
-    now_utc,
-)
-from tracker.participants import duplicates, records
-from tracker.permissions import in_scope, sees_all_projects
+from tracker.imports.report import Context, Problem, Report
+from tracker.models import AuditEvent, PendingImport, now_utc
 
-KINDS = ("participants", "enrolments", "placements", "followups")
-#: the header of KoboToolbox's submission id, kept so a re-import creates nobody twice
-KOBO_UUID = "_uuid"
-#: other headers that form tools add and the import ignores without a word
-FORM_METADATA = frozenset(
-    {
-        "start",
-        "end",
-        "today",
-        "deviceid",
-        "username",
-        "phonenumber",
-        "simserial",
-        "subscriberid",
-        "audit",
-        "instancename",
-        "key",
-        "submissiondate",
-        "submitterid",
-        "submittername",
-        "attachmentspresent",
-        "attachmentsexpected",
-        "status",
-        "reviewstate",
-        "edits",
-        "formversion",
-    }
-)
-#: longest text each text column may hold (the database's limits)
-MAX_LENGTH = {
-    "code": 32,
-    "participant_code": 32,
-    "project_code": 32,
-    "given_name": 120,
-    "family_name": 120,
-    "region": 120,
-    "city": 120,
-    "languages": 200,
-    "course_title": 300,  # as TrainingCourse.title: a longer limit refused titles it holds
-    "employer": 300,
-    "business_name": 200,
-    "sector": 120,
-    "referral_partner": 300,
-    "note": 2000,
-}
-#: the lowest and highest whole numbers each integer column accepts
-INT_RANGE = {"attendance_pct": (0, 100), "months_after": (1, 60)}
-SAMPLE_ROWS = 5
 #: how long an upload waits for its confirmation before it is deleted
 PENDING_LIFETIME = timedelta(days=1)
 
 
-@dataclass
-class Problem:
-    """One thing wrong (or worth a look) in the file: where, and why."""
-
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(_("row %(n)d", n=self.row))
-        if self.column:
-            where.append(self.column)
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-
-@dataclass
-class Report:
-    """What an import found and did; kept as JSON between the preview and the confirmation."""
-
-    kind: str
-    filename: str
-    sha256: str
-    rows: int = 0
-    valid: int = 0
-    skipped: int = 0
-    written: int = 0
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    #: the first rows as read, column -> text, for the preview page
-    sample: list[dict[str, str]] = field(default_factory=list)
-    #: the columns of the file the import reads, in the file's order
-    columns: list[str] = field(default_factory=list)
-    #: the codes of the records written (participants) or of the people concerned
-    codes: list[str] = field(default_factory=list)
-
-    @property
-    def invalid(self) -> int:
-        return len({p.row for p in self.errors if p.row is not None})
-
-    @property
-    def file_errors(self) -> list[Problem]:
-        return [p for p in self.errors if p.row is None]
-
-    @property
-    def importable(self) -> bool:
-        """Whether a confirmation could write something."""
-        return not self.file_errors and self.valid > 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Report:
-        data = dict(data)
-        data["errors"] = [Problem(**p) for p in data.get("errors", [])]
-        data["warnings"] = [Problem(**p) for p in data.get("warnings", [])]
-        return cls(**data)
-
-
-@dataclass
-class Row:
-    """One data row: its number, the values read so far, and whether it holds."""
-
-    number: int
-    values: dict[str, Any]
-    raw: dict[str, Any]
-    ok: bool = True
-    #: the columns already reported for this row
-    failed: set[str] = field(default_factory=set)
-
-
-@dataclass
-class Context:
-    """Who imports, into what, and the day it is."""
-
-    user: User | None
-    default_project: Project | None
-    today: date
-    #: called as (rows done, rows to do) while writing, for progress display
-    progress: Callable[[int, int], None] | None = None
-
-    def project_query(self):
-        query = select(Project)
-        if self.user is not None:
-            query = query.where(in_scope(self.user, Project.id))
-        return query
-
-    def participant_scope(self, column):
-        if self.user is None:
-            return column.is_not(None)
-        return in_scope(self.user, column)
-
-    def scoped_project_ids(self) -> list[int] | None:
-        """Return the ids of the projects the importer may see, None for all."""
-        if self.user is None or sees_all_projects(self.user):
-            return None
-        return list(db.session.scalars(self.project_query().with_only_columns(Project.id)))
-
-
 def sha256(data: bytes) -> str:
+    """Return the hex SHA-256 of a file, as its import's audit line keeps it."""
     return hashlib.sha256(data).hexdigest()
 
 
-# --- Header -------------------------------------------------------------------------
-
-
-def _header_key(name: str) -> str:
-    """Return the column a header names: last part after "/", lower case, no spaces."""
-    key = name.strip().rsplit("/", 1)[-1].strip().lower().replace(" ", "_").replace("-", "_")
-    if key == "instanceid":
-        return KOBO_UUID
-    return key
-
-
-def _map_header(table: Table, header: Sequence[str], report: Report, *, has_project: bool):
-    """Return column name -> position; record missing, repeated and unknown columns."""
-    known = {c.name for c in table.columns}
-    positions: dict[str, int] = {}
-    unknown = []
-    for position, name in enumerate(header):
-        key = _header_key(name)
-        if not key:
-            continue
-        if key in positions:
-            report.errors.append(Problem(None, name, _("this column appears twice; keep only one")))
-            continue
-        if key in known or (key == KOBO_UUID and table.key == "participants"):
-            positions[key] = position
-        elif key.startswith("_") or key in FORM_METADATA or name.strip().startswith("meta/"):
-            continue
-        else:
-            unknown.append(name.strip())
-    for column in table.columns:
-        optional = column.name == "project_code" and has_project
-        if column.required and column.name not in positions and not optional:
-            report.errors.append(Problem(None, column.name, _("this required column is missing")))
-    if unknown:
-        report.warnings.append(
-            Problem(
-                None,
-                None,
-                _("Columns ignored (not import columns): %(names)s", names=", ".join(unknown)),
-            )
-        )
-    report.columns = [c.name for c in table.columns if c.name in positions]
-    return positions
-
-
-# --- Cells --------------------------------------------------------------------------
-
-
-def _read_cell(column: Column, value: Any) -> Any:
-    """Return the stored value of one cell, or raise CellError."""
-    if column.kind == DATE:
-        return cells.parse_date(value, year_only=column.name == "date_of_birth")
-    if column.kind == BOOLEAN:
-        return cells.parse_bool(value)
-    if column.kind == CHOICE:
-        if column.choices is Sex:
-            return cells.parse_sex(value)
-        return cells.parse_choice(value, column.choices)
-    if column.kind == COUNTRY:
-        return cells.parse_country(value)
-    if column.kind == EMAIL:
-        return cells.parse_email(value)
-    if column.kind == PHONE:
-        return cells.parse_phone(value)
-    if column.kind == INTEGER:
-        low, high = INT_RANGE.get(column.name, (0, 1_000_000))
-        return cells.parse_int(value, low=low, high=high)
-    if column.kind == DECIMAL:
-        return cells.parse_decimal(value)
-    length = MAX_LENGTH.get(column.name, 32 if column.kind == CODE else 500)
-    return cells.text(value, max_length=length)
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _read_rows(table: Table, sheet: Sheet, positions: dict[str, int], report: Report, ctx):
-    """Read every cell of every row; record the problems; return the rows."""
-    rows = []
-    for number, raw_cells in sheet.rows:
-        raw = {
-            name: raw_cells[position] if position < len(raw_cells) else None
-            for name, position in positions.items()
-        }
-        row = Row(number, {}, raw)
-        for name in positions:
-            if name == KOBO_UUID:
-                try:
-                    uuid = cells.text(raw[name], max_length=64)
-                except CellError as error:
-                    _fail(report, row, name, error.message)
-                    continue
-                row.values["external_id"] = uuid.removeprefix("uuid:") if uuid else None
-                continue
-            column = table.column(name)
-            try:
-                row.values[name] = _read_cell(column, raw[name])
-            except CellError as error:
-                _fail(report, row, name, error.message)
-        for column in table.columns:
-            if column.name == "project_code" and ctx.default_project is not None:
-                if row.values.get("project_code") in (None, ctx.default_project.code):
-                    row.values["project_code"] = ctx.default_project.code
-                    continue
-                _fail(
-                    report,
-                    row,
-                    "project_code",
-                    _(
-                        "is %(code)s, but the import is into project %(project)s",
-                        code=row.values["project_code"],
-                        project=ctx.default_project.code,
-                    ),
-                )
-                continue
-            missing = column.name in positions and row.values.get(column.name) is None
-            if column.required and missing and column.name not in row.failed:
-                _fail(report, row, column.name, _("is missing"))
-        if len(report.sample) < SAMPLE_ROWS:
-            report.sample.append({name: _show(row.values.get(name)) for name in report.columns})
-        rows.append(row)
-    report.rows = len(rows)
-    return rows
-
-
-def _fail(report: Report, row: Row, column: str | None, message: str) -> None:
-    report.errors.append(Problem(row.number, column, message))
-    row.ok = False
-    row.failed.add(column or "")
-
-
-# --- Looking up what rows refer to -------------------------------------------------------
-
-
-def _projects(ctx: Context, rows: Iterable[Row], report: Report) -> dict[str, Project]:
-    """Return the projects the rows name, in the user's scope; fail rows naming others."""
-    codes = {r.values.get("project_code") for r in rows if r.values.get("project_code")}
-    found = {
-        p.code: p for p in db.session.scalars(ctx.project_query().where(Project.code.in_(codes)))
-    }
-    for row in rows:
-        code = row.values.get("project_code")
-        if code and code not in found and "project_code" not in row.failed:
-            _fail(report, row, "project_code", _("%(code)s is not a project of yours", code=code))
-    return found
-
-
-def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _participants_by_code(ctx: Context, codes: Iterable[str]) -> dict[str, Participant]:
-    wanted = sorted(set(codes))
-    found: dict[str, Participant] = {}
-    for chunk in _chunks(wanted):
-        query = select(Participant).where(
-            Participant.code.in_(chunk), ctx.participant_scope(Participant.project_id)
-        )
-        found.update((p.code, p) for p in db.session.scalars(query))
-    return found
-
-
-def _attach_people(ctx: Context, rows: list[Row], report: Report) -> None:
-    """Find the participant each row names, in the user's scope; fail the rows naming nobody."""
-    people = _participants_by_code(ctx, (r.values["participant_code"] for r in rows if r.ok))
-    for row in rows:
-        if row.ok:
-            row.values["participant"] = people.get(row.values["participant_code"])
-            if row.values["participant"] is None:
-                _fail(report, row, "participant_code", _("no participant of yours has this code"))
-
-
-def _partners(rows: Iterable[Row], names: Sequence[str], report: Report) -> dict[str, Partner]:
-    """Return partners by the acronym or name the rows give; fail rows naming unknown ones."""
-    keys = {r.values.get(n) for r in rows for n in names if r.values.get(n)}
-    found: dict[str, Partner] = {}
-    for chunk in _chunks(sorted(keys)):
-        for partner in db.session.scalars(
-            select(Partner).where(Partner.acronym.in_(chunk) | Partner.name.in_(chunk))
-        ):
-            for key in (partner.acronym, partner.name):
-                if key in keys:
-                    found.setdefault(key, partner)
-    for row in rows:
-        for name in names:
-            key = row.values.get(name)
-            if key and key not in found:
-                _fail(report, row, name, _("%(name)s is not in the partner list", name=key))
-    return found
-
-
-# --- Participants -------------------------------------------------------------------------
-
-
-def _check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    """Check the rules of registration; flag likely duplicates; return the rows to write."""
-    projects = _projects(ctx, rows, report)
-    for row in rows:
-        v = row.values
-        v["project"] = projects.get(v.get("project_code"))
-        if v.get("consent_given") is False:
-            _fail(
-                report,
-                row,
-                "consent_given",
-                _("consent not given: nobody is registered without consent"),
-            )
-        birth = v.get("date_of_birth")
-        if isinstance(birth, date) and birth > ctx.today:
-            _fail(report, row, "date_of_birth", _("the date of birth is in the future"))
-        for name, label in (
-            ("consent_date", _("the consent date")),
-            ("registered_on", _("the registration date")),
-        ):
-            if isinstance(v.get(name), date) and v[name] > ctx.today:
-                _fail(report, row, name, _("%(what)s is in the future", what=label))
-        year = birth if isinstance(birth, int) else birth.year if birth else None
-        implausible = year is not None and not 1900 <= year <= ctx.today.year
-        if implausible and "date_of_birth" not in row.failed:
-            _fail(report, row, "date_of_birth", _("the year of birth is not plausible"))
-    # codes: unique in the file and not taken
-    given_codes = [r.values["code"] for r in rows if r.values.get("code")]
-    taken = set()
-    for chunk in _chunks(sorted(set(given_codes))):
-        taken.update(
-            db.session.scalars(select(Participant.code).where(Participant.code.in_(chunk)))
-        )
-    uuids = [r.values["external_id"] for r in rows if r.values.get("external_id")]
-    imported = set()
-    for chunk in _chunks(sorted(set(uuids))):
-        imported.update(
-            db.session.scalars(
-                select(Participant.external_id).where(Participant.external_id.in_(chunk))
-            )
-        )
-    first_with: dict[tuple[str, str], int] = {}
-    to_write = []
-    for row in rows:
-        v = row.values
-        uuid = v.get("external_id")
-        if uuid and (uuid in imported or ("uuid", uuid) in first_with):
-            report.skipped += 1
-            report.warnings.append(
-                Problem(
-                    row.number, KOBO_UUID, _("already imported (same form submission): skipped")
-                )
-            )
-            row.ok = False
-            continue
-        if uuid:
-            first_with[("uuid", uuid)] = row.number
-        code = v.get("code")
-        if code:
-            if code in taken:
-                _fail(report, row, "code", _("the code %(code)s is already taken", code=code))
-            elif ("code", code) in first_with:
-                _fail(
-                    report,
-                    row,
-                    "code",
-                    _(
-                        "the code %(code)s is also on row %(row)d",
-                        code=code,
-                        row=first_with[("code", code)],
-                    ),
-                )
-            else:
-                first_with[("code", code)] = row.number
-        if row.ok:
-            to_write.append(row)
-    report.valid = len(to_write)
-    if to_write:
-        _flag_duplicates(ctx, to_write, report)
-    return to_write
-
-
-def _flag_duplicates(ctx: Context, rows: list[Row], report: Report) -> None:
-    """Warn of rows that may be someone already registered or a row above (the one rule)."""
-    index = duplicates.Index()
-    for known in duplicates.register(ctx.scoped_project_ids()):
-        index.add(known)
-    words = duplicates.reason_words()
-    for row in rows:
-        person = duplicates.Known.of(row.values, label=_("row %(n)d", n=row.number))
-        for other, match in index.matches(person, words, limit=3):
-            report.warnings.append(
-                Problem(
-                    row.number,
-                    None,
-                    _(
-                        "may be the same person as %(who)s (%(why)s)",
-                        who=other.label,
-                        why=match.why,
-                    ),
-                )
-            )
-        index.add(person)
-
-
-def _write_participants(ctx: Context, rows: list[Row], report: Report, import_event: int) -> None:
-    """Insert the participants, their consents and their audit lines in bulk."""
-    # a generated code must not be one that a later row of the file gives explicitly
-    given = {row.values["code"] for row in rows if row.values.get("code")}
-    codes: dict[int, Iterator[str]] = {}
-    stamp = now_utc()
-    people = []
-    for row in rows:
-        v = row.values
-        project: Project = v["project"]
-        code = v.get("code")
-        if not code:
-            if project.id not in codes:
-                codes[project.id] = records.free_codes(project, given)
-            code = next(codes[project.id])
-        birth = v.get("date_of_birth")
-        values = {
-            **v,
-            "date_of_birth": birth if isinstance(birth, date) else None,
-            "birth_year": birth if isinstance(birth, int) else None,
-        }
-        row_values = records.participant_row(
-            values,
-            project_id=project.id,
-            code=code,
-            registered_on=v["registered_on"],
-            registered_by_id=ctx.user.id if ctx.user else None,
-            external_id=v.get("external_id"),
-            stamp=stamp,
-        )
-        people.append((row_values, v["consent_date"]))
-        report.codes.append(code)
-    done = 0
-    for chunk in _chunks(people, 2000):
-        records.insert_people(chunk, audit_extra={"import": [None, import_event]})
-        done += len(chunk)
-        if ctx.progress:
-            ctx.progress(done, len(people))
-    report.written = len(people)
-
-
-# --- Enrolments, placements, follow-ups: through the domain services, a row at a time ---
-
-
-def _check_enrolments(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    _projects(ctx, rows, report)
-    _attach_people(ctx, rows, report)
-    keys = {
-        (r.values["project_code"], r.values["course_title"], r.values["course_start_date"])
-        for r in rows
-        if r.ok
-    }
-    courses: dict[tuple[str, str, date], TrainingCourse] = {}
-    for chunk in _chunks(sorted(keys, key=str)):
-        query = (
-            select(Project.code, TrainingCourse)
-            .join(Project, TrainingCourse.project_id == Project.id)
-            .where(tuple_(Project.code, TrainingCourse.title, TrainingCourse.start_date).in_(chunk))
-        )
-        for project_code, course in db.session.execute(query):
-            courses[(project_code, course.title, course.start_date)] = course
-    for row in rows:
-        if not row.ok:
-            continue
-        v = row.values
-        v["course"] = courses.get((v["project_code"], v["course_title"], v["course_start_date"]))
-        if v["course"] is None:
-            _fail(
-                report,
-                row,
-                "course_title",
-                _(
-                    "no course of this title starts on %(day)s in this project",
-                    day=v["course_start_date"],
-                ),
-            )
-        status = v["status"]
-        if status is EnrolmentStatus.COMPLETED and v.get("completed_on") is None:
-            _fail(report, row, "completed_on", _("is required when the status is completed"))
-        if status is EnrolmentStatus.DROPPED_OUT and v.get("dropped_on") is None:
-            _fail(report, row, "dropped_on", _("is required when the status is dropped_out"))
-        if status is not EnrolmentStatus.COMPLETED and v.get("completed_on") is not None:
-            _fail(report, row, "completed_on", _("must be empty unless the status is completed"))
-        if status is not EnrolmentStatus.DROPPED_OUT and v.get("dropped_on") is not None:
-            _fail(report, row, "dropped_on", _("must be empty unless the status is dropped_out"))
-        for name in ("enrolled_on", "completed_on", "dropped_on"):
-            if v.get(name) is not None and v[name] > ctx.today:
-                _fail(report, row, name, _("is in the future"))
-    return [r for r in rows if r.ok]
-
-
-def _write_enrolment(ctx: Context, v: dict[str, Any]) -> str:
-    from tracker.trainings.services import complete, drop_out, enrol
-
-    enrolment = enrol(v["participant"], v["course"], on=v["enrolled_on"])
-    if v["status"] is EnrolmentStatus.COMPLETED:
-        complete(
-            enrolment,
-            on=v["completed_on"],
-            attendance_pct=v.get("attendance_pct"),
-            certificate=bool(v.get("certificate")),
-        )
-    elif v["status"] is EnrolmentStatus.DROPPED_OUT:
-        drop_out(enrolment, on=v["dropped_on"], attendance_pct=v.get("attendance_pct"))
-    elif v.get("attendance_pct") is not None:
-        enrolment.attendance_pct = v["attendance_pct"]
-    return v["participant"].code
-
-
-def _check_placements(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    _projects(ctx, rows, report)
-    partners = _partners(rows, ("employer", "referral_partner"), report)
-    _attach_people(ctx, rows, report)
-    for row in rows:
-        if not row.ok:
-            continue
-        v = row.values
-        person = v["participant"]
-        if person.project.code != v["project_code"]:
-            _fail(
-                report,
-                row,
-                "project_code",
-                _(
-                    "%(code)s belongs to project %(project)s",
-                    code=person.code,
-                    project=person.project.code,
-                ),
-            )
-        v["employer_partner"] = partners.get(v.get("employer") or "")
-        v["referral"] = partners.get(v.get("referral_partner") or "")
-    return [r for r in rows if r.ok]
-
-
-def _write_placement(ctx: Context, v: dict[str, Any]) -> str:
-    from tracker.placements.services import record_placement
-
-    record_placement(
-        v["participant"],
-        kind=v["kind"],
-        employer=v["employer_partner"],
-        business_name=v.get("business_name"),
-        sector=v["sector"],
-        start_date=v["start_date"],
-        end_date=v.get("end_date"),
-        contract_type=v.get("contract_type"),
-        monthly_income=v.get("monthly_income"),
-        referral_partner=v["referral"],
-        verified=bool(v.get("verified")),
-        today=ctx.today,
-        # old paper records often carry approximate registration dates
-        check_registration=False,
-    )
-    return v["participant"].code
-
-
-def _check_follow_ups(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
-    _attach_people(ctx, rows, report)
-    ids = [r.values["participant"].id for r in rows if r.ok]
-    placements: dict[tuple[int, Any, date], Placement] = {}
-    for chunk in _chunks(ids):
-        for placement in db.session.scalars(
-            select(Placement).where(Placement.participant_id.in_(chunk))
-        ):
-            placements[(placement.participant_id, placement.kind, placement.start_date)] = placement
-    for row in rows:
-        if not row.ok:
-            continue
-        v = row.values
-        person = v["participant"]
-        v["placement"] = placements.get((person.id, v["placement_kind"], v["placement_start_date"]))
-        if v["placement"] is None:
-            _fail(
-                report,
-                row,
-                "placement_start_date",
-                _("%(code)s has no placement of this kind starting on this date", code=person.code),
-            )
-    return [r for r in rows if r.ok]
-
-
-def _write_follow_up(ctx: Context, v: dict[str, Any]) -> str:
-    from tracker.placements.services import record_follow_up
-
-    record_follow_up(
-        v["placement"],
-        months_after=v["months_after"],
-        followed_on=v["followed_on"],
-        still_active=v["still_active"],
-        monthly_income=v.get("monthly_income"),
-        note=v.get("note"),
-        today=ctx.today,
-    )
-    return v["participant_code"]
-
-
-def _write_each(ctx, rows: list[Row], report: Report, write: Callable, import_event: int) -> None:
-    """Write the rows one by one, each in a savepoint: a refused row leaves nothing behind."""
-    for done, row in enumerate(rows, start=1):
-        try:
-            with db.session.begin_nested():
-                code = write(ctx, row.values)
-        except DomainError as error:
-            _fail(report, row, _field_column(error.field), error.message)
-        else:
-            report.written += 1
-            report.codes.append(code)
-        if ctx.progress and (done % 500 == 0 or done == len(rows)):
-            ctx.progress(done, len(rows))
-
-
-_FIELD_TO_COLUMN = {
-    "course": "course_title",
-    "participant": "participant_code",
-    "consent_on": "consent_date",
-}
-
-
-def _field_column(field_name: str | None) -> str | None:
-    if field_name is None:
-        return None
-    return _FIELD_TO_COLUMN.get(field_name, field_name)
-
-
+#: the checks of each kind of row: they return the rows to write
 _CHECKS = {
-    "participants": _check_participants,
-    "enrolments": _check_enrolments,
-    "placements": _check_placements,
-    "followups": _check_follow_ups,
+    "participants": participants.check_participants,
+    "enrolments": others.check_enrolments,
+    "placements": others.check_placements,
+    "followups": others.check_follow_ups,
 }
+#: how each kind of row other than participants is written, one at a time
 _WRITERS = {
-    "enrolments": _write_enrolment,
-    "placements": _write_placement,
-    "followups": _write_follow_up,
+    "enrolments": others.write_enrolment,
+    "placements": others.write_placement,
+    "followups": others.write_follow_up,
 }
 
 
@@ -784,12 +79,12 @@ def run(
     """
     table = columns.TABLES[kind]
     report = Report(kind=kind, filename=filename, sha256=digest)
-    positions = _map_header(
+    positions = header.map_header(
         table, sheet.header, report, has_project=ctx.default_project is not None
     )
     if report.file_errors:
         return report
-    rows = _read_rows(table, sheet, positions, report, ctx)
+    rows = header.read_rows(table, sheet, positions, report, ctx)
     if not rows:
         report.errors.append(Problem(None, None, _("The file has no data rows.")))
         return report
@@ -805,9 +100,9 @@ def run(
             # the checks above are all a participant row must pass: no need to write it
             report.written = len(to_write)
         elif to_write:
-            _write_participants(ctx, to_write, report, import_event.id)
+            participants.write_participants(ctx, to_write, report, import_event.id)
     else:
-        _write_each(ctx, to_write, report, _WRITERS[kind], import_event.id)
+        others.write_each(ctx, to_write, report, _WRITERS[kind], import_event.id)
     # the rows that passed every rule, the domain services' included
     report.valid = report.written
     keep = not dry_run and report.written > 0 and (keep_valid or not report.errors)
@@ -827,6 +122,7 @@ def run(
 
 
 def _audit_import(ctx: Context, report: Report, event: AuditEvent) -> None:
+    """Write on the import's audit line what file it read and what it did."""
     event.changes = {
         "file": report.filename,
         "sha256": report.sha256,

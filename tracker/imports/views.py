@@ -20,6 +20,8 @@ from tracker.extensions import db
 from tracker.forms import record_id
 from tracker.imports import bp, reader, services, xlsform
 from tracker.imports.forms import UploadForm
+from tracker.imports.header import KINDS
+from tracker.imports.report import Context, Report
 from tracker.models import PendingImport, Project
 from tracker.permissions import EDITORS, in_scope, role_required, visible_projects
 from tracker.reports.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv, write_xlsx
@@ -47,8 +49,8 @@ def _pending(token: str) -> PendingImport:
     return pending
 
 
-def _context(project: Project | None) -> services.Context:
-    return services.Context(user=current_user, default_project=project, today=date.today())
+def _context(project: Project | None) -> Context:
+    return Context(user=current_user, default_project=project, today=date.today())
 
 
 def _upload_name(filename: str | None) -> str:
@@ -135,7 +137,7 @@ def index():
         render_template(
             "imports/index.html",
             form=form,
-            tables=[TABLES[k] for k in services.KINDS],
+            tables=[TABLES[k] for k in KINDS],
             waiting=waiting,
             max_rows=current_app.config["IMPORT_MAX_ROWS"],
             max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
@@ -149,7 +151,7 @@ def index():
 def preview(token: str):
     """Show what the check found: errors by row, what to look at, the first rows as read."""
     pending = _pending(token)
-    report = services.Report.from_dict(pending.summary)
+    report = Report.from_dict(pending.summary)
     return render_template(
         "imports/preview.html",
         pending=pending,
@@ -211,7 +213,7 @@ def cancel(token: str):
 def problems(token: str):
     """Every problem of an upload as a CSV, to fix a long file row by row."""
     pending = _pending(token)
-    report = services.Report.from_dict(pending.summary)
+    report = Report.from_dict(pending.summary)
     rows = [[p.row, p.column or "", _("error"), p.message] for p in report.errors] + [
         [p.row, p.column or "", _("to check"), p.message] for p in report.warnings
     ]
@@ -231,7 +233,7 @@ def problems(token: str):
 @role_required(*EDITORS)
 def template(kind: str, fmt: str):
     """An empty file with the import columns of ``kind``: a header row and nothing else."""
-    if kind not in services.KINDS or fmt not in ("csv", "xlsx"):
+    if kind not in KINDS or fmt not in ("csv", "xlsx"):
         abort(404)
     header = TABLES[kind].names
     if fmt == "csv":

@@ -74,10 +74,7 @@ def registration_problems(values: Mapping[str, Any], today: date) -> list[Proble
     consent_on = values.get("consent_on")
     if consent_on is None:
         problems.append(
-            Problem(
-                "consent_on",
-                _("Consent to case management is required before registering a person."),
-            )
+            Problem("consent_on", _("Nobody is registered without consent to case management."))
         )
     elif consent_on > today:
         problems.append(Problem("consent_on", _("The consent date cannot be in the future.")))

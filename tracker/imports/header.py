@@ -1,0 +1,218 @@
+"""Reading a sheet as an import: which column is where, and the value of every cell.
+
+The header is matched with the export columns of ``tracker.columns``: KoboToolbox
+group prefixes such as ``participant/given_name`` are dropped, its ``_uuid`` kept,
+the other metadata of form tools ignored. Each cell is read by ``tracker.imports.cells``
+within the limits of its column; a cell that cannot be read is reported on its row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+
+from tracker.columns import (
+    BOOLEAN,
+    CHOICE,
+    CODE,
+    COUNTRY,
+    DATE,
+    DECIMAL,
+    EMAIL,
+    INTEGER,
+    PHONE,
+    Column,
+    Table,
+)
+from tracker.imports import cells
+from tracker.imports.cells import CellError
+from tracker.imports.reader import Sheet
+from tracker.imports.report import Context, Problem, Report, Row, fail
+from tracker.models import Sex
+
+#: what an import reads, one table of ``tracker.columns`` each
+KINDS = ("participants", "enrolments", "placements", "followups")
+#: the header of KoboToolbox's submission id, kept so a re-import creates nobody twice
+KOBO_UUID = "_uuid"
+#: other headers that form tools add and the import ignores without a word
+FORM_METADATA = frozenset(
+    {
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "username",
+        "phonenumber",
+        "simserial",
+        "subscriberid",
+        "audit",
+        "instancename",
+        "key",
+        "submissiondate",
+        "submitterid",
+        "submittername",
+        "attachmentspresent",
+        "attachmentsexpected",
+        "status",
+        "reviewstate",
+        "edits",
+        "formversion",
+    }
+)
+#: longest text each text column may hold (the database's limits)
+MAX_LENGTH = {
+    "code": 32,
+    "participant_code": 32,
+    "project_code": 32,
+    "given_name": 120,
+    "family_name": 120,
+    "region": 120,
+    "city": 120,
+    "languages": 200,
+    "course_title": 300,  # as TrainingCourse.title: a longer limit refused titles it holds
+    "employer": 300,
+    "business_name": 200,
+    "sector": 120,
+    "referral_partner": 300,
+    "note": 2000,
+}
+#: the lowest and highest whole numbers each integer column accepts
+INT_RANGE = {"attendance_pct": (0, 100), "months_after": (1, 60)}
+SAMPLE_ROWS = 5
+
+
+# --- Header -------------------------------------------------------------------------
+
+
+def _header_key(name: str) -> str:
+    """Return the column a header names: last part after "/", lower case, no spaces."""
+    key = name.strip().rsplit("/", 1)[-1].strip().lower().replace(" ", "_").replace("-", "_")
+    if key == "instanceid":
+        return KOBO_UUID
+    return key
+
+
+def map_header(
+    table: Table, header: Sequence[str], report: Report, *, has_project: bool
+) -> dict[str, int]:
+    """Return column name -> position; record missing, repeated and unknown columns."""
+    known = {c.name for c in table.columns}
+    positions: dict[str, int] = {}
+    unknown = []
+    for position, name in enumerate(header):
+        key = _header_key(name)
+        if not key:
+            continue
+        if key in positions:
+            report.errors.append(Problem(None, name, _("this column appears twice; keep only one")))
+            continue
+        if key in known or (key == KOBO_UUID and table.key == "participants"):
+            positions[key] = position
+        elif key.startswith("_") or key in FORM_METADATA or name.strip().startswith("meta/"):
+            continue
+        else:
+            unknown.append(name.strip())
+    for column in table.columns:
+        optional = column.name == "project_code" and has_project
+        if column.required and column.name not in positions and not optional:
+            report.errors.append(Problem(None, column.name, _("this required column is missing")))
+    if unknown:
+        report.warnings.append(
+            Problem(
+                None,
+                None,
+                _("Columns ignored (not import columns): %(names)s", names=", ".join(unknown)),
+            )
+        )
+    report.columns = [c.name for c in table.columns if c.name in positions]
+    return positions
+
+
+# --- Cells --------------------------------------------------------------------------
+
+
+def read_cell(column: Column, value: Any) -> Any:
+    """Return the stored value of one cell, or raise CellError."""
+    if column.kind == DATE:
+        return cells.parse_date(value, year_only=column.name == "date_of_birth")
+    if column.kind == BOOLEAN:
+        return cells.parse_bool(value)
+    if column.kind == CHOICE:
+        if column.choices is Sex:
+            return cells.parse_sex(value)
+        return cells.parse_choice(value, column.choices)
+    if column.kind == COUNTRY:
+        return cells.parse_country(value)
+    if column.kind == EMAIL:
+        return cells.parse_email(value)
+    if column.kind == PHONE:
+        return cells.parse_phone(value)
+    if column.kind == INTEGER:
+        low, high = INT_RANGE.get(column.name, (0, 1_000_000))
+        return cells.parse_int(value, low=low, high=high)
+    if column.kind == DECIMAL:
+        return cells.parse_decimal(value)
+    length = MAX_LENGTH.get(column.name, 32 if column.kind == CODE else 500)
+    return cells.text(value, max_length=length)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def read_rows(
+    table: Table, sheet: Sheet, positions: dict[str, int], report: Report, ctx: Context
+) -> list[Row]:
+    """Read every cell of every row; record the problems; return the rows."""
+    rows = []
+    for number, raw_cells in sheet.rows:
+        raw = {
+            name: raw_cells[position] if position < len(raw_cells) else None
+            for name, position in positions.items()
+        }
+        row = Row(number, {}, raw)
+        for name in positions:
+            if name == KOBO_UUID:
+                try:
+                    uuid = cells.text(raw[name], max_length=64)
+                except CellError as error:
+                    fail(report, row, name, error.message)
+                    continue
+                row.values["external_id"] = uuid.removeprefix("uuid:") if uuid else None
+                continue
+            column = table.column(name)
+            try:
+                row.values[name] = read_cell(column, raw[name])
+            except CellError as error:
+                fail(report, row, name, error.message)
+        for column in table.columns:
+            if column.name == "project_code" and ctx.default_project is not None:
+                if row.values.get("project_code") in (None, ctx.default_project.code):
+                    row.values["project_code"] = ctx.default_project.code
+                    continue
+                fail(
+                    report,
+                    row,
+                    "project_code",
+                    _(
+                        "is %(code)s, but the import is into project %(project)s",
+                        code=row.values["project_code"],
+                        project=ctx.default_project.code,
+                    ),
+                )
+                continue
+            missing = column.name in positions and row.values.get(column.name) is None
+            if column.required and missing and column.name not in row.failed:
+                fail(report, row, column.name, _("is missing"))
+        if len(report.sample) < SAMPLE_ROWS:
+            report.sample.append({name: _show(row.values.get(name)) for name in report.columns})
+        rows.append(row)
+    report.rows = len(rows)
+    return rows

@@ -1,0 +1,143 @@
+"""What an import is about and what it found: the report, its problems, the rows read.
+
+``Report`` is what the preview page and the command line show (kept as JSON between
+the preview and the confirmation); ``Row`` is one data row while it is checked;
+``Context`` is who imports, into which project, on which day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import Project, User
+from tracker.permissions import in_scope, sees_all_projects
+
+
+@dataclass
+class Problem:
+    """One thing wrong (or worth a look) in the file: where, and why."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(_("row %(n)d", n=self.row))
+        if self.column:
+            where.append(self.column)
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+@dataclass
+class Report:
+    """What an import found and did; kept as JSON between the preview and the confirmation."""
+
+    kind: str
+    filename: str
+    sha256: str
+    rows: int = 0
+    valid: int = 0
+    skipped: int = 0
+    written: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    #: the first rows as read, column -> text, for the preview page
+    sample: list[dict[str, str]] = field(default_factory=list)
+    #: the columns of the file the import reads, in the file's order
+    columns: list[str] = field(default_factory=list)
+    #: the codes of the records written (participants) or of the people concerned
+    codes: list[str] = field(default_factory=list)
+
+    @property
+    def invalid(self) -> int:
+        return len({p.row for p in self.errors if p.row is not None})
+
+    @property
+    def file_errors(self) -> list[Problem]:
+        return [p for p in self.errors if p.row is None]
+
+    @property
+    def importable(self) -> bool:
+        """Whether a confirmation could write something."""
+        return not self.file_errors and self.valid > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        data = dict(data)
+        data["errors"] = [Problem(**p) for p in data.get("errors", [])]
+        data["warnings"] = [Problem(**p) for p in data.get("warnings", [])]
+        return cls(**data)
+
+
+@dataclass
+class Row:
+    """One data row: its number, the values read so far, and whether it holds."""
+
+    number: int
+    values: dict[str, Any]
+    raw: dict[str, Any]
+    ok: bool = True
+    #: the columns already reported for this row
+    failed: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Context:
+    """Who imports, into what, and the day it is."""
+
+    user: User | None
+    default_project: Project | None
+    today: date
+    #: called as (rows done, rows to do) while writing, for progress display
+    progress: Callable[[int, int], None] | None = None
+
+    def project_query(self):
+        query = select(Project)
+        if self.user is not None:
+            query = query.where(in_scope(self.user, Project.id))
+        return query
+
+    def participant_scope(self, column):
+        if self.user is None:
+            return column.is_not(None)
+        return in_scope(self.user, column)
+
+    def scoped_project_ids(self) -> list[int] | None:
+        """Return the ids of the projects the importer may see, None for all."""
+        if self.user is None or sees_all_projects(self.user):
+            return None
+        return list(db.session.scalars(self.project_query().with_only_columns(Project.id)))
+
+
+def fail(report: Report, row: Row, column: str | None, message: str) -> None:
+    """Report ``message`` on the row's ``column``; the row will not be written."""
+    report.errors.append(Problem(row.number, column, message))
+    row.ok = False
+    row.failed.add(column or "")
+
+
+#: the import column of each domain field whose name differs
+_FIELD_TO_COLUMN = {
+    "course": "course_title",
+    "participant": "participant_code",
+    "consent_on": "consent_date",
+}
+
+
+def field_column(field_name: str | None) -> str | None:
+    """Return the import column of a domain field (as a DomainError or a rule names it)."""
+    if field_name is None:
+        return None
+    return _FIELD_TO_COLUMN.get(field_name, field_name)
