@@ -15,6 +15,7 @@ from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
     Base,
+    Enrolment,
     Participant,
     ParticipantMerge,
     PlacementKind,
@@ -442,8 +443,34 @@ def test_an_erasure_reaches_the_copies_a_merge_keeps_for_its_undo(project, twins
     for row in kept.before["participant"].values():
         assert row["given_name"] == "[erased]" and row["phone"] is None
     assert all(p["business_name"] == "[erased]" for p in kept.before["placement"].values())
-    assert "Aminata" not in str(kept.before) and "612" not in str(kept.before)
+    assert "Aminata" not in str(kept.before) and "612345678" not in str(kept.before)
     # and the audit log never held them
     lines = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "participant_merge"))
     assert all("Aminata" not in str(line.changes) for line in lines)
     assert "changed since" in merging.undo_refusal(kept)
+
+
+def test_an_import_naming_a_merged_code_records_the_row_for_the_survivor(
+    project, twins, make_course
+):
+    from tracker.imports import reader
+    from tracker.imports import services as imports
+    from tracker.imports.report import Context
+
+    first, second, *_rest, course_b = twins
+    merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id})
+    course = make_course(project, title="Course C", start=date(2015, 6, 1), end=date(2015, 9, 30))
+    db.session.commit()
+    data = (
+        "participant_code;project_code;course_title;course_start_date;enrolled_on;status\n"
+        f"{second.code};{project.code};Course C;2015-06-01;2015-06-01;enrolled\n"
+    ).encode()
+    report = imports.run(
+        "enrolments", reader.read(data, max_rows=10), filename="e.csv",
+        digest=imports.sha256(data), ctx=Context(user=None, default_project=None,
+                                                today=date.today()),
+    )  # fmt: skip
+    assert report.written == 1
+    assert any(f"merged into {first.code}" in w.message for w in report.warnings)
+    (enrolment,) = db.session.scalars(select(Enrolment).where(Enrolment.course_id == course.id))
+    assert enrolment.participant_id == first.id

@@ -14,8 +14,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker.extensions import db
-from tracker.imports.report import Context, Report, Row, fail
+from tracker.imports.report import Context, Problem, Report, Row, fail
 from tracker.models import Participant, Partner, Project
+from tracker.participants import merging
 
 
 def projects(ctx: Context, rows: Iterable[Row], report: Report) -> dict[str, Project]:
@@ -44,7 +45,8 @@ def _participants_by_code(ctx: Context, codes: Iterable[str]) -> dict[str, Parti
         query = select(Participant).where(
             Participant.code.in_(chunk), ctx.participant_scope(Participant.project_id)
         )
-        found.update((p.code, p) for p in db.session.scalars(query))
+        # a code merged into another record leads to that record, as its case file does
+        found.update((p.code, merging.survivor_of(p)) for p in db.session.scalars(query))
     return found
 
 
@@ -54,8 +56,21 @@ def attach_people(ctx: Context, rows: list[Row], report: Report) -> None:
     for row in rows:
         if row.ok:
             row.values["participant"] = people.get(row.values["participant_code"])
-            if row.values["participant"] is None:
+            person = row.values["participant"]
+            if person is None:
                 fail(report, row, "participant_code", _("no participant of yours has this code"))
+            elif person.code != row.values["participant_code"]:
+                report.warnings.append(
+                    Problem(
+                        row.number,
+                        "participant_code",
+                        _(
+                            "%(code)s was merged into %(into)s: the row is recorded for %(into)s",
+                            code=row.values["participant_code"],
+                            into=person.code,
+                        ),
+                    )
+                )
 
 
 def partners(rows: Iterable[Row], names: Sequence[str], report: Report) -> dict[str, Partner]:
