@@ -14,6 +14,7 @@ import pytest
 from tracker.activities.services import add_attendance, record_activity
 from tracker.extensions import db
 from tracker.models import ActivityKind, PartnerKind, PendingImport, PlacementKind, Role
+from tracker.participants import merging
 from tracker.placements.services import record_follow_up, record_placement
 from tracker.reports.services import generate_donor_report
 from tracker.trainings.services import enrol
@@ -69,6 +70,8 @@ ACCESS = {
     "participants.erase": (ADMIN, True),
     "participants.add_consent": (EDITORS, True),
     "participants.withdraw_consent": (EDITORS, True),
+    "participants.merge": (MANAGERS, False),
+    "participants.undo_merge": (MANAGERS, True),
     "trainings.index": (ALL, False),
     "trainings.course": (ALL, True),
     "trainings.new_course": (MANAGERS, False),
@@ -147,6 +150,9 @@ def world(make_project, make_partner, make_participant, make_course, make_user):
         a, kind=ActivityKind.CAPACITY_BUILDING, title="Atelier", held_on=date(2015, 6, 1)
     )
     attendance = add_attendance(activity, provider, staff_count=3)
+    # a record registered twice, merged: its undo is a route of its own
+    twin = make_participant(a, given_name="Secret", family_name="Twin")
+    merge = merging.merge(make_participant(a, given_name="Secret", family_name="Twin"), [twin])
     report = generate_donor_report(
         a, None, None, language="fr", narrative={}, by=None, actor_label="test", threshold=5
     )
@@ -181,6 +187,7 @@ def world(make_project, make_partner, make_participant, make_course, make_user):
         "follow_up_id": follow_up.id,
         "activity_id": activity.id,
         "attendance_id": attendance.id,
+        "merge_id": merge.id,
         "partner_id": provider.id,
         "user_id": users["viewer"].id,
         "lang": "en",
