@@ -474,3 +474,28 @@ def test_an_import_naming_a_merged_code_records_the_row_for_the_survivor(
     assert any(f"merged into {first.code}" in w.message for w in report.warnings)
     (enrolment,) = db.session.scalars(select(Enrolment).where(Enrolment.course_id == course.id))
     assert enrolment.participant_id == first.id
+
+
+def test_the_history_reads_the_merge_in_words(client, signin, manager, project, twins):
+    first, second, *_rest, course_b = twins
+    merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id}, by=manager)
+    db.session.commit()
+    signin(manager)
+    page = client.get(f"/participants/{first.id}").text
+    assert "duplicates merged" in page
+    assert f"Records merged: {second.code}" in page and f"Surviving record: {first.code}" in page
+    assert "Moved to another record" in page and "kept enrolments" not in page
+
+
+def test_the_course_page_counts_the_merged_person_once(project, twins):
+    from tracker.trainings.services import roster, seats
+
+    first, second, _other, _a, course_b = twins
+    # the survivor's open enrolment in course B is handed to the merged record
+    merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id})
+    assert [e.participant_id for e in roster(course_b)] == [first.id]
+    taken = seats([course_b.id])[course_b.id]
+    assert (taken.enrolled, taken.completed) == (0, 1)
+    left_behind = db.session.scalar(select(Enrolment).where(Enrolment.participant_id == second.id))
+    with pytest.raises(Exception, match="merged into another record"):
+        complete(left_behind, on=date(2015, 5, 31))

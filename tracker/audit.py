@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from flask import Flask, has_request_context, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
@@ -330,6 +331,8 @@ ACTION_LABELS = {
     "erase": _l("identity erased"),
     "backup": _l("backed up"),
     "restore": _l("restored from a backup"),
+    "merge": _l("duplicates merged"),
+    "unmerge": _l("merge undone"),
 }
 ENTITY_LABELS = {
     "participant": _l("participant"),
@@ -355,6 +358,7 @@ ENTITY_LABELS = {
     "report_narrative": _l("report narrative"),
     "pending_import": _l("uploaded file"),
     "database": _l("database"),
+    "participant_merge": _l("merge of duplicates"),
 }
 
 
@@ -399,7 +403,19 @@ FIELD_LABELS = {
     "followed_on": _l("Date of the follow-up"),
     "still_active": _l("Still active"),
     "note": _l("Note"),
+    "merged_into_id": _l("Merged into another record"),
+    "participant_id": _l("Moved to another record"),
+    # the lines of a merge and of its undo
+    "merge": _l("Merge number"),
+    "survivor": _l("Surviving record"),
+    "merged": _l("Records merged"),
+    "choices": _l("Values kept from"),
+    "kept_enrolments": _l("Enrolments kept"),
+    "moved": _l("Rows moved"),
+    "restored": _l("Rows restored"),
 }
+#: fields of the merge lines, whose values are codes and counts, never personal data
+MERGE_FIELDS = frozenset({"merge", "survivor", "merged", "choices", "moved", "restored"})
 
 
 def _enum_for(entity: str, field: str):
@@ -428,9 +444,18 @@ def describe_change(entity: str, field: str, change: Any) -> str:
 
     Masked personal values and internal ids show the field's name only.
     """
-    from flask_babel import gettext
 
     label = str(FIELD_LABELS.get(field, field.replace("_", " ")))
+    if field in MERGE_FIELDS:
+        if isinstance(change, dict):
+            shown = ", ".join(
+                f"{FIELD_LABELS.get(k, ENTITY_LABELS.get(k, k))} ({v})" for k, v in change.items()
+            )
+        elif isinstance(change, list):
+            shown = ", ".join(str(v) for v in change)
+        else:
+            shown = str(change)
+        return gettext("%(field)s: %(value)s", field=label, value=shown)
     if field.endswith("_id") or not isinstance(change, list) or len(change) != 2:
         return label
     if MASK in change:

@@ -14,7 +14,7 @@ from datetime import date
 from flask import has_request_context
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from tracker.domain import DomainError
@@ -258,6 +258,17 @@ class Seats:
         return self.enrolled + self.completed
 
 
+def _not_merged() -> ColumnElement[bool]:
+    """Leave out the enrolments kept by a record merged into another (a person counts once).
+
+    After a merge, the enrolment not chosen in a course where both records were
+    enrolled stays with the merged record: kept, but neither a seat nor a completion.
+    """
+    return Enrolment.participant_id.not_in(
+        select(Participant.id).where(Participant.merged_into_id.is_not(None))
+    )
+
+
 def seats(course_ids: Iterable[int]) -> dict[int, Seats]:
     """Return the enrolment counts of each course, in one aggregate query."""
     ids = list(course_ids)
@@ -274,7 +285,7 @@ def seats(course_ids: Iterable[int]) -> dict[int, Seats]:
             counted(EnrolmentStatus.COMPLETED),
             counted(EnrolmentStatus.DROPPED_OUT),
         )
-        .where(Enrolment.course_id.in_(ids))
+        .where(Enrolment.course_id.in_(ids), _not_merged())
         .group_by(Enrolment.course_id)
     )
     result = {course_id: Seats() for course_id in ids}
@@ -327,7 +338,9 @@ def enrolled_count(course: TrainingCourse) -> int:
     """Return the number of enrolments in ``course`` that hold a seat (not dropped out)."""
     return db.session.scalar(
         select(func.count()).where(
-            Enrolment.course_id == course.id, Enrolment.status != EnrolmentStatus.DROPPED_OUT
+            Enrolment.course_id == course.id,
+            Enrolment.status != EnrolmentStatus.DROPPED_OUT,
+            _not_merged(),
         )
     )
 
@@ -473,6 +486,7 @@ def enrol_many(
 
 
 def _check_closing_date(enrolment: Enrolment, on: date, field: str) -> None:
+    rules.require_not_merged(enrolment.participant)
     if enrolment.status is not EnrolmentStatus.ENROLLED:
         raise DomainError(_("This enrolment is already closed."), "status")
     if on < enrolment.enrolled_on or on < enrolment.course.start_date:
@@ -520,7 +534,11 @@ def complete_all(course: TrainingCourse, *, on: date, certificate: bool = False)
         db.session.scalars(
             select(Enrolment)
             .join(Participant)
-            .where(Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ENROLLED)
+            .where(
+                Enrolment.course_id == course.id,
+                Enrolment.status == EnrolmentStatus.ENROLLED,
+                Participant.merged_into_id.is_(None),
+            )
             .options(selectinload(Enrolment.participant))
             .order_by(Participant.code)
         )
@@ -550,7 +568,7 @@ def roster(course: TrainingCourse) -> list[Enrolment]:
         db.session.scalars(
             select(Enrolment)
             .join(Participant)
-            .where(Enrolment.course_id == course.id)
+            .where(Enrolment.course_id == course.id, Participant.merged_into_id.is_(None))
             .options(selectinload(Enrolment.participant))
             .order_by(Participant.code)
         )
