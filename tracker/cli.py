@@ -6,7 +6,6 @@ Every error prints one line on standard error and exits non-zero.
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -15,32 +14,10 @@ from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from tracker import audit
+from tracker.commands import fail, parse_date, project_by_code
 from tracker.config import LANGUAGES
 from tracker.extensions import db
-from tracker.models import Project, Role
-
-
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        _fail(f"{option}: {value!r} is not a date in the form YYYY-MM-DD")
-    return None
-
-
-def _project(code: str) -> Project:
-    project = db.session.scalar(select(Project).where(Project.code == code))
-    if project is None:
-        known = ", ".join(db.session.scalars(select(Project.code).order_by(Project.code)))
-        _fail(f"unknown project {code!r} (known: {known or 'none'})")
-    return project
+from tracker.models import Role
 
 
 @click.command("seed")
@@ -76,17 +53,17 @@ def seed_command(directory: Path | None, synthetic: int | None, rng_seed: int | 
 
     if synthetic is not None:
         if directory is not None:
-            _fail("--synthetic and --from-dir cannot be used together", 2)
+            fail("--synthetic and --from-dir cannot be used together", 2)
         _seed_synthetic(synthetic, rng_seed)
         return
     if rng_seed is not None:
-        _fail("--rng-seed applies to --synthetic only", 2)
+        fail("--rng-seed applies to --synthetic only", 2)
     with audit.acting_as("cli:seed"):
         try:
             result = seed.load(directory or seed.SEED_DIR)
         except seed.SeedError as error:
             db.session.rollback()
-            _fail(str(error))
+            fail(str(error))
         db.session.commit()
     if result.total == 0:
         click.echo("The reference programme is already loaded: nothing changed.")
@@ -110,7 +87,7 @@ def _seed_synthetic(participants: int, rng_seed: int | None) -> None:
             )
         except synthetic.SyntheticError as error:
             db.session.rollback()
-            _fail(str(error))
+            fail(str(error))
         db.session.commit()
     # after a bulk load the query planner needs fresh statistics to pick the indexes
     with db.engine.begin() as connection:
@@ -135,16 +112,16 @@ def create_user_command(
     from tracker.auth.services import AccountError, create_user
 
     if not password_stdin:
-        _fail("give the password on standard input with --password-stdin", 2)
+        fail("give the password on standard input with --password-stdin", 2)
     password = sys.stdin.readline().rstrip("\r\n")
-    projects = [_project(code) for code in project_codes]
+    projects = [project_by_code(code) for code in project_codes]
     # the command speaks English, as its other messages do
     with audit.acting_as("cli:create-user"), force_locale("en"):
         try:
             user = create_user(email, password, Role(role), name=name, projects=projects)
         except AccountError as error:
             db.session.rollback()
-            _fail(str(error))
+            fail(str(error))
         db.session.commit()
     where = ", ".join(p.code for p in projects) or "no project"
     click.echo(f"Created {user.email} ({user.role.value}; {where}).")
@@ -167,16 +144,16 @@ def donor_report_command(
     """Write the donor report of a project as a PDF, and keep it in the database."""
     from tracker.reports.services import generate_donor_report, narrative_texts
 
-    start_date = _parse_date(start, "--from")
-    end_date = _parse_date(end, "--to")
+    start_date = parse_date(start, "--from")
+    end_date = parse_date(end, "--to")
     if start_date and end_date and end_date < start_date:
-        _fail("--to is before --from")
+        fail("--to is before --from")
     if out.parent and not out.parent.exists():
-        _fail(f"cannot write {out}: the folder {out.parent} does not exist")
-    project = _project(project_code)
+        fail(f"cannot write {out}: the folder {out.parent} does not exist")
+    project = project_by_code(project_code)
     first, last = start_date or project.start_date, end_date or project.end_date
     if last < first:
-        _fail(f"the period would end ({last}) before it starts ({first})")
+        fail(f"the period would end ({last}) before it starts ({first})")
     with audit.acting_as("cli:report"):
         report = generate_donor_report(
             project,
@@ -192,7 +169,7 @@ def donor_report_command(
             out.write_bytes(report.content)
         except OSError as error:
             db.session.rollback()
-            _fail(f"cannot write {out}: {error.strerror}")
+            fail(f"cannot write {out}: {error.strerror}")
         audit.record(
             db.session,
             "report",
@@ -233,7 +210,7 @@ def demo_command(host: str, port: int) -> None:
     upgrade()
     with audit.acting_as("cli:demo"):
         seed.load(seed.SEED_DIR)
-        project = _project("IDF-MA-2014")
+        project = project_by_code("IDF-MA-2014")
         created = []
         for role in Role:
             email = f"{role.value}@demo.example.org"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import click
@@ -13,24 +11,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from tracker import audit
+from tracker.commands import fail, parse_date, project_by_code
 from tracker.exports import services
 from tracker.extensions import db
 from tracker.models import Project
-
-
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        _fail(f"{option}: {value!r} is not a date in the form YYYY-MM-DD")
-    return None
 
 
 def _temporary_file(out: Path) -> Path:
@@ -74,23 +58,21 @@ def export_command(
     out: Path,
 ) -> None:
     """Export participants, enrolments, placements, follow-ups, activities or indicators."""
-    start_date = _parse_date(start, "--from")
-    end_date = _parse_date(end, "--to")
+    start_date = parse_date(start, "--from")
+    end_date = parse_date(end, "--to")
     if kind != services.INDICATORS and (start_date or end_date):
-        _fail("--from and --to apply to the indicator tables only")
+        fail("--from and --to apply to the indicator tables only")
     if start_date and end_date and end_date < start_date:
-        _fail("--to is before --from")
+        fail("--to is before --from")
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
-        _fail(f"cannot write {out}: the folder {folder} does not exist")
-    projects = list(db.session.scalars(select(Project).order_by(Project.code)))
-    chosen = projects
-    if project_code is not None:
-        chosen = [p for p in projects if p.code == project_code]
-        if not chosen:
-            known = ", ".join(p.code for p in projects) or "none"
-            _fail(f"unknown project {project_code!r} (known: {known})")
-    project = chosen[0] if project_code is not None else None
+        fail(f"cannot write {out}: the folder {folder} does not exist")
+    project = project_by_code(project_code) if project_code is not None else None
+    chosen = (
+        [project]
+        if project is not None
+        else list(db.session.scalars(select(Project).order_by(Project.code)))
+    )
     # codes now: after the read transaction ends, ORM objects would reload (and lock)
     project_codes = [project_code] if project_code is not None else []
 
@@ -150,7 +132,7 @@ def export_command(
     except OSError as error:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-        _fail(f"cannot write {out}: {error.strerror}")
+        fail(f"cannot write {out}: {error.strerror}")
     except BaseException:
         if temporary is not None:
             temporary.unlink(missing_ok=True)

@@ -10,15 +10,10 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker import audit
+from tracker.commands import fail, project_by_code
 from tracker.extensions import db
 from tracker.maintenance import backup as backups
 from tracker.maintenance import retention
-
-
-def _fail(message: str, code: int = 1) -> None:
-    from tracker.cli import _fail as fail
-
-    fail(message, code)
 
 
 def _live_database() -> Path | None:
@@ -26,7 +21,7 @@ def _live_database() -> Path | None:
     try:
         return backups.sqlite_path(db.engine.url)
     except backups.BackupError as error:
-        _fail(str(error))
+        fail(str(error))
     return None
 
 
@@ -57,11 +52,11 @@ def backup_command(out: Path, overwrite: bool) -> None:
     """
     live = _live_database()
     if live is None:
-        _fail(backups.pg_dump_advice(db.engine.url))
+        fail(backups.pg_dump_advice(db.engine.url))
     try:
         made = backups.backup(live, out, overwrite=overwrite)
     except backups.BackupError as error:
-        _fail(str(error))
+        fail(str(error))
     with audit.acting_as("cli:backup"):
         audit.record(
             db.session,
@@ -92,7 +87,7 @@ def restore_command(file: Path, yes: bool) -> None:
     """
     live = _live_database()
     if live is None:
-        _fail(backups.pg_restore_advice(db.engine.url))
+        fail(backups.pg_restore_advice(db.engine.url))
     head, known = _migrations()
     db.session.remove()
     try:
@@ -100,7 +95,7 @@ def restore_command(file: Path, yes: bool) -> None:
             file, live, head=head, known_revisions=known, tables=set(db.metadata.tables)
         )
     except backups.BackupError as error:
-        _fail(f"{error}. Nothing was replaced.")
+        fail(f"{error}. Nothing was replaced.")
     if not yes:
         question = (
             f"Replace {live} ({backups.live_participants(live):,} participants) with {file}"
@@ -108,13 +103,13 @@ def restore_command(file: Path, yes: bool) -> None:
         )
         if not click.confirm(question):
             backups.discard(candidate)
-            _fail("cancelled. Nothing was replaced.")
+            fail("cancelled. Nothing was replaced.")
     db.engine.dispose()  # no pooled connection in the middle of a transaction
     try:
         kept = backups.restore(candidate, live)
     except backups.BackupError as error:
         backups.discard(candidate)
-        _fail(str(error))
+        fail(str(error))
     db.engine.dispose()
     try:
         with audit.acting_as("cli:restore"):
@@ -155,13 +150,11 @@ def retention_command(do_erase: bool, project_code: str | None) -> None:
     """List the participants past the retention period (RETENTION_YEARS after their
     last activity); with --erase, erase their identity in one transaction.
     """
-    from tracker.cli import _project
-
     years = current_app.config["RETENTION_YEARS"]
     if not isinstance(years, int) or isinstance(years, bool) or years < 1:
-        _fail(f"RETENTION_YEARS must be a whole number of years from 1, not {years!r}")
+        fail(f"RETENTION_YEARS must be a whole number of years from 1, not {years!r}")
     today = date.today()
-    project = _project(project_code) if project_code else None
+    project = project_by_code(project_code) if project_code else None
     cases = retention.past_retention(years, today=today, project=project)
     limit = retention.cutoff(years, today)
     if not cases:
@@ -188,5 +181,5 @@ def retention_command(do_erase: bool, project_code: str | None) -> None:
             db.session.commit()
         except Exception as error:  # whatever went wrong, no identity is half-erased
             db.session.rollback()
-            _fail(f"{error}; nothing was erased.")
+            fail(f"{error}; nothing was erased.")
     click.echo(f"Erased the identity of {erased} participant(s); their codes and the figures stay.")
