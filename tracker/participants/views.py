@@ -19,6 +19,7 @@ from tracker.participants.forms import (
     SearchForm,
     WithdrawConsentForm,
 )
+from tracker.participants.search import allowed_sort, search_kind, search_query
 from tracker.permissions import (
     EDITORS,
     can_edit_participants,
@@ -27,19 +28,12 @@ from tracker.permissions import (
     can_read_sensitive_notes,
     can_see_names,
     get_participant_or_404,
-    in_scope,
     role_required,
     visible_projects,
 )
-from tracker.text import digits, fold
 from tracker.web import conflict_page, field_error, version_changed
 
 PER_PAGE = 25
-SORTS = {
-    "code": (Participant.code,),
-    "name": (Participant.family_name, Participant.given_name, Participant.code),
-    "registered": (Participant.registered_on.desc(), Participant.code),
-}
 
 
 def _duplicates(form: ParticipantForm, exclude_id: int | None = None):
@@ -76,17 +70,6 @@ def _form_page(form: ParticipantForm, duplicates: list, participant: Participant
     )
 
 
-def _search_kind(q: str, names: bool) -> str | None:
-    """Say what a search looked for (code, phone or name), never the text itself."""
-    if not q:
-        return None
-    if not names:
-        return "code"
-    if not any(c.isalpha() for c in q) and len(digits(q)) >= 4:
-        return "phone"
-    return "name"
-
-
 @bp.route("/")
 @login_required
 def index():
@@ -95,40 +78,21 @@ def index():
     form = SearchForm(request.args, projects=projects)
     if not can_see_names(current_user):
         form.sort.choices = [c for c in form.sort.choices if c[0] != "name"]
-    query = select(Participant).where(
-        in_scope(current_user, Participant.project_id), Participant.merged_into_id.is_(None)
-    )
     if form.validate():
-        q = (form.q.data or "").strip()
-        if q and not can_see_names(current_user):
-            # a viewer searches codes only: a name search would reveal who is here
-            query = query.where(Participant.code.icontains(q, autoescape=True))
-        elif q and not any(c.isalpha() for c in q) and len(digits(q)) >= 4:
-            # a phone number, however it is spaced, with or without +212 or the leading 0
-            number = digits(q).lstrip("0")
-            query = query.where(Participant.search_text.contains(number, autoescape=True))
-        elif q:
-            for term in fold(q).split():
-                query = query.where(Participant.search_text.contains(term, autoescape=True))
-        if form.project.data:
-            query = query.where(Participant.project_id == int(form.project.data))
-        if form.sex.data:
-            query = query.where(Participant.sex == Sex(form.sex.data))
-        if form.nationality.data:
-            query = query.where(Participant.nationality == form.nationality.data)
-        status = form.status.data or "active"
-        if status == "active":
-            query = query.where(Participant.archived_at.is_(None))
-        elif status == "archived":
-            query = query.where(Participant.archived_at.is_not(None))
-        sort = form.sort.data if form.sort.data in SORTS else "code"
-        if sort == "name" and not can_see_names(current_user):
-            sort = "code"
+        sort = allowed_sort(form.sort.data, current_user)
+        query = search_query(
+            (form.q.data or "").strip(),
+            current_user,
+            project_id=int(form.project.data) if form.project.data else None,
+            sex=Sex(form.sex.data) if form.sex.data else None,
+            nationality=form.nationality.data or None,
+            status=form.status.data or "active",
+            sort=sort,
+        )
     else:
         sort = "code"
-    page = db.paginate(
-        query.order_by(*SORTS[sort]), per_page=PER_PAGE, error_out=False, max_per_page=100
-    )
+        query = search_query("", current_user, status="all", sort=sort)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False, max_per_page=100)
     # who listed whom: the ids shown and the filters, never the words searched (a
     # name, a phone number), not even hashed: a name's hash is found by trying names
     valid = not form.errors
@@ -139,7 +103,7 @@ def index():
             "results": page.total,
             "page": page.page,
             "participant_ids": [p.id for p in page.items],
-            "search": _search_kind((form.q.data or "").strip(), can_see_names(current_user))
+            "search": search_kind((form.q.data or "").strip(), can_see_names(current_user))
             if valid
             else None,
             "project": form.project.data or None if valid else None,
