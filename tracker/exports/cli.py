@@ -127,6 +127,7 @@ def export_command(
                     start=start_date if kind == services.INDICATORS else None,
                     end=end_date if kind == services.INDICATORS else None,
                 ),
+                remote_addr=None,
             )
         os.replace(temporary, folder / out.name)
     except OSError as error:

@@ -24,7 +24,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import has_request_context, request
 from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
@@ -519,11 +518,12 @@ def filename(
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name) + f".{fmt}"
 
 
-def record_audit(kind: str, detail: dict[str, Any]) -> None:
+def record_audit(kind: str, detail: dict[str, Any], *, remote_addr: str | None) -> None:
     """Write the audit line of an export at once, in a transaction of its own.
 
     Like ``audit.record_read``: a download is a read, so the request's own
     session stays read-only, and the line stays even if the download breaks off.
+    ``remote_addr`` is the client's address for a download, None for the command.
     """
     actor_id, label = audit.current_actor()
     with Session(db.engine) as session:
@@ -535,7 +535,7 @@ def record_audit(kind: str, detail: dict[str, Any]) -> None:
                 entity=kind,
                 entity_id=None,
                 changes=detail,
-                remote_addr=request.remote_addr if has_request_context() else None,
+                remote_addr=remote_addr,
             )
         )
         session.commit()

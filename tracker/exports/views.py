@@ -132,6 +132,7 @@ def download(kind: str, fmt: str):
                 start=start,
                 end=end,
             ),
+            remote_addr=request.remote_addr,
         )
         if fmt == "csv":
             delimiter = services.DELIMITERS.get(bound.sep.data, ";")
