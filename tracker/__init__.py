@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from tracker.paths import PROJECT_ROOT  # also tracker.PROJECT_ROOT, as before
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -34,6 +34,7 @@ from tracker.models import (
     PlacementKind,
     Sex,
 )
+from tracker.paths import PROJECT_ROOT
 
 # what a cell holds; the writers and the documentation use the kind
 TEXT = "text"
@@ -599,7 +600,7 @@ def row_to_cells(columns: Sequence[Column], values: Sequence[Any]) -> list[Any]:
 
 # --- Documentation -----------------------------------------------------------------
 
-DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "columns.md"
+DOCS_PATH = PROJECT_ROOT / "docs" / "columns.md"
 
 _PREAMBLE = """\
 # Spreadsheet columns

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 
 from tracker.config import LANGUAGES
 from tracker.extensions import babel
+from tracker.paths import PROJECT_ROOT
 
 
 def select_locale() -> str:
@@ -38,8 +39,6 @@ def country_name(alpha3: str | None, locale: str | None = None) -> str:
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with the tracker's catalogues and locale selector."""
-    from tracker import PROJECT_ROOT
-
     app.config.setdefault(
         "BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "tracker" / "translations")
     )

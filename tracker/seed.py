@@ -40,10 +40,11 @@ from tracker.models import (
     TrainingCourse,
 )
 from tracker.participants.services import register_participant
+from tracker.paths import PROJECT_ROOT
 from tracker.placements.services import record_follow_up, record_placement
 from tracker.trainings.services import complete, create_course, drop_out, enrol
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
+SEED_DIR = PROJECT_ROOT / "seed_data"
 
 
 @dataclass
