@@ -41,7 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from flask_babel import lazy_gettext as _l
 
-    from tracker import audit, auth, errors, i18n, logs, permissions, web
+    from tracker import audit, errors, i18n, logs, permissions, web
     from tracker.cli import register_commands
     from tracker.database import configure_engine
     from tracker.extensions import csrf, db, login_manager, migrate
@@ -65,20 +65,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     logs.init_app(app)
 
-    from tracker import (
-        activities,
-        auditlog,
-        builder,
-        dashboard,
-        exports,
-        home,
-        imports,
-        participants,
-        partners,
-        placements,
-        trainings,
-        users,
-    )
+    # a feature's package holds its blueprint, and importing its views adds their routes
+    # to it: the packages do not import their views, so that importing a feature's
+    # services (from another feature, the CLI) does not import every view with them
+    from tracker import home
+    from tracker.activities import views as activities
+    from tracker.auditlog import views as auditlog
+    from tracker.auth import views as auth
+    from tracker.builder import views as builder
+    from tracker.dashboard import views as dashboard
+    from tracker.exports import views as exports
+    from tracker.imports import views as imports
+    from tracker.participants import merge_views  # noqa: F401 (its routes: participants.bp)
+    from tracker.participants import views as participants
+    from tracker.partners import views as partners
+    from tracker.placements import views as placements
+    from tracker.trainings import views as trainings
+    from tracker.users import views as users
 
     for blueprint in (
         auth.bp,

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
-
-from tracker.activities import views  # noqa: E402, F401

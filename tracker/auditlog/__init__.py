@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("auditlog", __name__, url_prefix="/admin/audit")
-
-from tracker.auditlog import views  # noqa: E402, F401

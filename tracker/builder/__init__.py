@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("builder", __name__, url_prefix="/reports")
-
-from tracker.builder import views  # noqa: E402, F401

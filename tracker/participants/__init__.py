@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("participants", __name__, url_prefix="/participants")
-
-from tracker.participants import merge_views, views  # noqa: E402, F401

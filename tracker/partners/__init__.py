@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
-
-from tracker.partners import views  # noqa: E402, F401

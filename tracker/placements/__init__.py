@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("placements", __name__, url_prefix="/placements")
-
-from tracker.placements import views  # noqa: E402, F401

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
-
-from tracker.users import views  # noqa: E402, F401
