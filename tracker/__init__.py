@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from tracker import config
 from tracker.paths import PROJECT_ROOT  # also tracker.PROJECT_ROOT, as before
 
 
@@ -23,8 +24,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
 
-    from tracker import config
-
     app.config.from_object(config.Defaults)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -32,6 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.update(test_config)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(instance))
+    # the parts the factory binds are imported here, not at the top: every import of a
+    # tracker module runs this package first, and that must not import the whole app
     from tracker import security
 
     # before a development key could be generated: production must be given one

@@ -22,6 +22,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
+from tracker import models
+from tracker.database import SAFE_METHODS
+from tracker.extensions import db
 from tracker.models import AuditEvent, Base, Participant, User
 
 MASK = "***"
@@ -155,8 +158,6 @@ def record_read(entity: str, entity_id: int | None, detail: dict[str, Any] | Non
     page that only reads never holds a write lock, and the line stays even if
     the page later fails.
     """
-    from tracker.extensions import db
-
     actor_id, label = current_actor()
     with Session(db.engine) as session:
         session.add(
@@ -182,9 +183,6 @@ def record_shown(entity: str, entity_id: int | None, detail: dict[str, Any] | No
     transaction could not start: that transaction is rolled back first. Call it
     only where the view is about to render, never between a change and its commit.
     """
-    from tracker.database import SAFE_METHODS
-    from tracker.extensions import db
-
     if not (has_request_context() and request.method not in SAFE_METHODS):
         record_read(entity, entity_id, detail)
         return
@@ -419,8 +417,6 @@ MERGE_FIELDS = frozenset({"merge", "survivor", "merged", "choices", "moved", "re
 
 
 def _enum_for(entity: str, field: str):
-    from tracker import models
-
     if field == "kind":
         return {
             "placement": models.PlacementKind,
@@ -489,8 +485,6 @@ def entity_label(entity: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Install the flush hooks once for every session of the app."""
-    from tracker.extensions import db
-
     app.jinja_env.globals.update(
         audit_action=action_label, audit_entity=entity_label, audit_change=describe_change
     )

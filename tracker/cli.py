@@ -13,11 +13,16 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from werkzeug.serving import run_simple
 
-from tracker import audit
+from tracker import audit, seed, synthetic
+from tracker.auth.services import AccountError, create_user
 from tracker.commands import fail, parse_date, project_by_code
 from tracker.config import LANGUAGES
+from tracker.exports.cli import export_command
 from tracker.extensions import db
-from tracker.models import Role
+from tracker.imports.cli import import_command, xlsform_command
+from tracker.maintenance.cli import backup_command, restore_command, retention_command
+from tracker.models import Role, User
+from tracker.reports.services import generate_donor_report, narrative_texts
 
 
 @click.command("seed")
@@ -49,8 +54,6 @@ def seed_command(directory: Path | None, synthetic: int | None, rng_seed: int | 
     With --synthetic N, create the project SYNTH with N fictitious participants
     and their trainings, placements, follow-ups and activities instead.
     """
-    from tracker import seed
-
     if synthetic is not None:
         if directory is not None:
             fail("--synthetic and --from-dir cannot be used together", 2)
@@ -75,8 +78,6 @@ def seed_command(directory: Path | None, synthetic: int | None, rng_seed: int | 
 def _seed_synthetic(participants: int, rng_seed: int | None) -> None:
     """Create the SYNTH project, commit, and refresh the planner's statistics."""
     import time
-
-    from tracker import synthetic
 
     started = time.perf_counter()
     with audit.acting_as("cli:seed"):
@@ -109,8 +110,6 @@ def create_user_command(
     """Create a user with a role and, for non-admins, the projects they work on."""
     from flask_babel import force_locale
 
-    from tracker.auth.services import AccountError, create_user
-
     if not password_stdin:
         fail("give the password on standard input with --password-stdin", 2)
     password = sys.stdin.readline().rstrip("\r\n")
@@ -142,8 +141,6 @@ def donor_report_command(
     project_code: str, start: str | None, end: str | None, lang: str, out: Path
 ) -> None:
     """Write the donor report of a project as a PDF, and keep it in the database."""
-    from tracker.reports.services import generate_donor_report, narrative_texts
-
     start_date = parse_date(start, "--from")
     end_date = parse_date(end, "--to")
     if start_date and end_date and end_date < start_date:
@@ -203,10 +200,6 @@ def demo_command(host: str, port: int) -> None:
     """Upgrade the database, load the demo programme and demo users, and serve the app."""
     from flask_migrate import upgrade
 
-    from tracker import seed
-    from tracker.auth.services import create_user
-    from tracker.models import User
-
     upgrade()
     with audit.acting_as("cli:demo"):
         seed.load(seed.SEED_DIR)
@@ -228,10 +221,6 @@ def demo_command(host: str, port: int) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the tracker's commands to ``flask``."""
-    from tracker.exports.cli import export_command
-    from tracker.imports.cli import import_command, xlsform_command
-    from tracker.maintenance.cli import backup_command, restore_command, retention_command
-
     for command in (
         seed_command,
         create_user_command,

@@ -34,6 +34,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
 from tracker.extensions import db
+from tracker.i18n import country_name
 from tracker.models import (
     Activity,
     ActivityAttendance,
@@ -43,6 +44,7 @@ from tracker.models import (
     FollowUp,
     Participant,
     Partner,
+    PartnerKind,
     Placement,
     PlacementKind,
     Sex,
@@ -670,9 +672,6 @@ def _plain(value: Any) -> Any:
 
 def category_label(dimension: str, value: Any) -> str:
     """Return the category's name in the current language."""
-    from tracker.i18n import country_name
-    from tracker.models import PartnerKind
-
     if value is None or value == "":
         return _("Not recorded")
     if dimension == "sex":

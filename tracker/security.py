@@ -52,6 +52,9 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from tracker import audit
+from tracker.auth.passwords import rules_text
+from tracker.auth.services import email_fingerprint
 from tracker.extensions import db, limiter
 
 PRODUCTION = "production"
@@ -268,8 +271,6 @@ def enforce_session_limits():
     if reason is None:
         session[SEEN_AT] = int(now)
         return None
-    from tracker import audit
-
     audit.record(db.session, "session_expired", "user", current_user.id, {"reason": reason})
     db.session.commit()
     end_session()
@@ -307,8 +308,6 @@ def set_security_headers(response):
 
 def account_key() -> str:
     """The account a sign-in attempt is about: a keyed hash of the e-mail, never the e-mail."""
-    from tracker.auth.services import email_fingerprint
-
     email = current_user.email if current_user.is_authenticated else request.form.get("email", "")
     return "account:" + email_fingerprint(email)
 
@@ -353,9 +352,6 @@ def _retry_after() -> int:
 
 def too_many_attempts(_error: RateLimitExceeded):
     """Answer 429 with a page that says what happened and how long to wait; audit it."""
-    from tracker import audit
-    from tracker.auth.services import email_fingerprint
-
     if request.endpoint in SIGN_IN_ENDPOINTS:
         if current_user.is_authenticated:
             audit.record(db.session, "login_throttled", "user", current_user.id)
@@ -386,6 +382,4 @@ def init_app(app: Flask) -> None:
 
 
 def _password_rules() -> str:
-    from tracker.auth.passwords import rules_text
-
     return rules_text()

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from tracker.activities.services import add_attendance, record_activity
 from tracker.extensions import db
+from tracker.indicators import INDICATORS
 from tracker.models import (
     Activity,
     ActivityKind,
@@ -178,8 +179,6 @@ def _load_project(ctx: _Context, row: dict[str, str]) -> bool:
 
 
 def _load_target(ctx: _Context, row: dict[str, str]) -> bool:
-    from tracker.indicators import INDICATORS
-
     if row["indicator"] not in INDICATORS:
         raise ValueError(f"unknown indicator {row['indicator']}")
     project = ctx.project(row["project_code"])

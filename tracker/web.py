@@ -10,6 +10,9 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import Form
 
+from tracker import permissions
+from tracker.indicators import DIMENSIONS
+
 
 def field_error(form: Form, error: Any) -> None:
     """Show a service's DomainError next to its field, or at the top when it has none."""
@@ -100,8 +103,6 @@ def menu() -> list[tuple[str, str, bool]]:
     """Return (url, label, current) of the menu entries the signed-in user may open."""
     from flask_login import current_user
 
-    from tracker import permissions
-
     entries = []
     for endpoint, label, predicate in MENU:
         if endpoint not in current_app.view_functions:
@@ -115,8 +116,6 @@ def menu() -> list[tuple[str, str, bool]]:
 
 
 def dimension_label(key: str) -> str:
-    from tracker.indicators import DIMENSIONS
-
     return str(DIMENSIONS[key].label)
 
 

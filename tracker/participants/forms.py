@@ -28,6 +28,7 @@ from wtforms.validators import (
 from tracker.forms import Form, phone_number
 from tracker.i18n import country_name
 from tracker.models import ConsentPurpose, EducationLevel, MigrationStatus, Sex
+from tracker.text import fold
 
 #: the regions of Morocco (2015 division); other values can be typed
 MOROCCO_REGIONS = (
@@ -54,8 +55,6 @@ def country_choices(blank: str = "") -> list[tuple[str, str]]:
 
 
 def _sort_key(text: str) -> str:
-    from tracker.text import fold
-
     return fold(text)
 
 
