@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from flask_babel import force_locale
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -499,3 +499,78 @@ def test_the_course_page_counts_the_merged_person_once(project, twins):
     left_behind = db.session.scalar(select(Enrolment).where(Enrolment.participant_id == second.id))
     with pytest.raises(Exception, match="merged into another record"):
         complete(left_behind, on=date(2015, 5, 31))
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    form=st.dictionaries(
+        st.sampled_from(
+            ["ids", "survivor", "choice-given_name", "choice-phone", "choice-nope", "keep-1",
+             "keep-2", "keep-999"]
+        ),
+        st.lists(
+            st.one_of(st.integers(-5, 10).map(str), st.just("9" * 30), st.text(max_size=5)),
+            max_size=3,
+        ),
+    )
+)  # fmt: skip
+@example(form={"ids": ["1", "9" * 30]})
+@example(form={"survivor": ["9" * 30], "choice-phone": ["-1"]})
+def test_the_merge_form_never_fails_on_what_it_is_sent(client, signin, manager, twins, form):
+    """Whatever is posted, the answer is a page, a refusal or a merge, never an error."""
+    first, second, *_rest = twins
+    if not getattr(client, "_signed_in", False):
+        signin(manager)
+        client._signed_in = True
+    data = {"ids": [str(first.id), str(second.id)], **form}
+    response = client.post("/participants/merge", data=data)
+    assert response.status_code in (200, 302, 400, 404)
+    db.session.rollback()
+    merged = db.session.scalars(select(ParticipantMerge)).all()
+    for kept in merged:  # a merge that went through is undone for the next example
+        if kept.undone_at is None:
+            merging.undo(kept)
+    db.session.commit()
+
+
+# --- on the command line ------------------------------------------------------------------
+
+
+def test_duplicates_list_merge_and_unmerge_on_the_command_line(runner, project, twins):
+    first, second, other, *_rest, course_b = twins
+    listed = runner.invoke(args=["duplicates", "list", "--project", project.code])
+    assert listed.exit_code == 0
+    lines = listed.stdout.strip().splitlines()
+    assert lines == [
+        f"{first.code}\t{second.code}\t100\tname 100 %, same birth date, same nationality"
+    ]
+    assert runner.invoke(args=["duplicates", "list", "--min-score", "101"]).exit_code == 2
+
+    refused = runner.invoke(args=["merge", first.code, second.code])
+    assert refused.exit_code == 1
+    assert f"course {course_b.id} (Course B)" in refused.stderr and "--keep" in refused.stderr
+
+    keep = f"--keep={course_b.id}={second.code}"
+    dry = runner.invoke(args=["merge", first.code, second.code, keep, "--dry-run"])
+    assert dry.exit_code == 0 and "nothing was changed" in dry.stdout
+    assert db.session.get(Participant, second.id).merged_into_id is None
+
+    done = runner.invoke(args=["merge", first.code, second.code, keep])
+    assert done.exit_code == 0, done.output
+    merge_id = int(done.stdout.strip().splitlines()[-1].removeprefix("merge "))
+    db.session.expire_all()
+    assert db.session.get(Participant, second.id).merged_into_id == first.id
+    line = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
+    assert line.actor_label == "cli:merge"
+    assert runner.invoke(args=["duplicates", "list"]).stdout == ""
+
+    undone = runner.invoke(args=["unmerge", str(merge_id)])
+    assert undone.exit_code == 0 and f"merge {merge_id} undone" in undone.stdout
+    again = runner.invoke(args=["unmerge", str(merge_id)])
+    assert again.exit_code == 1 and "already undone" in again.stderr
+    assert runner.invoke(args=["merge", first.code, "NOPE"]).exit_code == 1

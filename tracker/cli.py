@@ -22,6 +22,7 @@ from tracker.extensions import db
 from tracker.imports.cli import import_command, xlsform_command
 from tracker.maintenance.cli import backup_command, restore_command, retention_command
 from tracker.models import Role, User
+from tracker.participants.cli import duplicates_group, merge_command, unmerge_command
 from tracker.reports.services import generate_donor_report, narrative_texts
 
 
@@ -232,5 +233,8 @@ def register_commands(app: Flask) -> None:
         retention_command,
         import_command,
         xlsform_command,
+        duplicates_group,
+        merge_command,
+        unmerge_command,
     ):
         app.cli.add_command(command)

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker import audit
+from tracker.commands import fail
 from tracker.config import LANGUAGES
 from tracker.extensions import db
 from tracker.imports import reader, services, xlsform
@@ -29,9 +30,9 @@ UNUSABLE = 2
 INVALID = 1
 
 
-def _fail(message: str, code: int = UNUSABLE) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
+def fail_unusable(message: str) -> None:
+    """End the command: the file or the arguments cannot be used (exit code 2)."""
+    fail(message, UNUSABLE)
 
 
 def read_limited(path: Path, limit: int) -> bytes:
@@ -124,12 +125,12 @@ def _import(kind: str, file: Path, project_code: str | None, *, dry_run: bool, k
     if project_code is not None:
         project = db.session.scalar(select(Project).where(Project.code == project_code))
         if project is None:
-            _fail(_("unknown project %(code)s", code=project_code))
+            fail_unusable(_("unknown project %(code)s", code=project_code))
     try:
         data = read_limited(file, config["IMPORT_MAX_BYTES"])
         sheet = reader.read(data, max_rows=config["IMPORT_MAX_ROWS"])
     except reader.FileRefused as refused:
-        _fail(f"{file.name}: {refused.message}")
+        fail_unusable(f"{file.name}: {refused.message}")
     total = len(sheet.rows)
 
     def progress(done: int, todo: int) -> None:
@@ -182,8 +183,8 @@ def xlsform_command(kind: str, out: Path, project_code: str | None) -> None:
     if project_code is not None:
         project = db.session.scalar(select(Project).where(Project.code == project_code))
         if project is None:
-            _fail(f"unknown project {project_code!r}")
+            fail_unusable(f"unknown project {project_code!r}")
     if not out.parent.is_dir():
-        _fail(f"{out.parent} is not a folder")
+        fail_unusable(f"{out.parent} is not a folder")
     out.write_bytes(xlsform.build(kind, project=project))
     click.echo(f"Wrote {out}")

@@ -17,11 +17,17 @@ from tracker.permissions import MANAGERS, get_participant_or_404, role_required
 MAX_RECORDS = 6
 
 
+#: the largest id a database column holds (64-bit integer)
+MAX_ID = 2**63 - 1
+
+
 def _int(value: str | None) -> int | None:
+    """Return the record id written in ``value``, or None when it is none."""
     try:
-        return int(value) if value is not None else None
+        number = int(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 def _records():
