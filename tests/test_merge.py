@@ -277,6 +277,10 @@ def test_a_manager_compares_merges_and_undoes_on_the_web(client, signin, manager
     case_file = client.get(f"/participants/{first.id}").text
     assert "Undo this merge" in case_file and "was merged into" in case_file
     assert second.code not in client.get("/participants/", query_string={"q": "Aminata"}).text
+    # the merged code, searched for, leads to the survivor
+    lead = client.get("/participants/", query_string={"q": second.code.lower()}).text
+    assert f"{second.code} was merged into {first.code}" in lead
+    assert f'href="/participants/{first.id}"' in lead
     kept = db.session.scalar(select(ParticipantMerge))
     assert client.post(f"/participants/merges/{kept.id}/undo").status_code == 302
     db.session.expire_all()

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
+from tracker.extensions import db
 from tracker.models import Participant, Sex, User
+from tracker.participants import merging
 from tracker.permissions import can_see_names, in_scope
 from tracker.text import digits, fold
 
@@ -78,3 +80,24 @@ def search_query(
     elif status == "archived":
         query = query.where(Participant.archived_at.is_not(None))
     return query.order_by(*SORTS[allowed_sort(sort, user)])
+
+
+def merged_lead(q: str, user: User) -> tuple[str, str, int] | None:
+    """Say where a code searched for leads when its record was merged into another.
+
+    Returns (the code searched, the survivor's code, the survivor's id), or None.
+    """
+    code = q.strip().upper()
+    if not code:
+        return None
+    record = db.session.scalar(
+        select(Participant).where(
+            Participant.code == code,
+            Participant.merged_into_id.is_not(None),
+            in_scope(user, Participant.project_id),
+        )
+    )
+    if record is None:
+        return None
+    survivor = merging.survivor_of(record)
+    return record.code, survivor.code, survivor.id

@@ -19,7 +19,7 @@ from tracker.participants.forms import (
     SearchForm,
     WithdrawConsentForm,
 )
-from tracker.participants.search import allowed_sort, search_kind, search_query
+from tracker.participants.search import allowed_sort, merged_lead, search_kind, search_query
 from tracker.permissions import (
     EDITORS,
     can_edit_participants,
@@ -112,8 +112,9 @@ def index():
             "status": form.status.data or None if valid else None,
         },
     )
+    lead = merged_lead(form.q.data or "", current_user) if valid and not page.total else None
     return render_template(
-        "participants/index.html", form=form, page=page, projects=projects, sort=sort
+        "participants/index.html", form=form, page=page, projects=projects, sort=sort, lead=lead
     )
 
 
