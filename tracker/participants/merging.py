@@ -42,25 +42,16 @@ from tracker.models import (
     now_utc,
 )
 from tracker.participants import consent as consents
-from tracker.participants import duplicates
+from tracker.participants import duplicates, records
 from tracker.text import search_fields
 
 #: the fields whose surviving value is chosen, with their labels, in the form's order
 FIELDS: dict[str, Any] = {
-    "given_name": _l("Given name"),
-    "family_name": _l("Family name"),
-    "sex": _l("Sex"),
+    **{name: audit.FIELD_LABELS[name] for name in records.EDITABLE_FIELDS},
+    # the value kept is the exact date, or the year alone when only it is known
     "date_of_birth": _l("Date of birth (or year)"),
-    "nationality": _l("Nationality"),
-    "region": _l("Region"),
-    "city": _l("City"),
-    "phone": _l("Phone"),
-    "email": _l("E-mail"),
-    "migration_status": _l("Migration status"),
-    "education_level": _l("Education level"),
-    "languages": _l("Languages"),
-    "registered_on": _l("Registered on"),
-    "sensitive_notes": _l("Sensitive notes"),
+    "registered_on": audit.FIELD_LABELS["registered_on"],
+    "sensitive_notes": audit.FIELD_LABELS["sensitive_notes"],
 }
 #: the tables whose rows a merge changes, and the column that links them to a person
 MOVED = {"enrolment": Enrolment, "placement": Placement, "consent": Consent}

@@ -21,13 +21,12 @@ from tracker.extensions import db
 from tracker.models import AuditEvent, Consent, ConsentPurpose, Participant, Project, now_utc
 from tracker.text import search_fields
 
-#: the fields a registration may fill, besides code, project and registration
-PERSON_FIELDS = (
+#: the fields of a person an edit may change (code, project and registration stay)
+EDITABLE_FIELDS = (
     "given_name",
     "family_name",
     "sex",
     "date_of_birth",
-    "birth_year",
     "nationality",
     "region",
     "city",
@@ -37,6 +36,8 @@ PERSON_FIELDS = (
     "education_level",
     "languages",
 )
+#: the fields a registration may fill, besides code, project and registration
+PERSON_FIELDS = (*EDITABLE_FIELDS, "birth_year")
 #: bookkeeping columns of a new row that its audit line leaves out
 _NOT_AUDITED = frozenset(
     {"search_text", "name_key", "phone_key", "version", "created_at", "updated_at"}

@@ -94,20 +94,7 @@ def register_participant(
 
 
 #: fields an edit may change (code, project and registration stay as registered)
-EDITABLE_FIELDS = (
-    "given_name",
-    "family_name",
-    "sex",
-    "date_of_birth",
-    "nationality",
-    "region",
-    "city",
-    "phone",
-    "email",
-    "migration_status",
-    "education_level",
-    "languages",
-)
+EDITABLE_FIELDS = records.EDITABLE_FIELDS
 ERASED = "[erased]"
 #: what an erasure writes over a person's identity
 ERASED_VALUES = {
