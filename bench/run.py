@@ -300,11 +300,9 @@ class Bench:
         return total, per_statement
 
     def _forget_dashboards(self) -> None:
-        from tracker.dashboard import services
+        from tracker.dashboard import cache
 
-        clear = getattr(services, "clear_cache", None)
-        if clear is not None:
-            clear()
+        cache.clear_cache()
 
     def floor_and_live(self) -> tuple[Measurement, Measurement]:
         """Time the floor and the live dashboard page, runs interleaved (same machine load)."""

@@ -1,38 +1,25 @@
-"""What the dashboard shows: figures, breakdowns, trends, drill-down lists, data quality.
+"""What the dashboard shows: figures, breakdowns, trends, filter choices, drill-down lists.
 
 Every number comes from ``tracker.indicators``; the charts are drawn by
 ``tracker.reports.charts``, the same code as the donor PDF's, so the screen and
-the document cannot disagree.
+the document cannot disagree. Everything here is computed live: the views read
+the dashboard through ``cache`` (kept while no record changes); the data-quality
+panel is ``quality``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy import select
 
 from tracker import indicators
 from tracker.extensions import db
-from tracker.models import (
-    AuditEvent,
-    Enrolment,
-    EnrolmentStatus,
-    FollowUp,
-    Participant,
-    Partner,
-    Placement,
-    Project,
-    TrainingCourse,
-)
-from tracker.participants import duplicates
-from tracker.placements.services import add_months
+from tracker.models import Participant, Partner, Project, TrainingCourse
 from tracker.reports import charts
 
 #: the breakdowns shown for each indicator, in order
@@ -95,8 +82,6 @@ def targets_of(projects: list[Project]) -> dict[str, int]:
 
 def period_label(year: int, part: int, grain: str) -> str:
     if grain == "month":
-        from flask_babel import format_date
-
         return format_date(date(year, part, 1), "MMM y")
     return _("Q%(q)d %(y)d", q=part, y=year)
 
@@ -129,7 +114,7 @@ def _breakdown_pairs(
 
 
 def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarter") -> Dashboard:
-    """Compute everything the dashboard page shows for ``scope`` (live; see ``cached_build``)."""
+    """Compute everything the dashboard page shows for ``scope`` (live: see ``cache``)."""
     figures = indicators.headline(scope)
     targets = targets_of(projects)
     pairs = {key: _breakdown_pairs(key, dims, scope) for key, dims in BREAKDOWNS.items()}
@@ -206,152 +191,28 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
     )
 
 
-# --- Dashboards already computed ----------------------------------------------------
-#
-# At 100,000 participants the live figures cost seconds (docs/performance.md), so a
-# dashboard is kept once computed, and handed out again only while the data it
-# counts has not changed. Every change of a record writes an audit line in the
-# same transaction (the flush hook, or the bulk paths' own lines), so "nothing
-# changed" is: no audit line other than a read since the one that was the last
-# when the dashboard was computed. Checking that costs two small queries on the
-# audit log's primary key, and the figures shown are never older than the data.
-
-#: audit actions that change no record (reads, sign-ins, exports)
-READ_ONLY_ACTIONS = ("view", "login", "login_failed", "logout", "export")
-#: dashboards (and filter choices) kept per process; a few kilobytes each
-CACHE_SIZE = 64
-
-
-@dataclass
-class _Kept:
-    value: Any
-    #: the last audit line known to have no change after it but this dashboard's data
-    checked_id: int
-    #: when that line was written: a database restored from a backup reuses ids
-    checked_at: Any
-
-
-_kept: OrderedDict[tuple, _Kept] = OrderedDict()
-_kept_lock = threading.Lock()
-
-
-def clear_cache() -> None:
-    """Forget everything kept by this process (the next views compute live)."""
-    with _kept_lock:
-        _kept.clear()
-
-
-def _audit_head() -> tuple[int, Any, bool]:
-    """Return (id and time of the last audit line, whether every writer has finished).
-
-    On PostgreSQL an audit id is taken when the row is inserted, not when it
-    commits, so a line with a lower id than the last one seen may still be on
-    its way: a dashboard is then not kept, and a kept one is not vouched for
-    beyond the lines seen. One statement reads both, so both come from the same
-    snapshot (under READ COMMITTED each statement has its own). SQLite has one
-    writer at a time, so its ids commit in order.
-    """
-    last = (
-        select(AuditEvent.id, AuditEvent.occurred_at)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-        .subquery()
-    )
-    columns = [select(last.c.id).scalar_subquery(), select(last.c.occurred_at).scalar_subquery()]
-    if db.engine.dialect.name == "postgresql":
-        columns.append(
-            literal_column("(SELECT count(*) FROM txid_snapshot_xip(txid_current_snapshot()))")
-        )
-    head_id, head_at, *writers = db.session.execute(select(*columns)).one()
-    return head_id or 0, head_at, not any(writers)
-
-
-def _unchanged_since(entry: _Kept, head_id: int) -> bool:
-    """Say whether no record changed between the entry's last check and ``head_id``."""
-    if head_id < entry.checked_id:
-        return False  # the audit log went back: another database (a restore)
-    if entry.checked_id:
-        at = db.session.scalar(
-            select(AuditEvent.occurred_at).where(AuditEvent.id == entry.checked_id)
-        )
-        if at != entry.checked_at:
-            return False
-    if head_id == entry.checked_id:
-        return True
-    change = db.session.scalar(
-        select(AuditEvent.id)
-        .where(
-            AuditEvent.id > entry.checked_id,
-            AuditEvent.id <= head_id,
-            AuditEvent.action.not_in(READ_ONLY_ACTIONS),
-        )
-        .limit(1)
-    )
-    return change is None
-
-
-def kept(key: tuple, compute: Callable[[], Any]) -> Any:
-    """Return what ``compute()`` returns, computed again only if a record changed since.
-
-    ``key`` names what is computed and everything it depends on besides the
-    records (scope, language…); the database's URL is added to it.
-    """
-    key = (str(db.engine.url), *key)
-    head_id, head_at, settled = _audit_head()
-    with _kept_lock:
-        entry = _kept.get(key)
-    if entry is not None and _unchanged_since(entry, head_id):
-        if settled:
-            entry.checked_id, entry.checked_at = head_id, head_at
-        with _kept_lock:
-            if key in _kept:
-                _kept.move_to_end(key)
-        return entry.value
-    value = compute()
-    if settled:
-        with _kept_lock:
-            _kept[key] = _Kept(value, head_id, head_at)
-            _kept.move_to_end(key)
-            while len(_kept) > CACHE_SIZE:
-                _kept.popitem(last=False)
-    return value
-
-
-def cached_build(
-    scope: indicators.Scope, projects: list[Project], grain: str = "quarter"
-) -> Dashboard:
-    """Return ``build(scope, projects, grain)``, computed again only if a record changed."""
-    key = ("dashboard", scope, tuple(p.id for p in projects), grain, str(get_locale()))
-    return kept(key, lambda: build(scope, projects, grain))
-
-
 def filter_choices(project_ids: list[int]) -> tuple[list[tuple[int, str | None, str]], list[str]]:
     """Return the providers (id, acronym, name) and regions the filters offer for the projects.
 
-    Kept like the dashboards: the regions are read from every participant.
+    Live; the views read it through ``cache.cached_filter_choices`` (the regions are read
+    from every participant).
     """
-
-    def compute() -> tuple[list[tuple[int, str | None, str]], list[str]]:
-        providers = db.session.execute(
-            select(Partner.id, Partner.acronym, Partner.name)
-            .where(
-                Partner.id.in_(
-                    select(TrainingCourse.provider_id).where(
-                        TrainingCourse.project_id.in_(project_ids)
-                    )
-                )
+    providers = db.session.execute(
+        select(Partner.id, Partner.acronym, Partner.name)
+        .where(
+            Partner.id.in_(
+                select(TrainingCourse.provider_id).where(TrainingCourse.project_id.in_(project_ids))
             )
-            .order_by(Partner.name)
-        ).all()
-        regions = db.session.scalars(
-            select(Participant.region)
-            .where(Participant.project_id.in_(project_ids), Participant.region.is_not(None))
-            .distinct()
-            .order_by(Participant.region)
-        ).all()
-        return [tuple(row) for row in providers], list(regions)
-
-    return kept(("filters", tuple(project_ids)), compute)
+        )
+        .order_by(Partner.name)
+    ).all()
+    regions = db.session.scalars(
+        select(Participant.region)
+        .where(Participant.project_id.in_(project_ids), Participant.region.is_not(None))
+        .distinct()
+        .order_by(Participant.region)
+    ).all()
+    return [tuple(row) for row in providers], list(regions)
 
 
 # --- Drill-down ---------------------------------------------------------------
@@ -373,157 +234,7 @@ def drill_down_partners(
     return select(Partner).where(Partner.id.in_(ids)).order_by(Partner.name)
 
 
-# --- Data quality -------------------------------------------------------------
-
-
-@dataclass
-class QualityCheck:
-    key: str
-    title: str
-    explanation: str
-    items: list[tuple[Any, str, str]]  # (record, code or title, what is wrong)
-    total: int
-
-
-def quality(project_ids: list[int], today: date | None = None, limit: int = 50) -> list:
-    """Return the data-quality checks over ``project_ids``, each with up to ``limit`` items."""
-    today = today or date.today()
-    checks = []
-
-    missing = (
-        select(Participant)
-        .where(
-            Participant.project_id.in_(project_ids),
-            Participant.erased_at.is_(None),
-            (Participant.nationality.is_(None))
-            | (Participant.region.is_(None))
-            | (Participant.date_of_birth.is_(None) & Participant.birth_year.is_(None)),
-        )
-        .order_by(Participant.code)
-    )
-    people = db.session.scalars(missing.limit(limit)).all()
-    checks.append(
-        QualityCheck(
-            "missing_fields",
-            _("Records missing key fields"),
-            _("Nationality, region and birth date or year feed every breakdown."),
-            [
-                (
-                    p,
-                    p.code,
-                    ", ".join(
-                        label
-                        for label, absent in (
-                            (_("nationality"), p.nationality is None),
-                            (_("region"), p.region is None),
-                            (
-                                _("birth date"),
-                                p.date_of_birth is None and p.birth_year is None,
-                            ),
-                        )
-                        if absent
-                    ),
-                )
-                for p in people
-            ],
-            _count(missing),
-        )
-    )
-
-    open_enrolments = (
-        select(Enrolment)
-        .join(TrainingCourse)
-        .where(
-            TrainingCourse.project_id.in_(project_ids),
-            Enrolment.status == EnrolmentStatus.ENROLLED,
-            TrainingCourse.end_date < today,
-        )
-        .order_by(TrainingCourse.end_date, Enrolment.id)
-    )
-    enrolments = db.session.scalars(open_enrolments.limit(limit)).all()
-    checks.append(
-        QualityCheck(
-            "open_enrolments",
-            _("Enrolments still open after the course ended"),
-            _("Mark each person completed or dropped out, or she counts in no figure."),
-            [
-                (
-                    e,
-                    e.participant.code,
-                    _(
-                        "%(course)s ended on %(date)s",
-                        course=e.course.title,
-                        date=format_date(e.course.end_date),
-                    ),
-                )
-                for e in enrolments
-            ],
-            _count(open_enrolments),
-        )
-    )
-
-    six_months = FollowUp.__table__.alias("six")
-    six_months_ago = add_months(today, -6)
-    no_follow_up = (
-        select(Placement)
-        .outerjoin(
-            six_months,
-            and_(six_months.c.placement_id == Placement.id, six_months.c.months_after == 6),
-        )
-        .where(
-            Placement.project_id.in_(project_ids),
-            Placement.start_date <= six_months_ago,
-            six_months.c.id.is_(None),
-        )
-        .order_by(Placement.start_date)
-    )
-    placements = db.session.scalars(no_follow_up.limit(limit)).all()
-    checks.append(
-        QualityCheck(
-            "no_follow_up",
-            _("Placements without a follow-up at 6 months"),
-            _("Without it, the person cannot count as still active at 6 months."),
-            [
-                (
-                    p,
-                    p.participant.code,
-                    _(
-                        "%(kind)s started on %(date)s",
-                        kind=p.kind.label,
-                        date=format_date(p.start_date),
-                    ),
-                )
-                for p in placements
-            ],
-            _count(no_follow_up),
-        )
-    )
-
-    found = duplicates.pairs(duplicates.register(project_ids))
-    checks.append(
-        QualityCheck(
-            "duplicates",
-            _("Likely duplicates"),
-            _(
-                "The same phone number, or a similar name with the same birth date or "
-                "nationality: the same person registered twice inflates every figure."
-            ),
-            [
-                (
-                    pair,
-                    pair.first.label,
-                    _("like %(code)s (%(why)s)", code=pair.second.label, why=pair.match.why),
-                )
-                for pair in found[:limit]
-            ],
-            len(found),
-        )
-    )
-    return checks
-
-
-def _count(query) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+# --- Period ------------------------------------------------------------------
 
 
 def default_period(projects: list[Project]) -> tuple[date | None, date | None]:

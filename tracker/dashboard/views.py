@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker import audit, indicators
-from tracker.dashboard import bp, services
+from tracker.dashboard import bp, cache, services
+from tracker.dashboard import quality as data_quality
 from tracker.dashboard.forms import FilterForm
 from tracker.extensions import db
 from tracker.models import Participant
@@ -23,7 +24,7 @@ def _filters() -> tuple[FilterForm, indicators.Scope, list, str]:
     form.project.choices = [("", _("All my projects"))] + [
         (str(p.id), f"{p.code} – {p.title}") for p in projects
     ]
-    providers, regions = services.filter_choices([p.id for p in projects])
+    providers, regions = cache.cached_filter_choices([p.id for p in projects])
     form.provider.choices = [("", _("All"))] + [
         (str(pid), acronym or name) for pid, acronym, name in providers
     ]
@@ -60,7 +61,7 @@ def _filters() -> tuple[FilterForm, indicators.Scope, list, str]:
 def index():
     """Show the headline figures, funnel, trends and breakdowns, each a link to its people."""
     form, scope, chosen, grain = _filters()
-    dashboard = services.cached_build(scope, chosen, grain) if chosen else None
+    dashboard = cache.cached_build(scope, chosen, grain) if chosen else None
     if dashboard is not None and not can_see_names(current_user):
         dashboard = _without_small_cells(dashboard, current_app.config["SMALL_CELL_THRESHOLD"])
     return render_template(
@@ -189,5 +190,5 @@ def _age_groups(people: list) -> dict[int, str]:
 def quality():
     """Show the records that weaken the figures, each linked to the record to fix."""
     form, _scope, chosen, _grain = _filters()
-    checks = services.quality([p.id for p in chosen])
+    checks = data_quality.quality([p.id for p in chosen])
     return render_template("dashboard/quality.html", form=form, checks=checks)
