@@ -12,8 +12,10 @@ Rows go in with bulk Core inserts, a batch at a time, never as ORM objects:
 100,000 participants take seconds, not minutes. Bulk inserts bypass the ORM
 events, so two things the events would do are done here:
 
-* ``Participant.search_text``, ``name_key`` and ``phone_key`` are computed by the same
-  ``tracker.text.search_fields`` as ``tracker.models._derive_search_fields``;
+* the participant and consent rows come from ``tracker.participants.records``
+  (``participant_row``, ``consent_row``), as the importer's: ``search_text``,
+  ``name_key`` and ``phone_key`` are computed by the same ``tracker.text.search_fields``
+  as ``tracker.models._derive_search_fields``;
 * the audit log gets **one** line for the whole generation (action ``create``,
   entity ``project``, with the counts of each table) instead of one per row.
 
@@ -50,8 +52,9 @@ from tracker.models import (
     TrainingCourse,
     now_utc,
 )
+from tracker.participants import records
 from tracker.placements.services import add_months
-from tracker.text import fold, search_fields
+from tracker.text import fold
 
 CODE = "SYNTH"
 DEFAULT_RNG_SEED = 2019
@@ -417,39 +420,38 @@ class _Generator:
         return given, family
 
     def person_row(self, person: _Person, project_id: int, stamp: Any) -> dict[str, Any]:
+        """Return the person's ``participant`` row, built as every other path builds it."""
         rng = self.rng
         nationality = person.nationality
+        # the draws, in this order, make the seed's people: keep it
         languages = rng.choice(LANGUAGES[nationality])
         if nationality != "SYR" and rng.random() < 0.3:
             languages += ";ary"
-        return {
-            "code": person.code,
-            "project_id": project_id,
-            "given_name": person.given,
-            "family_name": person.family,
-            "sex": person.sex,
-            "date_of_birth": person.born,
-            "birth_year": person.birth_year,
-            "nationality": nationality,
-            # a few records miss their region: the data-quality panel has work to show
-            "region": CITIES[person.city][0] if rng.random() < 0.995 else None,
-            "city": person.city,
-            "phone": person.phone,
-            "email": person.email,
-            "migration_status": self.status[nationality].draw(rng),
-            "education_level": self.education[nationality].draw(rng),
-            "languages": languages,
-            "sensitive_notes": None,
-            "registered_on": person.registered_on,
-            "registered_by_id": None,
-            "archived_at": None,
-            "erased_at": None,
-            "merged_into_id": None,
-            **search_fields(person.given, person.family, person.code, person.phone, person.email),
-            "version": 1,
-            "created_at": stamp,
-            "updated_at": stamp,
-        }
+        # a few records miss their region: the data-quality panel has work to show
+        region = CITIES[person.city][0] if rng.random() < 0.995 else None
+        migration_status = self.status[nationality].draw(rng)
+        education_level = self.education[nationality].draw(rng)
+        return records.participant_row(
+            {
+                "given_name": person.given,
+                "family_name": person.family,
+                "sex": person.sex,
+                "date_of_birth": person.born,
+                "birth_year": person.birth_year,
+                "nationality": nationality,
+                "region": region,
+                "city": person.city,
+                "phone": person.phone,
+                "email": person.email,
+                "migration_status": migration_status,
+                "education_level": education_level,
+                "languages": languages,
+            },
+            project_id=project_id,
+            code=person.code,
+            registered_on=person.registered_on,
+            stamp=stamp,
+        )
 
     # courses and enrolments -----------------------------------------------------------------
 
@@ -802,16 +804,8 @@ def generate(participants: int, rng_seed: int = DEFAULT_RNG_SEED) -> SyntheticRe
     for person in people:
         person.id = ids[person.code]
     counts["consents"] = _insert(
-        Consent.__table__,
-        (
-            {
-                "participant_id": p.id, "purpose": "case_management", "partner_id": None,
-                "given_on": p.registered_on, "expires_on": None, "withdrawn_on": None,
-                "created_at": stamp, "updated_at": stamp,
-            }
-            for p in people
-        ),
-    )  # fmt: skip
+        Consent.__table__, (records.consent_row(p.id, p.registered_on, stamp) for p in people)
+    )
 
     plan = gen.sessions(people)
     enrolments = gen.paths(people, plan)
