@@ -18,10 +18,12 @@ with the same words wherever they are shown.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, Protocol
 
 from flask_babel import gettext as _
@@ -80,6 +82,11 @@ class Known:
             phone_key=phone_key(get("phone")),
         )
 
+    @cached_property
+    def full_name(self) -> str:
+        """The name the rule compares: given and family names, as typed."""
+        return f"{self.given_name} {self.family_name}"
+
 
 @dataclass(frozen=True)
 class Match:
@@ -107,6 +114,34 @@ def match(a: Known, b: Known, words: dict[str, str] | None = None) -> Match | No
 
     Symmetric: ``match(a, b)`` and ``match(b, a)`` give the same score and reasons.
     """
+    return _match(a, b, words, _similarity_to(a))
+
+
+#: ``name_similarity`` of one person's name with another name, at least a bound
+Similarity = Callable[[str, float], float]
+
+
+def _similarity_to(person: Known) -> Similarity:
+    """Return ``name_similarity(person's name, name, at_least)``, each name computed once.
+
+    Names repeat (a block of the same name key is mostly one spelling), so a person
+    compared with many others meets the same names again and again.
+    """
+    name = person.full_name
+    known: dict[tuple[str, float], float] = {}
+
+    def similarity(other: str, at_least: float) -> float:
+        key = (other, at_least)
+        score = known.get(key)
+        if score is None:
+            score = known[key] = name_similarity(name, other, at_least)
+        return score
+
+    return similarity
+
+
+def _match(a: Known, b: Known, words: dict[str, str] | None, similar: Similarity) -> Match | None:
+    """The rule of ``match``, with ``similar`` the similarity to ``a``'s name."""
     same_phone = bool(a.phone_key) and a.phone_key == b.phone_key
     same_birth = a.date_of_birth is not None and a.date_of_birth == b.date_of_birth
     same_country = bool(a.nationality) and a.nationality == b.nationality
@@ -115,9 +150,7 @@ def match(a: Known, b: Known, words: dict[str, str] | None = None) -> Match | No
         return None
     # below the threshold the name counts only beside the same phone, for the order
     at_least = 0.0 if same_phone else THRESHOLD
-    score = name_similarity(
-        f"{a.given_name} {a.family_name}", f"{b.given_name} {b.family_name}", at_least
-    )
+    score = similar(b.full_name, at_least)
     if not (same_phone or score >= THRESHOLD):
         return None
     words = words or reason_words()
@@ -186,9 +219,10 @@ def likely_duplicates(
     if project_ids is not None:
         query = query.where(Participant.project_id.in_(project_ids))
     words = reason_words()
+    similar = _similarity_to(person)
     found = []
     for other in db.session.scalars(query.order_by(Participant.id)):
-        result = match(person, Known.of(other), words)
+        result = _match(person, Known.of(other), words, similar)
         if result is not None:
             found.append((other, result))
     found.sort(key=_order)
@@ -223,20 +257,26 @@ class Index:
         for key in self._keys(person):
             self._blocks[key].append(person)
 
-    def matches(
-        self, person: Known, words: dict[str, str], limit: int | None = None
-    ) -> list[tuple[Known, Match]]:
-        """Return the people of the index that may be ``person``, best first."""
+    def candidates(self, person: Known) -> Iterator[Known]:
+        """Yield each person of the index who shares a block with ``person``, once."""
         seen: set[int] = set()
-        found = []
         for key in self._keys(person):
             for other in self._blocks.get(key, ()):
                 if id(other) in seen or other is person:
                     continue
                 seen.add(id(other))
-                result = match(person, other, words)
-                if result is not None:
-                    found.append((other, result))
+                yield other
+
+    def matches(
+        self, person: Known, words: dict[str, str], limit: int | None = None
+    ) -> list[tuple[Known, Match]]:
+        """Return the people of the index that may be ``person``, best first."""
+        similar = _similarity_to(person)
+        found = []
+        for other in self.candidates(person):
+            result = _match(person, other, words, similar)
+            if result is not None:
+                found.append((other, result))
         found.sort(key=_order)
         return found if limit is None else found[:limit]
 
@@ -285,10 +325,25 @@ def pairs(people: Iterable[Known], min_score: float = 0.0) -> list[Pair]:
     index = Index()
     words = reason_words()
     found = []
-    for person in people:
-        for other, result in index.matches(person, words):
-            if result.score >= min_score:
-                found.append(Pair(other, person, result))
-        index.add(person)
-    found.sort(key=lambda p: (-len(p.match.reasons), -p.match.score, p.first.label))
+    # A register of 100,000 gives hundreds of thousands of pairs: the cyclic garbage
+    # collector would walk all of them again and again while they pile up (half the
+    # time), though none is in a cycle. It is paused meanwhile, unless already paused.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for person in people:
+            similar = _similarity_to(person)
+            for other in index.candidates(person):
+                result = _match(person, other, words, similar)
+                if result is not None and result.score >= min_score:
+                    found.append(Pair(other, person, result))
+            index.add(person)
+        # by more reasons, then the higher score, then the first's label: three stable
+        # sorts on one plain key each (the fast comparisons), as one on the three
+        found.sort(key=lambda p: p.first.label)
+        found.sort(key=lambda p: -p.match.score)
+        found.sort(key=lambda p: -len(p.match.reasons))
+    finally:
+        if collecting:
+            gc.enable()
     return found
