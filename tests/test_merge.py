@@ -578,3 +578,15 @@ def test_duplicates_list_merge_and_unmerge_on_the_command_line(runner, project, 
     again = runner.invoke(args=["unmerge", str(merge_id)])
     assert again.exit_code == 1 and "already undone" in again.stderr
     assert runner.invoke(args=["merge", first.code, "NOPE"]).exit_code == 1
+
+
+def test_the_quality_panel_leaves_merged_records_out(project, twins):
+    from tracker.dashboard import quality
+
+    first, second, *_rest, course_b = twins
+    # the survivor's open enrolment in course B (ended) goes to the merged record
+    merging.merge(first, [second], keep={course_b.id: second.enrolments[0].id})
+    checks = {c.key: c for c in quality.quality([project.id], date.today())}
+    assert checks["open_enrolments"].total == 0
+    assert checks["duplicates"].total == 0
+    assert second.code not in [code for _r, code, _w in checks["missing_fields"].items]

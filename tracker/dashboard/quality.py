@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, select
 
+from tracker.dashboard.cache import kept
 from tracker.extensions import db
 from tracker.models import (
     Enrolment,
@@ -56,6 +57,8 @@ def missing_fields(project_ids: list[int], limit: int = 50) -> QualityCheck:
         .where(
             Participant.project_id.in_(project_ids),
             Participant.erased_at.is_(None),
+            # a record merged into another is kept for the undo, not for data entry
+            Participant.merged_into_id.is_(None),
             (Participant.nationality.is_(None))
             | (Participant.region.is_(None))
             | (Participant.date_of_birth.is_(None) & Participant.birth_year.is_(None)),
@@ -95,10 +98,12 @@ def open_enrolments(project_ids: list[int], today: date, limit: int = 50) -> Qua
     query = (
         select(Enrolment)
         .join(TrainingCourse)
+        .join(Participant, Enrolment.participant_id == Participant.id)
         .where(
             TrainingCourse.project_id.in_(project_ids),
             Enrolment.status == EnrolmentStatus.ENROLLED,
             TrainingCourse.end_date < today,
+            Participant.merged_into_id.is_(None),
         )
         .order_by(TrainingCourse.end_date, Enrolment.id)
     )
@@ -161,8 +166,17 @@ def no_follow_up(project_ids: list[int], today: date, limit: int = 50) -> Qualit
 
 
 def duplicates(project_ids: list[int], limit: int = 50) -> QualityCheck:
-    """Check for pairs of live records the duplicate rule calls likely the same person."""
-    found = pairs(register(project_ids))
+    """Check for pairs of live records the duplicate rule calls likely the same person.
+
+    Every pair of the register is compared: seconds for 100,000 people, so the
+    result (plain codes and words) is kept until a record changes, like the dashboard.
+    """
+
+    def compute() -> tuple[list, int]:
+        found = pairs(register(project_ids))
+        return found[:limit], len(found)
+
+    found, total = kept(("duplicate_pairs", tuple(project_ids), str(get_locale()), limit), compute)
     return QualityCheck(
         "duplicates",
         _("Likely duplicates"),
@@ -176,9 +190,9 @@ def duplicates(project_ids: list[int], limit: int = 50) -> QualityCheck:
                 pair.first.label,
                 _("like %(code)s (%(why)s)", code=pair.second.label, why=pair.match.why),
             )
-            for pair in found[:limit]
+            for pair in found
         ],
-        len(found),
+        total,
     )
 
 
