@@ -21,7 +21,6 @@ from typing import Any
 
 import pycountry
 from babel import Locale
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -198,6 +197,9 @@ def parse_decimal(value: Any) -> Decimal | None:
 
 
 def parse_email(value: Any) -> str | None:
+    # here, as WTForms' Email validator does: not every command needs email_validator
+    from email_validator import EmailNotValidError, validate_email
+
     address = text(value, max_length=254)
     if address is None:
         return None

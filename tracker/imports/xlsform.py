@@ -19,7 +19,6 @@ import pycountry
 from babel import Locale
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 
 from tracker.config import LANGUAGES
 from tracker.models import EducationLevel, MigrationStatus, Project, Sex
@@ -170,6 +169,9 @@ def build(kind: str, *, project: Project | None = None) -> bytes:
     """Return the XLSForm (an .xlsx file) that collects ``kind`` for ``project``."""
     if kind not in KINDS:
         raise ValueError(f"no form for {kind}")
+    # here, not at the top: openpyxl takes 0.1 s to import, which every command paid
+    from openpyxl import Workbook
+
     workbook = Workbook()
     survey = workbook.active
     survey.title = "survey"
