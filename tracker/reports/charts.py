@@ -8,39 +8,33 @@ translated and formatted; they never call Babel, so ``number_format`` (e.g.
 Palette: a calm blue family (IOM blue #0033A0) with one contrasting orange for a
 second series; flat, no 3-D, bars labelled with their values so colour is never
 the only carrier of meaning.
+
+reportlab is imported inside the functions that draw, not at the top: it takes
+about 0.1 s to import (its colours alone import Pillow), which every command and
+worker paid, since the dashboard and the donor report import this module.
+The palette is kept as hex codes; ``colour()`` makes reportlab's colours of them.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
-import xml.dom.minidom  # noqa: S408 - parses our own SVG output, never user input
 from collections.abc import Callable, Collection, Sequence
+from typing import TYPE_CHECKING
 
-from reportlab.graphics import renderSVG
-from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, Hatching, Line, Polygon, Rect, String
-from reportlab.lib import colors
-from reportlab.lib.attrmap import AttrMap, AttrMapValue
-from reportlab.lib.validators import isString
-from reportlab.pdfbase.pdfmetrics import stringWidth
+if TYPE_CHECKING:
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.colors import Color
 
-BLUE = colors.HexColor("#0033A0")
-BLUE_RAMP = (
-    colors.HexColor("#0033A0"),
-    colors.HexColor("#1D4FB0"),
-    colors.HexColor("#3A6AC0"),
-    colors.HexColor("#5F88CF"),
-    colors.HexColor("#8AA8DE"),
-    colors.HexColor("#B3C6EA"),
-)
-LIGHT_BLUE = colors.HexColor("#C9D6F0")
-PALE_BLUE = colors.HexColor("#EEF2FA")
-ORANGE = colors.HexColor("#D86018")
-INK = colors.HexColor("#1F2430")
-MUTED_INK = colors.HexColor("#5A6270")
-GRID = colors.HexColor("#DCE1EA")
+BLUE = "#0033A0"
+BLUE_RAMP = ("#0033A0", "#1D4FB0", "#3A6AC0", "#5F88CF", "#8AA8DE", "#B3C6EA")
+LIGHT_BLUE = "#C9D6F0"
+PALE_BLUE = "#EEF2FA"
+ORANGE = "#D86018"
+INK = "#1F2430"
+MUTED_INK = "#5A6270"
+GRID = "#DCE1EA"
 
 FONT = "Helvetica"
 BOLD = "Helvetica-Bold"
@@ -52,23 +46,42 @@ ELLIPSIS = "…"
 NumberFormat = Callable[[int], str]
 
 
-class ChartDrawing(Drawing):
-    """A ``Drawing`` that knows its title and a text description (for SVG readers)."""
+@functools.cache
+def colour(hex_code: str) -> Color:
+    """Return reportlab's colour of a hex code of the palette, e.g. ``colour(BLUE)``."""
+    from reportlab.lib.colors import HexColor
 
-    _attrMap = AttrMap(
-        BASE=Drawing,
-        title=AttrMapValue(isString, desc="chart title, the SVG <title>"),
-        description=AttrMapValue(isString, desc="text alternative, the SVG <desc>"),
-    )
+    return HexColor(hex_code)
 
-    def __init__(self, width: float, height: float, *, title: str = "", description: str = ""):
-        super().__init__(width, height)
-        self.title = title
-        self.description = description
+
+@functools.cache
+def _chart_drawing_class() -> type[Drawing]:
+    """Return ``ChartDrawing``, defined on first use since its base class is reportlab's."""
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.attrmap import AttrMap, AttrMapValue
+    from reportlab.lib.validators import isString
+
+    class ChartDrawing(Drawing):
+        """A ``Drawing`` that knows its title and a text description (for SVG readers)."""
+
+        _attrMap = AttrMap(
+            BASE=Drawing,
+            title=AttrMapValue(isString, desc="chart title, the SVG <title>"),
+            description=AttrMapValue(isString, desc="text alternative, the SVG <desc>"),
+        )
+
+        def __init__(self, width: float, height: float, *, title: str = "", description: str = ""):
+            super().__init__(width, height)
+            self.title = title
+            self.description = description
+
+    return ChartDrawing
 
 
 def fit_text(text: str, width: float, font: str = FONT, size: float = LABEL_SIZE) -> str:
     """Return ``text`` shortened with an ellipsis so that it fits in ``width`` points."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     if stringWidth(text, font, size) <= width:
         return text
     while text and stringWidth(text + ELLIPSIS, font, size) > width:
@@ -86,8 +99,10 @@ def nice_step(largest: float, ticks: int = 5) -> int:
         magnitude *= 10
 
 
-def _add_title(drawing: ChartDrawing, title: str, top: float) -> float:
+def _add_title(drawing: Drawing, title: str, top: float) -> float:
     """Draw the title at the top left; return the y below it."""
+    from reportlab.graphics.shapes import String
+
     if not title:
         return top
     drawing.add(
@@ -97,7 +112,7 @@ def _add_title(drawing: ChartDrawing, title: str, top: float) -> float:
             fit_text(title, drawing.width, BOLD, TITLE_SIZE),
             fontName=BOLD,
             fontSize=TITLE_SIZE,
-            fillColor=INK,
+            fillColor=colour(INK),
         )
     )
     return top - TITLE_SIZE - 10
@@ -105,8 +120,10 @@ def _add_title(drawing: ChartDrawing, title: str, top: float) -> float:
 
 def _hatched_bar(x: float, y: float, w: float, h: float) -> list:
     """Return the shapes of a pale, hatched bar: a value that is not shown exactly."""
+    from reportlab.graphics.shapes import Hatching, Rect
+
     shapes = [
-        Rect(x, y, w, h, fillColor=PALE_BLUE, strokeColor=BLUE, strokeWidth=0.6),
+        Rect(x, y, w, h, fillColor=colour(PALE_BLUE), strokeColor=colour(BLUE), strokeWidth=0.6),
     ]
     if w > 1 and h > 1:
         shapes.append(
@@ -114,7 +131,7 @@ def _hatched_bar(x: float, y: float, w: float, h: float) -> list:
                 spacings=3,
                 angles=45,
                 xyLists=[x, y, x + w, y, x + w, y + h, x, y + h],
-                strokeColor=BLUE,
+                strokeColor=colour(BLUE),
                 strokeWidth=0.5,
             )
         )
@@ -131,7 +148,7 @@ def bar_chart(
     muted: Collection[int] = (),
     number_format: NumberFormat = str,
     description: str = "",
-) -> ChartDrawing:
+) -> Drawing:
     """Return horizontal bars, one per (label, value) row, each with its value at its end.
 
     ``value_labels`` replaces the printed values (e.g. "< 5"); rows whose index is
@@ -139,6 +156,9 @@ def bar_chart(
     suppressed cell drawn at the threshold). Long labels are shortened with "…".
     ``height`` defaults to what the rows need.
     """
+    from reportlab.graphics.shapes import Line, Rect, String
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     if value_labels is not None and len(value_labels) != len(rows):
         raise ValueError("one value label per row")
     labels = list(value_labels) if value_labels is not None else [number_format(v) for _, v in rows]
@@ -148,7 +168,7 @@ def bar_chart(
         height = title_h + max(len(rows), 1) * pitch + 4
     elif rows:
         pitch = max((height - title_h - 4) / len(rows), 6.0)
-    drawing = ChartDrawing(width, height, title=title, description=description)
+    drawing = _chart_drawing_class()(width, height, title=title, description=description)
     top = _add_title(drawing, title, height)
     if not rows:
         return drawing
@@ -172,7 +192,7 @@ def bar_chart(
                 fit_text(label, label_w - 8),
                 fontName=FONT,
                 fontSize=LABEL_SIZE,
-                fillColor=INK,
+                fillColor=colour(INK),
                 textAnchor="end",
             )
         )
@@ -182,7 +202,7 @@ def bar_chart(
             for shape in _hatched_bar(bar_x, y, length, bar_h):
                 drawing.add(shape)
         elif length > 0:
-            drawing.add(Rect(bar_x, y, length, bar_h, fillColor=BLUE, strokeColor=None))
+            drawing.add(Rect(bar_x, y, length, bar_h, fillColor=colour(BLUE), strokeColor=None))
         drawing.add(
             String(
                 bar_x + length + 4,
@@ -190,11 +210,18 @@ def bar_chart(
                 text,
                 fontName=BOLD,
                 fontSize=VALUE_SIZE,
-                fillColor=MUTED_INK if i in muted else INK,
+                fillColor=colour(MUTED_INK if i in muted else INK),
             )
         )
     drawing.add(
-        Line(bar_x, top, bar_x, top - pitch * len(rows), strokeColor=MUTED_INK, strokeWidth=0.6)
+        Line(
+            bar_x,
+            top,
+            bar_x,
+            top - pitch * len(rows),
+            strokeColor=colour(MUTED_INK),
+            strokeWidth=0.6,
+        )
     )
     return drawing
 
@@ -208,12 +235,15 @@ def funnel_chart(
     value_labels: Sequence[str] | None = None,
     number_format: NumberFormat = str,
     description: str = "",
-) -> ChartDrawing:
+) -> Drawing:
     """Return a funnel: one centred bar per stage (registered → … → retained), widest first.
 
     Bars are proportional to the first stage's value. ``value_labels`` replaces
     the printed values, e.g. "135 (53 %)".
     """
+    from reportlab.graphics.shapes import Polygon, Rect, String
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     if value_labels is not None and len(value_labels) != len(stages):
         raise ValueError("one value label per stage")
     labels = (
@@ -225,7 +255,7 @@ def funnel_chart(
         height = title_h + max(len(stages), 1) * pitch + 4
     elif stages:
         pitch = max((height - title_h - 4) / len(stages), 8.0)
-    drawing = ChartDrawing(width, height, title=title, description=description)
+    drawing = _chart_drawing_class()(width, height, title=title, description=description)
     top = _add_title(drawing, title, height)
     if not stages:
         return drawing
@@ -259,12 +289,12 @@ def funnel_chart(
                         centre_x - half,
                         y + bar_h,
                     ],
-                    fillColor=PALE_BLUE,
+                    fillColor=colour(PALE_BLUE),
                     strokeColor=None,
                 )
             )
-        colour = BLUE_RAMP[min(i, len(BLUE_RAMP) - 1)]
-        drawing.add(Rect(centre_x - half, y, 2 * half, bar_h, fillColor=colour, strokeColor=None))
+        fill = colour(BLUE_RAMP[min(i, len(BLUE_RAMP) - 1)])
+        drawing.add(Rect(centre_x - half, y, 2 * half, bar_h, fillColor=fill, strokeColor=None))
         drawing.add(
             String(
                 label_w - 10,
@@ -272,7 +302,7 @@ def funnel_chart(
                 fit_text(label, label_w - 10),
                 fontName=FONT,
                 fontSize=LABEL_SIZE,
-                fillColor=INK,
+                fillColor=colour(INK),
                 textAnchor="end",
             )
         )
@@ -283,7 +313,7 @@ def funnel_chart(
                 text,
                 fontName=BOLD,
                 fontSize=VALUE_SIZE,
-                fillColor=INK,
+                fillColor=colour(INK),
             )
         )
         previous = (half, y)
@@ -299,22 +329,25 @@ def trend_chart(
     height: float = 200,
     number_format: NumberFormat = str,
     description: str = "",
-) -> ChartDrawing:
+) -> Drawing:
     """Return grouped bars per period (e.g. quarter): two series with a legend.
 
     ``points`` are (period label, first series, second series), e.g.
     ("Q1 2025", trained, placed).
     """
-    drawing = ChartDrawing(width, height, title=title, description=description)
+    from reportlab.graphics.charts.barcharts import VerticalBarChart
+    from reportlab.graphics.charts.legends import Legend
+
+    drawing = _chart_drawing_class()(width, height, title=title, description=description)
     top = _add_title(drawing, title, height)
-    colours = (BLUE, ORANGE)
+    colours = (colour(BLUE), colour(ORANGE))
 
     legend = Legend()
     legend.alignment = "right"
     legend.columnMaximum = 1
     legend.fontName = FONT
     legend.fontSize = LABEL_SIZE
-    legend.fillColor = INK
+    legend.fillColor = colour(INK)
     legend.strokeColor = None
     legend.dx = legend.dy = 8
     legend.deltax = 12
@@ -339,8 +372,8 @@ def trend_chart(
     chart.categoryAxis.categoryNames = [p[0] for p in points]
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = LABEL_SIZE
-    chart.categoryAxis.labels.fillColor = INK
-    chart.categoryAxis.strokeColor = MUTED_INK
+    chart.categoryAxis.labels.fillColor = colour(INK)
+    chart.categoryAxis.strokeColor = colour(MUTED_INK)
     chart.categoryAxis.tickDown = 0
     if many:
         chart.categoryAxis.labels.angle = 35
@@ -354,22 +387,22 @@ def trend_chart(
     )
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = LABEL_SIZE - 1
-    chart.valueAxis.labels.fillColor = MUTED_INK
+    chart.valueAxis.labels.fillColor = colour(MUTED_INK)
     chart.valueAxis.labelTextFormat = lambda v: number_format(int(v)) if v == int(v) else ""
     chart.valueAxis.strokeColor = None
     chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = GRID
+    chart.valueAxis.gridStrokeColor = colour(GRID)
     chart.valueAxis.gridStrokeWidth = 0.5
     chart.valueAxis.forceZero = True
     chart.barSpacing = 1
     chart.groupSpacing = 8
     chart.bars.strokeColor = None
-    for i, colour in enumerate(colours):
-        chart.bars[i].fillColor = colour
+    for i, fill in enumerate(colours):
+        chart.bars[i].fillColor = fill
     chart.barLabelFormat = lambda v: number_format(int(v))
     chart.barLabels.fontName = FONT
     chart.barLabels.fontSize = LABEL_SIZE - 1
-    chart.barLabels.fillColor = INK
+    chart.barLabels.fillColor = colour(INK)
     chart.barLabels.nudge = 6
     drawing.add(chart)
     return drawing
@@ -382,6 +415,10 @@ def to_svg(drawing: Drawing, *, id_prefix: str | None = None) -> str:
     <desc> (what screen readers announce). reportlab names its clip path "clip"
     in every SVG; ids are prefixed so that several charts can share one page.
     """
+    import xml.dom.minidom  # noqa: S408 - parses our own SVG output, never user input
+
+    from reportlab.graphics import renderSVG
+
     raw = renderSVG.drawToString(drawing)
     prefix = id_prefix or "chart-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
     document = xml.dom.minidom.parseString(raw)  # noqa: S318 - our own renderer's output

@@ -9,48 +9,42 @@ Layout (A4 portrait): cover; headline figures; funnel and trend charts;
 breakdowns, small cells suppressed by ``disclosure``; narrative; partners and
 activities; method page; pseudonymous annex. Every page after the cover carries
 "Page X of Y", the project code and the data's as-of time.
+
+reportlab is imported inside the functions that lay the report out, not at the
+top: it takes about 0.1 s to import, which every command and worker paid since
+the CLI and the report builder's pages import this module. What derives from
+its classes (the styles, the canvas, the heading, the document) is made on first
+use.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from flask_babel import format_date, format_decimal, format_percent, format_time
 from flask_babel import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfdoc import PDFPageLabel
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    BaseDocTemplate,
-    CondPageBreak,
-    Flowable,
-    Frame,
-    KeepTogether,
-    NextPageTemplate,
-    PageBreak,
-    PageTemplate,
-    Paragraph,
-    Spacer,
-    Table,
-    TableStyle,
-)
 
 from tracker.reports import charts, disclosure
 from tracker.reports.model import Disaggregation, DonorReport, HeadlineFigure
 
+if TYPE_CHECKING:
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import BaseDocTemplate, Flowable, Paragraph, Table
+
 # --- page geometry and look -------------------------------------------------------------
 
+#: points in a millimetre and the A4 page in points, computed as reportlab.lib.units.mm
+#: and reportlab.lib.pagesizes.A4 are (tests/test_startup.py checks that they agree)
+mm = 72.0 / 2.54 * 0.1
+A4 = (210 * mm, 297 * mm)
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 20 * mm
 MARGIN_TOP = 22 * mm
@@ -61,9 +55,9 @@ FRAME_HEIGHT = PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
 BLUE = charts.BLUE
 INK = charts.INK
 MUTED_INK = charts.MUTED_INK
-RULE = colors.HexColor("#B8C4DC")
-HEADER_FILL = colors.HexColor("#E3E9F4")
-ZEBRA = colors.HexColor("#F4F6FA")
+RULE = "#B8C4DC"
+HEADER_FILL = "#E3E9F4"
+ZEBRA = "#F4F6FA"
 
 FONT = "Helvetica"
 BOLD = "Helvetica-Bold"
@@ -75,63 +69,75 @@ ANNEX_CHUNK = 50
 #: the funnel's stages, in order, when the headline has them
 FUNNEL_KEYS = ("registered", "enrolled", "trained", "placed", "retained_6m")
 
-STYLES = {
-    "body": ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, textColor=INK),
-    "h1": ParagraphStyle(
-        "h1",
-        fontName=BOLD,
-        fontSize=15,
-        leading=19,
-        textColor=BLUE,
-        spaceBefore=16,
-        spaceAfter=8,
-        keepWithNext=True,
-    ),
-    "h2": ParagraphStyle(
-        "h2",
-        fontName=BOLD,
-        fontSize=10.5,
-        leading=13,
-        textColor=BLUE,
-        spaceBefore=10,
-        spaceAfter=5,
-        keepWithNext=True,
-    ),
-    "note": ParagraphStyle("note", fontName=FONT, fontSize=7.8, leading=10, textColor=MUTED_INK),
-    "cell": ParagraphStyle("cell", fontName=FONT, fontSize=8.5, leading=10.5, textColor=INK),
-    "cell_num": ParagraphStyle(
-        "cell_num", fontName=FONT, fontSize=8.5, leading=10.5, textColor=INK, alignment=TA_RIGHT
-    ),
-    "cell_bold": ParagraphStyle("cell_bold", fontName=BOLD, fontSize=8.5, leading=10.5),
-    "cell_bold_num": ParagraphStyle(
-        "cell_bold_num", fontName=BOLD, fontSize=8.5, leading=10.5, alignment=TA_RIGHT
-    ),
-    "cell_note": ParagraphStyle(
-        "cell_note", fontName=FONT, fontSize=7.5, leading=9.5, textColor=MUTED_INK
-    ),
-    "head": ParagraphStyle("head", fontName=BOLD, fontSize=8.2, leading=10, textColor=BLUE),
-    "head_num": ParagraphStyle(
-        "head_num", fontName=BOLD, fontSize=8.2, leading=10, textColor=BLUE, alignment=TA_RIGHT
-    ),
-    "cover_kicker": ParagraphStyle(
-        "cover_kicker", fontName=BOLD, fontSize=10, leading=13, textColor=MUTED_INK
-    ),
-    "cover_title": ParagraphStyle(
-        "cover_title", fontName=BOLD, fontSize=24, leading=30, textColor=BLUE, spaceAfter=6
-    ),
-    "cover_code": ParagraphStyle(
-        "cover_code", fontName=FONT, fontSize=13, leading=17, textColor=MUTED_INK
-    ),
-    "cover_label": ParagraphStyle(
-        "cover_label", fontName=FONT, fontSize=9.5, leading=13, textColor=MUTED_INK
-    ),
-    "cover_value": ParagraphStyle(
-        "cover_value", fontName=BOLD, fontSize=10.5, leading=14, textColor=INK
-    ),
-    "definition": ParagraphStyle(
-        "definition", fontName=FONT, fontSize=9, leading=12.5, textColor=INK, leftIndent=10
-    ),
-}
+
+@functools.cache
+def _styles() -> dict[str, ParagraphStyle]:
+    """Return the paragraph styles by name."""
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+
+    ink, blue, muted_ink = charts.colour(INK), charts.colour(BLUE), charts.colour(MUTED_INK)
+    return {
+        "body": ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, textColor=ink),
+        "h1": ParagraphStyle(
+            "h1",
+            fontName=BOLD,
+            fontSize=15,
+            leading=19,
+            textColor=blue,
+            spaceBefore=16,
+            spaceAfter=8,
+            keepWithNext=True,
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            fontName=BOLD,
+            fontSize=10.5,
+            leading=13,
+            textColor=blue,
+            spaceBefore=10,
+            spaceAfter=5,
+            keepWithNext=True,
+        ),
+        "note": ParagraphStyle(
+            "note", fontName=FONT, fontSize=7.8, leading=10, textColor=muted_ink
+        ),
+        "cell": ParagraphStyle("cell", fontName=FONT, fontSize=8.5, leading=10.5, textColor=ink),
+        "cell_num": ParagraphStyle(
+            "cell_num", fontName=FONT, fontSize=8.5, leading=10.5, textColor=ink, alignment=TA_RIGHT
+        ),
+        "cell_bold": ParagraphStyle("cell_bold", fontName=BOLD, fontSize=8.5, leading=10.5),
+        "cell_bold_num": ParagraphStyle(
+            "cell_bold_num", fontName=BOLD, fontSize=8.5, leading=10.5, alignment=TA_RIGHT
+        ),
+        "cell_note": ParagraphStyle(
+            "cell_note", fontName=FONT, fontSize=7.5, leading=9.5, textColor=muted_ink
+        ),
+        "head": ParagraphStyle("head", fontName=BOLD, fontSize=8.2, leading=10, textColor=blue),
+        "head_num": ParagraphStyle(
+            "head_num", fontName=BOLD, fontSize=8.2, leading=10, textColor=blue, alignment=TA_RIGHT
+        ),
+        "cover_kicker": ParagraphStyle(
+            "cover_kicker", fontName=BOLD, fontSize=10, leading=13, textColor=muted_ink
+        ),
+        "cover_title": ParagraphStyle(
+            "cover_title", fontName=BOLD, fontSize=24, leading=30, textColor=blue, spaceAfter=6
+        ),
+        "cover_code": ParagraphStyle(
+            "cover_code", fontName=FONT, fontSize=13, leading=17, textColor=muted_ink
+        ),
+        "cover_label": ParagraphStyle(
+            "cover_label", fontName=FONT, fontSize=9.5, leading=13, textColor=muted_ink
+        ),
+        "cover_value": ParagraphStyle(
+            "cover_value", fontName=BOLD, fontSize=10.5, leading=14, textColor=ink
+        ),
+        "definition": ParagraphStyle(
+            "definition", fontName=FONT, fontSize=9, leading=12.5, textColor=ink, leftIndent=10
+        ),
+    }
+
+
 CELL_PADDING = 5
 
 # --- text: WinAnsi-safe, escaped, formatted -----------------------------------------------
@@ -185,7 +191,9 @@ def _markup(text: object) -> str:
 
 
 def _p(text: object, style: str = "body") -> Paragraph:
-    return Paragraph(_markup(text), STYLES[style])
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(_markup(text), _styles()[style])
 
 
 def _number(value: int | float) -> str:
@@ -230,6 +238,9 @@ def _table(
     extra: Sequence[tuple] = (),
 ) -> Table:
     """Return a table in the house style: pale header, zebra rows, optional bold total row."""
+    from reportlab.platypus import Table, TableStyle
+
+    colour = charts.colour
     table = Table(
         rows,
         colWidths=list(widths),
@@ -240,27 +251,27 @@ def _table(
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("TEXTCOLOR", (0, 0), (-1, -1), colour(INK)),
         ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ("TOPPADDING", (0, 0), (-1, -1), 2 if compact else 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5 if compact else 3.5),
     ]
     if closed:
-        commands.append(("LINEBELOW", (0, -1), (-1, -1), 0.6, RULE))
+        commands.append(("LINEBELOW", (0, -1), (-1, -1), 0.6, colour(RULE)))
     if header_rows:
         commands += [
-            ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEADER_FILL),
-            ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.9, BLUE),
+            ("BACKGROUND", (0, 0), (-1, header_rows - 1), colour(HEADER_FILL)),
+            ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.9, colour(BLUE)),
             ("VALIGN", (0, 0), (-1, header_rows - 1), "BOTTOM"),
         ]
     last_zebra = len(rows) - (1 if total_row else 0)
     # one BACKGROUND per row rather than ROWBACKGROUNDS: stays right when a table splits
     for i in range(header_rows, last_zebra):
         if (i - header_rows + zebra_offset) % 2 == 1:
-            commands.append(("BACKGROUND", (0, i), (-1, i), ZEBRA))
+            commands.append(("BACKGROUND", (0, i), (-1, i), colour(ZEBRA)))
     if total_row:
-        commands += [("LINEABOVE", (0, -1), (-1, -1), 0.9, BLUE)]
+        commands += [("LINEABOVE", (0, -1), (-1, -1), 0.9, colour(BLUE))]
     table.setStyle(TableStyle(commands + list(extra)))
     return table
 
@@ -270,81 +281,108 @@ def _head(text: str, numeric: bool = False) -> Paragraph:
 
 
 def _fits(text: str, width: float, size: float = 8.5) -> bool:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     return stringWidth(text, FONT, size) <= width - 2 * CELL_PADDING
 
 
 # --- the document: page templates, numbered pages, outline --------------------------------
 
 
-class _NumberedCanvas(Canvas):
-    """A canvas that holds its pages back until the end to print "Page X of Y" on them.
+@functools.cache
+def _numbered_canvas_class() -> type[Canvas]:
+    from reportlab.pdfgen.canvas import Canvas
 
-    Pages whose template asks for a footer (``footer_wanted``) are numbered among
-    themselves: the cover is not counted.
-    """
+    class _NumberedCanvas(Canvas):
+        """A canvas that holds its pages back until the end to print "Page X of Y" on them.
 
-    def __init__(
-        self,
-        *args: Any,
-        footer: Callable[[Canvas, int, int], None],
-        created: datetime | None = None,
-        **kwargs: Any,
-    ):
-        super().__init__(*args, **kwargs)
-        self._footer = footer
-        self._held: list[tuple[dict, bool]] = []
-        self.footer_wanted = False
-        stamp = getattr(self._doc, "_timeStamp", None)
-        if created is not None and stamp is not None and hasattr(stamp, "YMDhms"):
-            # the document's CreationDate: the generation time, not reportlab's fixed
-            # invariant-mode date (invariant mode makes the same input give the same bytes)
-            created = _utc(created)
-            stamp.t = created.timestamp()
-            stamp.lt = created.utctimetuple()
-            stamp.YMDhms = tuple(stamp.lt)[:6]
-            stamp.dhh = stamp.dmm = 0
-            stamp.tzname = "UTC"
+        Pages whose template asks for a footer (``footer_wanted``) are numbered among
+        themselves: the cover is not counted.
+        """
 
-    def showPage(self) -> None:
-        self._held.append((dict(self.__dict__), self.footer_wanted))
-        self._startPage()
-        self.footer_wanted = False
+        def __init__(
+            self,
+            *args: Any,
+            footer: Callable[[Canvas, int, int], None],
+            created: datetime | None = None,
+            **kwargs: Any,
+        ):
+            super().__init__(*args, **kwargs)
+            self._footer = footer
+            self._held: list[tuple[dict, bool]] = []
+            self.footer_wanted = False
+            stamp = getattr(self._doc, "_timeStamp", None)
+            if created is not None and stamp is not None and hasattr(stamp, "YMDhms"):
+                # the document's CreationDate: the generation time, not reportlab's fixed
+                # invariant-mode date (invariant mode makes the same input give the same bytes)
+                created = _utc(created)
+                stamp.t = created.timestamp()
+                stamp.lt = created.utctimetuple()
+                stamp.YMDhms = tuple(stamp.lt)[:6]
+                stamp.dhh = stamp.dmm = 0
+                stamp.tzname = "UTC"
 
-    def save(self) -> None:
-        total = sum(1 for _state, wanted in self._held if wanted)
-        number = 0
-        for state, wanted in self._held:
-            self.__dict__.update(state)
-            if wanted:
-                number += 1
-                self._footer(self, number, total)
-            super().showPage()
-        super().save()
+        def showPage(self) -> None:
+            self._held.append((dict(self.__dict__), self.footer_wanted))
+            self._startPage()
+            self.footer_wanted = False
 
+        def save(self) -> None:
+            total = sum(1 for _state, wanted in self._held if wanted)
+            number = 0
+            for state, wanted in self._held:
+                self.__dict__.update(state)
+                if wanted:
+                    number += 1
+                    self._footer(self, number, total)
+                super().showPage()
+            super().save()
 
-class _Heading(Paragraph):
-    """A section heading that becomes a PDF bookmark (the outline a reader navigates by)."""
-
-    def __init__(self, text: str, style: str = "h1", level: int = 0):
-        super().__init__(_markup(text), STYLES[style])
-        self.outline_text = pdf_text(text)
-        self.outline_level = level
+    return _NumberedCanvas
 
 
-class _DonorDocTemplate(BaseDocTemplate):
-    def afterFlowable(self, flowable: Flowable) -> None:
-        if isinstance(flowable, _Heading):
-            # numbered, not id(): the same report must give the same bytes
-            self._headings = getattr(self, "_headings", 0) + 1
-            key = f"section-{self._headings}"
-            self.canv.bookmarkPage(key)
-            self.canv.addOutlineEntry(flowable.outline_text, key, level=flowable.outline_level)
+@functools.cache
+def _heading_class() -> type[Paragraph]:
+    from reportlab.platypus import Paragraph
+
+    class _Heading(Paragraph):
+        """A section heading that becomes a PDF bookmark (the outline a reader navigates by)."""
+
+        def __init__(self, text: str, style: str = "h1", level: int = 0):
+            super().__init__(_markup(text), _styles()[style])
+            self.outline_text = pdf_text(text)
+            self.outline_level = level
+
+    return _Heading
+
+
+def _heading(text: str, style: str = "h1", level: int = 0) -> Paragraph:
+    """Return a section heading that becomes a PDF bookmark."""
+    return _heading_class()(text, style, level)
+
+
+@functools.cache
+def _doc_template_class() -> type[BaseDocTemplate]:
+    from reportlab.platypus import BaseDocTemplate
+
+    class _DonorDocTemplate(BaseDocTemplate):
+        def afterFlowable(self, flowable: Flowable) -> None:
+            if isinstance(flowable, _heading_class()):
+                # numbered, not id(): the same report must give the same bytes
+                self._headings = getattr(self, "_headings", 0) + 1
+                key = f"section-{self._headings}"
+                self.canv.bookmarkPage(key)
+                self.canv.addOutlineEntry(flowable.outline_text, key, level=flowable.outline_level)
+
+    return _DonorDocTemplate
 
 
 # --- sections -----------------------------------------------------------------------------
 
 
 def _cover(report: DonorReport, generated_at: datetime) -> list[Flowable]:
+    from reportlab.platypus import Spacer, Table, TableStyle
+
     period = f"{_date(report.period_start)} – {_date(report.period_end)}"
     facts = [
         (_("Donor"), report.donor),
@@ -362,7 +400,7 @@ def _cover(report: DonorReport, generated_at: datetime) -> list[Flowable]:
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("TOPPADDING", (0, 0), (-1, -1), 5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.5, charts.colour(RULE)),
             ]
         )
     )
@@ -375,7 +413,7 @@ def _cover(report: DonorReport, generated_at: datetime) -> list[Flowable]:
         Spacer(1, 38 * mm),
         _p(_("Donor report"), "cover_kicker"),
         Spacer(1, 3 * mm),
-        _Heading(report.project_title, "cover_title"),
+        _heading(report.project_title, "cover_title"),
         _p(report.project_code, "cover_code"),
         Spacer(1, 16 * mm),
         table,
@@ -416,10 +454,12 @@ def _headline(report: DonorReport) -> list[Flowable]:
         )
     num_w = 26 * mm
     widths = [FRAME_WIDTH - 3 * num_w, num_w, num_w, num_w]
-    return [_Heading(_("Headline figures")), _table(rows, widths)]
+    return [_heading(_("Headline figures")), _table(rows, widths)]
 
 
 def _progress_charts(report: DonorReport) -> list[Flowable]:
+    from reportlab.platypus import Spacer
+
     flowables: list[Flowable] = []
     by_key = {f.key: f for f in report.headline}
     stages = [
@@ -458,11 +498,13 @@ def _progress_charts(report: DonorReport) -> list[Flowable]:
             ),
         ]
     if flowables:
-        flowables.insert(0, _Heading(_("Progress"), "h2", level=1))
+        flowables.insert(0, _heading(_("Progress"), "h2", level=1))
     return flowables
 
 
 def _breakdown(item: Disaggregation, threshold: int) -> list[Flowable]:
+    from reportlab.platypus import Spacer
+
     values = [row.value for row in item.rows]
     status = disclosure.classify(values, threshold, overlapping=item.overlapping)
     shares = disclosure.shares(values, item.total, status)
@@ -491,7 +533,7 @@ def _breakdown(item: Disaggregation, threshold: int) -> list[Flowable]:
     )
     num_w = 30 * mm
     flowables: list[Flowable] = [
-        _Heading(item.title, "h2", level=1),
+        _heading(item.title, "h2", level=1),
         _table(rows, [FRAME_WIDTH - 2 * num_w, num_w, num_w], total_row=True),
     ]
     notes = []
@@ -525,6 +567,8 @@ def _small_cell_note(threshold: int) -> str:
 
 def _breakdown_chart(item: Disaggregation, threshold: int) -> list[Flowable]:
     """Return the bar chart of one breakdown as published: no exact bar for a hidden cell."""
+    from reportlab.platypus import Spacer
+
     values = [row.value for row in item.rows]
     status = disclosure.classify(values, threshold, overlapping=item.overlapping)
     bars: list[tuple[str, int]] = []
@@ -573,10 +617,12 @@ def _breakdown_chart(item: Disaggregation, threshold: int) -> list[Flowable]:
 
 
 def _breakdowns(report: DonorReport) -> list[Flowable]:
+    from reportlab.platypus import KeepTogether, PageBreak
+
     if not report.disaggregations:
         return []
     threshold = report.small_cell_threshold
-    flowables: list[Flowable] = [PageBreak(), _Heading(_("Breakdowns"))]
+    flowables: list[Flowable] = [PageBreak(), _heading(_("Breakdowns"))]
     charted = next(
         (
             d
@@ -595,22 +641,26 @@ def _breakdowns(report: DonorReport) -> list[Flowable]:
 
 
 def _narrative(report: DonorReport) -> list[Flowable]:
+    from reportlab.platypus import CondPageBreak, Paragraph, Spacer
+
     if not report.narrative:
         return []
-    flowables: list[Flowable] = [CondPageBreak(60 * mm), _Heading(_("Narrative"))]
+    flowables: list[Flowable] = [CondPageBreak(60 * mm), _heading(_("Narrative"))]
     for heading, text in report.narrative:
-        flowables.append(_Heading(heading, "h2", level=1))
+        flowables.append(_heading(heading, "h2", level=1))
         for paragraph in text.replace("\r\n", "\n").split("\n\n"):
             if paragraph.strip():
                 markup = "<br/>".join(_markup(line) for line in paragraph.strip().split("\n"))
-                flowables.append(Paragraph(markup, STYLES["body"]))
+                flowables.append(Paragraph(markup, _styles()["body"]))
                 flowables.append(Spacer(1, 5))
     return flowables
 
 
 def _partners_and_activities(report: DonorReport) -> list[Flowable]:
-    flowables: list[Flowable] = [PageBreak(), _Heading(_("Partners and activities"))]
-    flowables.append(_Heading(_("Partners"), "h2", level=1))
+    from reportlab.platypus import PageBreak, Spacer
+
+    flowables: list[Flowable] = [PageBreak(), _heading(_("Partners and activities"))]
+    flowables.append(_heading(_("Partners"), "h2", level=1))
     if report.partners:
         rows: list[list[Any]] = [
             [_head(_("Institution")), _head(_("Type")), _head(_("Role in the project"))]
@@ -628,7 +678,7 @@ def _partners_and_activities(report: DonorReport) -> list[Flowable]:
     else:
         flowables.append(_p(_("No partner institution recorded."), "note"))
 
-    flowables.append(_Heading(_("Activities"), "h2", level=1))
+    flowables.append(_heading(_("Activities"), "h2", level=1))
     if not report.activities:
         flowables.append(_p(_("No activity recorded in the period."), "note"))
         return flowables
@@ -672,9 +722,9 @@ def _partners_and_activities(report: DonorReport) -> list[Flowable]:
             extra=[
                 *[("SPAN", (col, 0), (col, 1)) for col in range(5)],
                 ("SPAN", (5, 0), (6, 0)),
-                ("LINEBELOW", (5, 0), (6, 0), 0.5, RULE),
+                ("LINEBELOW", (5, 0), (6, 0), 0.5, charts.colour(RULE)),
                 # the two kinds of attendees never add up: a rule keeps them apart
-                ("LINEBEFORE", (5, 0), (5, -1), 0.6, RULE),
+                ("LINEBEFORE", (5, 0), (5, -1), 0.6, charts.colour(RULE)),
                 ("TOPPADDING", (0, 1), (-1, 1), 1),
             ],
         )
@@ -694,7 +744,9 @@ def _partners_and_activities(report: DonorReport) -> list[Flowable]:
 
 
 def _method(report: DonorReport) -> list[Flowable]:
-    flowables: list[Flowable] = [PageBreak(), _Heading(_("Method and definitions"))]
+    from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer
+
+    flowables: list[Flowable] = [PageBreak(), _heading(_("Method and definitions"))]
     flowables.append(
         _p(
             _(
@@ -708,13 +760,13 @@ def _method(report: DonorReport) -> list[Flowable]:
         flowables.append(
             KeepTogether(
                 [
-                    Paragraph(f"<b>{_markup(definition.label)}</b>", STYLES["body"]),
+                    Paragraph(f"<b>{_markup(definition.label)}</b>", _styles()["body"]),
                     _p(definition.definition, "definition"),
                     Spacer(1, 6),
                 ]
             )
         )
-    flowables.append(_Heading(_("Small cells"), "h2", level=1))
+    flowables.append(_heading(_("Small cells"), "h2", level=1))
     threshold = report.small_cell_threshold
     if disclosure.enabled(threshold):
         rule = _(
@@ -747,6 +799,8 @@ def _method(report: DonorReport) -> list[Flowable]:
 
 def _annex_widths(report: DonorReport) -> list[float]:
     """Return column widths that fit the longest text of each column, scaled to the frame."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     columns = len(report.annex_columns)
     natural = []
     for i in range(columns):
@@ -768,15 +822,19 @@ def _annex_header(report: DonorReport, widths: Sequence[float]) -> Table:
 
 
 def _annex_cell(text: str, width: float) -> str | Paragraph:
+    from reportlab.platypus import Paragraph
+
     # plain strings are much faster than Paragraphs; wrap only what does not fit
     text = pdf_text(text)
-    return text if _fits(text, width) else Paragraph(escape(text), STYLES["cell"])
+    return text if _fits(text, width) else Paragraph(escape(text), _styles()["cell"])
 
 
 def _annex(report: DonorReport, widths: Sequence[float]) -> list[Flowable]:
+    from reportlab.platypus import NextPageTemplate, PageBreak, Spacer
+
     flowables: list[Flowable] = [
         PageBreak(),
-        _Heading(_("Pseudonymous annex")),
+        _heading(_("Pseudonymous annex")),
         _p(
             _(
                 "Participants appear by pseudonymous code only; names and contact details "
@@ -826,6 +884,11 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
     ``generated_at`` (default: now) prints on the cover and is the file's creation
     date; the same report and ``generated_at`` give the same bytes.
     """
+    from reportlab.lib.colors import white
+    from reportlab.pdfbase.pdfdoc import PDFPageLabel
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Frame, NextPageTemplate, PageBreak, PageTemplate
+
     generated_at = generated_at or datetime.now(UTC)
     as_of = _moment(report.as_of)
     data_as_of = _("Data as of %(when)s", when=as_of)
@@ -834,12 +897,12 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
 
     def draw_cover(canv: Canvas, doc: BaseDocTemplate) -> None:
         canv.saveState()
-        canv.setFillColor(BLUE)
+        canv.setFillColor(charts.colour(BLUE))
         canv.rect(0, PAGE_HEIGHT - 30 * mm, PAGE_WIDTH, 30 * mm, stroke=0, fill=1)
-        canv.setFillColor(colors.white)
+        canv.setFillColor(white)
         canv.setFont(BOLD, 11)
         canv.drawString(MARGIN_X, PAGE_HEIGHT - 18 * mm, code)
-        canv.setStrokeColor(RULE)
+        canv.setStrokeColor(charts.colour(RULE))
         canv.setLineWidth(0.6)
         canv.line(MARGIN_X, 32 * mm, PAGE_WIDTH - MARGIN_X, 32 * mm)
         notice = _p(_("Contains no names: participants appear by pseudonymous code only."), "note")
@@ -853,7 +916,7 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
     def draw_running_head(canv: Canvas, doc: BaseDocTemplate) -> None:
         canv.saveState()
         canv.setFont(FONT, 7.5)
-        canv.setFillColor(MUTED_INK)
+        canv.setFillColor(charts.colour(MUTED_INK))
         top = PAGE_HEIGHT - MARGIN_TOP + 8 * mm
         room = FRAME_WIDTH - stringWidth(code, BOLD, 7.5) - 12
         canv.drawString(MARGIN_X, top, charts.fit_text(running_title, room, FONT, 7.5))
@@ -874,11 +937,11 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
     def draw_footer(canv: Canvas, page: int, pages: int) -> None:
         canv.saveState()
         y = MARGIN_BOTTOM - 10 * mm
-        canv.setStrokeColor(RULE)
+        canv.setStrokeColor(charts.colour(RULE))
         canv.setLineWidth(0.5)
         canv.line(MARGIN_X, y + 10, PAGE_WIDTH - MARGIN_X, y + 10)
         canv.setFont(FONT, 7.5)
-        canv.setFillColor(MUTED_INK)
+        canv.setFillColor(charts.colour(MUTED_INK))
         canv.drawString(MARGIN_X, y, f"{code} · {pdf_text(data_as_of)}")
         canv.drawRightString(
             PAGE_WIDTH - MARGIN_X,
@@ -901,7 +964,7 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
         )
 
     buffer = io.BytesIO()
-    doc = _DonorDocTemplate(
+    doc = _doc_template_class()(
         buffer,
         pagesize=A4,
         leftMargin=MARGIN_X,
@@ -932,5 +995,8 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
     story += _partners_and_activities(report)
     story += _method(report)
     story += _annex(report, widths)
-    doc.build(story, canvasmaker=partial(_NumberedCanvas, footer=draw_footer, created=generated_at))
+    doc.build(
+        story,
+        canvasmaker=partial(_numbered_canvas_class(), footer=draw_footer, created=generated_at),
+    )
     return buffer.getvalue()
