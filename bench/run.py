@@ -22,7 +22,9 @@ What is measured, and how:
 * CSV and XLSX exports of every participant through ``tracker.exports``
   (rows per second), and the ``flask export`` command's peak memory;
 * the import of 10,000 participant rows (``flask import participants``),
-  when that command exists.
+  when that command exists;
+* the start-up of a few commands that read no data (``flask --app tracker
+  --help`` and others), from process start to exit, with bytecode cached.
 
 Peak memory is the resident set of the process (``ru_maxrss``) for commands,
 and the Python heap's peak (``tracemalloc``, one extra run) for what runs in
@@ -59,6 +61,8 @@ DATA = ROOT / "bench" / ".data"
 MANAGER = "bench-manager@example.org"
 PASSWORD = "bench-password-not-secret"  # noqa: S105 (a throwaway account of the bench database)
 MB = 1024 * 1024
+#: commands whose start-up is timed: the app, its CLI and what they import, no data read
+STARTUP_COMMANDS = (("--help",), ("report", "donor", "--help"), ("db", "current"))
 
 #: indexes proposed for a migration (see docs/performance.md); created with --proposed-indexes
 PROPOSED_INDEXES = {
@@ -239,6 +243,19 @@ def run_command(args: list[str], env: dict[str, str]) -> tuple[float, float, int
         text = output.read().decode("utf-8", "replace")
     # Linux reports ru_maxrss in kilobytes
     return elapsed, usage.ru_maxrss / 1024, process.returncode, text
+
+
+def time_command(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Run a command; return (wall seconds, CPU seconds of the process, exit code, output)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read().decode("utf-8", "replace")
+    return elapsed, usage.ru_utime + usage.ru_stime, process.returncode, text
 
 
 def _error_line(output: str) -> str:
@@ -530,6 +547,55 @@ class Bench:
         m.note = f"{imported:,} rows written by the last run"
         return m
 
+    # start-up -------------------------------------------------------------------------------
+
+    def startup(self) -> Measurement:
+        """Time ``flask --app tracker <args>`` from process start to exit, for a few commands.
+
+        Bytecode is written and read as an installed app's is (in the data folder, not
+        next to the sources, whatever ``PYTHONDONTWRITEBYTECODE`` says): each command
+        runs once untimed, which compiles what it imports, then ``2 × --repeat − 1``
+        times. The line's figure is the slowest command's median wall time; each
+        command's median wall and CPU (user + system) times are in the note and in the
+        JSON (``startup_s``): on a shared machine the wall time also holds the waits.
+        """
+        m = Measurement(
+            "startup",
+            f"start-up of a command, the slowest of {len(STARTUP_COMMANDS)}",
+            target="< 0.7 s",
+        )
+        env = {k: v for k, v in self.env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(self.instance.parent / "pycache")
+        walls: dict[str, list[float]] = {}
+        cpus: dict[str, list[float]] = {}
+        for args in STARTUP_COMMANDS:
+            command = " ".join(args)
+            walls[command], cpus[command] = [], []
+            for i in range(2 * self.repeat):
+                wall, cpu, code, text = time_command(flask_command(*args), env)
+                if code != 0:
+                    m.available = False
+                    m.note = f"`flask {command}` failed (exit {code}): {_error_line(text)}"
+                    return m
+                if i:  # the first run writes the bytecode
+                    walls[command].append(wall)
+                    cpus[command].append(cpu)
+        self.startup_s = {
+            command: {
+                "wall_s": statistics.median(walls[command]),
+                "cpu_s": statistics.median(cpus[command]),
+            }
+            for command in walls
+        }
+        slowest = max(self.startup_s, key=lambda command: self.startup_s[command]["wall_s"])
+        m.runs = walls[slowest]
+        m.met = m.median < 0.7
+        m.note = "; ".join(
+            f"{command} {_duration(t['wall_s'])} (CPU {_duration(t['cpu_s'])})"
+            for command, t in self.startup_s.items()
+        )
+        return m
+
     def _last_participant_id(self) -> int:
         from sqlalchemy import func, select
 
@@ -723,7 +789,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--only",
         default=None,
         help="comma-separated keys: floor,dashboard,search,case_file,"
-        "donor_pdf,export_csv,export_xlsx,import",
+        "donor_pdf,export_csv,export_xlsx,import,startup",
     )
     args = parser.parse_args(argv)
     if args.participants < 1 or args.repeat < 1:
@@ -774,6 +840,7 @@ def _run(app, args: argparse.Namespace, url: str, instance: Path) -> dict[str, A
         ("export_csv", lambda: bench.export("csv")),
         ("export_xlsx", lambda: bench.export("xlsx")),
         ("import", lambda: bench.bench_import(args.import_rows)),
+        ("startup", bench.startup),
     ]
     for key, step in steps:
         if not want(key):
@@ -801,6 +868,7 @@ def _run(app, args: argparse.Namespace, url: str, instance: Path) -> dict[str, A
         },
         "measurements": [m.as_dict() for m in measurements],
         "floor_statements_s": getattr(bench, "floor_statements", {}),
+        "startup_s": getattr(bench, "startup_s", {}),
     }
     out = args.json or ROOT / "bench" / f"results-{dialect}.json"
     out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
