@@ -32,7 +32,7 @@ import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, func, insert, select
 
@@ -41,7 +41,6 @@ from tracker.extensions import db
 from tracker.models import (
     Activity,
     ActivityAttendance,
-    Consent,
     Enrolment,
     FollowUp,
     Participant,
@@ -55,6 +54,8 @@ from tracker.models import (
 from tracker.participants import records
 from tracker.placements.services import add_months
 from tracker.text import fold
+
+Row = TypeVar("Row")
 
 CODE = "SYNTH"
 DEFAULT_RNG_SEED = 2019
@@ -675,8 +676,8 @@ class _Generator:
 # --- Writing ------------------------------------------------------------------------------------
 
 
-def _batches(rows: Iterable[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
+def _batches(rows: Iterable[Row], size: int = BATCH) -> Iterator[list[Row]]:
+    batch: list[Row] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= size:
@@ -793,19 +794,14 @@ def generate(participants: int, rng_seed: int = DEFAULT_RNG_SEED) -> SyntheticRe
     counts["partners"] = partners.count
 
     people = gen.people()
-    counts["participants"] = _insert(
-        Participant.__table__, (gen.person_row(p, project_id, stamp) for p in people)
-    )
-    ids = dict(
-        db.session.execute(
-            select(Participant.code, Participant.id).where(Participant.project_id == project_id)
-        ).all()
-    )
+    # the people and their consents through the participants' own bulk path
+    ids: dict[str, int] = {}
+    rows = ((gen.person_row(p, project_id, stamp), p.registered_on) for p in people)
+    for batch in _batches(rows):
+        ids.update(records.insert_people(batch, audited=False))
     for person in people:
         person.id = ids[person.code]
-    counts["consents"] = _insert(
-        Consent.__table__, (records.consent_row(p.id, p.registered_on, stamp) for p in people)
-    )
+    counts["participants"] = counts["consents"] = len(ids)
 
     plan = gen.sessions(people)
     enrolments = gen.paths(people, plan)
