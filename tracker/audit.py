@@ -102,13 +102,14 @@ def new_record_changes(entity: str, values: dict[str, Any]) -> dict[str, list[An
     """
     masked = MASKED_FIELDS.get(entity, frozenset())
     return {
-        name: [None, MASK if name in masked else _plain(value)]
+        name: [None, MASK if name in masked else plain_value(value)]
         for name, value in values.items()
         if value is not None and name != "id" and name not in IGNORED_FIELDS
     }
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """Return ``value`` as JSON holds it: enums by value, dates in ISO, amounts as text."""
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -135,7 +136,7 @@ def record(
         action=action,
         entity=entity,
         entity_id=entity_id,
-        changes={k: _plain(v) for k, v in changes.items()} if changes else None,
+        changes={k: plain_value(v) for k, v in changes.items()} if changes else None,
         remote_addr=_remote_addr(),
     )
     session.add(event_)
@@ -167,7 +168,7 @@ def record_read(entity: str, entity_id: int | None, detail: dict[str, Any] | Non
                 action="view",
                 entity=entity,
                 entity_id=entity_id,
-                changes={k: _plain(v) for k, v in detail.items()} if detail else None,
+                changes={k: plain_value(v) for k, v in detail.items()} if detail else None,
                 remote_addr=_remote_addr(),
             )
         )
@@ -216,7 +217,7 @@ def _field_changes(session: Session, obj: Base, entity: str, *, new: bool) -> di
         if name in masked:
             changes[name] = [None if new else MASK, MASK]
         else:
-            changes[name] = [_plain(old), _plain(value)]
+            changes[name] = [plain_value(old), plain_value(value)]
     return changes
 
 

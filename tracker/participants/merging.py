@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from flask_babel import gettext as _
@@ -178,14 +177,8 @@ def compare(survivor: Participant, others: Sequence[Participant]) -> Comparison:
 # --- The snapshot of rows, as JSON, and back ---------------------------------------------------
 
 
-def _dump(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+#: a column's value as the snapshot (JSON) keeps it: the audit log's own conversion
+_dump = audit.plain_value
 
 
 def _load(column: Any, value: Any) -> Any:
