@@ -3,7 +3,9 @@
 Each indicator is a named definition over (projects, period, filters). Its
 ``rows`` query returns one row per qualifying event (a completed enrolment, a
 placement, an attendance…) with the id of the person or institution it
-concerns as ``subject_id``; the figure is always the number of **distinct**
+concerns as ``subject_id`` and the project it belongs to as ``project_id``
+(the indicator store, ``tracker.indicator_store``, keeps its counters per
+project from the same rows); the figure is always the number of **distinct**
 subjects, never of rows. Disaggregations group the same rows by a dimension
 and count distinct subjects per category, in SQL. The ``definition`` texts are
 printed verbatim on the donor report's method page, so the words and the code
@@ -269,7 +271,11 @@ def _course_filters(scope: Scope) -> list[ColumnElement[bool]]:
 
 def registered_rows(scope: Scope) -> Select:
     """Participants of the projects registered in the period."""
-    return select(Participant.id.label("subject_id"), Participant.registered_on.label("on")).where(
+    return select(
+        Participant.id.label("subject_id"),
+        Participant.registered_on.label("on"),
+        Participant.project_id.label("project_id"),
+    ).where(
         Participant.project_id.in_(scope.project_ids),
         *scope.period(Participant.registered_on),
         *_people_filters(scope, Participant.id),
@@ -282,6 +288,7 @@ def enrolled_rows(scope: Scope) -> Select:
         select(
             Enrolment.participant_id.label("subject_id"),
             Enrolment.enrolled_on.label("on"),
+            TrainingCourse.project_id.label("project_id"),
             TrainingCourse.sector.label("sector"),
             TrainingCourse.provider_id.label("provider"),
         )
@@ -300,6 +307,7 @@ def trained_rows(scope: Scope) -> Select:
         select(
             Enrolment.participant_id.label("subject_id"),
             Enrolment.completed_on.label("on"),
+            TrainingCourse.project_id.label("project_id"),
             TrainingCourse.sector.label("sector"),
             TrainingCourse.provider_id.label("provider"),
         )
@@ -318,6 +326,7 @@ def placed_rows(scope: Scope) -> Select:
     return select(
         Placement.participant_id.label("subject_id"),
         Placement.start_date.label("on"),
+        Placement.project_id.label("project_id"),
         Placement.kind.label("placement_kind"),
         Placement.sector.label("sector"),
     ).where(
