@@ -387,6 +387,18 @@ def test_kobo_export_as_it_comes_and_again_creates_nobody_twice(project):
     assert count(Participant) == 3
 
 
+def test_a_submission_imported_before_is_skipped_even_if_its_cells_now_fail(project):
+    # found by tests/test_fuzz.py: such a row was counted invalid and skipped, and its
+    # problems refused the whole file although it would not be imported
+    uuid = "6f1c2a3e-1111-4c8e-9a0b-000000000001"
+    assert run_import(csv_file(kobo_row(uuid, "Mariama", 1), header=KOBO_HEADER)).written == 1
+    changed = kobo_row(uuid, "Mariama", 1).replace(";yes;", ";no;")
+    new = kobo_row("6f1c2a3e-1111-4c8e-9a0b-000000000002", "Hawa", 2)
+    report = run_import(csv_file(changed, new, header=KOBO_HEADER))
+    assert (report.written, report.skipped, report.invalid, report.errors) == (1, 1, 0, [])
+    assert report.valid + report.invalid + report.skipped == report.rows == 2
+
+
 def test_xlsform_is_valid_for_pyxform_and_matches_the_import_columns(project):
     pyxform = pytest.importorskip("pyxform.xls2xform")
     content = xlsform.build("participants", project=project)

@@ -50,11 +50,13 @@ def check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Ro
         )
     first_with: dict[tuple[str, str], int] = {}
     to_write = []
+    skipped = set()
     for row in rows:
         v = row.values
         uuid = v.get("external_id")
         if uuid and (uuid in imported or ("uuid", uuid) in first_with):
             report.skipped += 1
+            skipped.add(row.number)
             report.warnings.append(
                 Problem(
                     row.number,
@@ -85,6 +87,10 @@ def check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Ro
                 first_with[("code", code)] = row.number
         if row.ok:
             to_write.append(row)
+    if skipped:
+        # a submission imported already is skipped whatever its cells say: its problems
+        # would refuse the file for a row that is not imported, and count it twice
+        report.errors = [p for p in report.errors if p.row not in skipped]
     report.valid = len(to_write)
     if to_write:
         _flag_duplicates(ctx, to_write, report)
