@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from tracker.cli import register_commands
     from tracker.database import configure_engine
     from tracker.extensions import csrf, db, login_manager, migrate
+    from tracker.indicator_store import keeping
 
     db.init_app(app)
     with app.app_context():
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     permissions.init_app(app)
     i18n.init_app(app)
     audit.init_app(app)
+    keeping.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     web.init_app(app)

@@ -332,6 +332,7 @@ ACTION_LABELS = {
     "restore": _l("restored from a backup"),
     "merge": _l("duplicates merged"),
     "unmerge": _l("merge undone"),
+    "rebuild_indicators": _l("indicator store rebuilt"),
 }
 ENTITY_LABELS = {
     "participant": _l("participant"),

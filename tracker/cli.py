@@ -20,8 +20,10 @@ from tracker.config import LANGUAGES
 from tracker.exports.cli import export_command
 from tracker.extensions import db
 from tracker.imports.cli import import_command, xlsform_command
+from tracker.indicator_store import keeping
+from tracker.indicator_store.cli import indicators_group
 from tracker.maintenance.cli import backup_command, restore_command, retention_command
-from tracker.models import Role, User
+from tracker.models import Project, Role, User
 from tracker.participants.cli import duplicates_group, merge_command, unmerge_command
 from tracker.reports.services import generate_donor_report, narrative_texts
 
@@ -213,6 +215,10 @@ def demo_command(host: str, port: int) -> None:
                 create_user(email, DEMO_PASSWORD, role, projects=projects)
                 created.append(email)
         db.session.commit()
+        # a database created before the store existed: fill it once
+        for project_id in sorted(keeping.stale_projects(db.session.scalars(select(Project.id)))):
+            keeping.rebuild(project_id)
+            db.session.commit()
     click.echo(f"Demo ready. Sign in with one of these, password {DEMO_PASSWORD}:")
     for role in Role:
         click.echo(f"  {role.value}@demo.example.org")
@@ -236,5 +242,6 @@ def register_commands(app: Flask) -> None:
         duplicates_group,
         merge_command,
         unmerge_command,
+        indicators_group,
     ):
         app.cli.add_command(command)

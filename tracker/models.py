@@ -841,3 +841,81 @@ class GeneratedReport(Base):
 
     def __repr__(self) -> str:
         return f"<GeneratedReport {self.id} {self.sha256[:8]}>"
+
+
+# --- The indicator store (tracker/indicator_store) ----------------------------------------------
+# Plain integer counters of distinct people, kept in the same transaction as every change
+# that moves a figure. No foreign keys: a person's row must outlive her deletion long enough
+# for the store to take her contributions back out.
+
+
+class IndicatorPerson(Base):
+    """What one person contributes to the figures: her characteristics and dated events.
+
+    ``facts`` is compact JSON derived by the live definitions; the counters are the sum
+    of every person's contributions, so a change of one person is applied as the
+    difference between her stored facts and her facts now.
+    """
+
+    __tablename__ = "indicator_person"
+
+    participant_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    project_id: Mapped[int] = mapped_column(Integer, index=True)
+    facts: Mapped[str] = mapped_column(Text)
+
+
+class IndicatorTotal(Base):
+    """Distinct people of an indicator in a window: ``all``, ``2015``, ``2015Q2``, ``2015-05``."""
+
+    __tablename__ = "indicator_total"
+
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window: Mapped[str] = mapped_column(String(8), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IndicatorCell(Base):
+    """Distinct people of an indicator in a window, by sex, age group, nationality and region."""
+
+    __tablename__ = "indicator_cell"
+
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window: Mapped[str] = mapped_column(String(8), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(16), primary_key=True)
+    age_group: Mapped[str] = mapped_column(String(16), primary_key=True)
+    nationality: Mapped[str] = mapped_column(String(3), primary_key=True)
+    region: Mapped[str] = mapped_column(String(120), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IndicatorValue(Base):
+    """Distinct people of an indicator in a window with one value of a dimension of her events.
+
+    Sector, provider, placement kind (one per person: "both" when she has two), and
+    ``_first``: the month of her first event in the window, for the trends.
+    """
+
+    __tablename__ = "indicator_value"
+
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window: Mapped[str] = mapped_column(String(8), primary_key=True)
+    region: Mapped[str] = mapped_column(String(120), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    category: Mapped[str] = mapped_column(String(120), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IndicatorStale(Base):
+    """A project whose counters are not to be trusted until ``indicators rebuild`` runs.
+
+    Written by the migration that created the store over existing records; the figures
+    of such a project are computed live meanwhile.
+    """
+
+    __tablename__ = "indicator_stale"
+
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)

@@ -38,6 +38,7 @@ from sqlalchemy import Table, func, insert, select
 
 from tracker import audit
 from tracker.extensions import db
+from tracker.indicator_store import keeping
 from tracker.models import (
     Activity,
     ActivityAttendance,
@@ -691,7 +692,8 @@ def _insert(table: Table, rows: Iterable[dict[str, Any]]) -> int:
     """Insert ``rows`` into ``table`` with executemany, a batch at a time; return the count."""
     written = 0
     for batch in _batches(rows):
-        db.session.execute(insert(table), batch)
+        # the project's store is rebuilt once at the end (generate)
+        db.session.execute(insert(table), batch, execution_options=keeping.NOTED)
         written += len(batch)
     return written
 
@@ -858,6 +860,7 @@ def generate(participants: int, rng_seed: int = DEFAULT_RNG_SEED) -> SyntheticRe
         {"synthetic": True, "rng_seed": rng_seed, **counts},
     )
     db.session.flush()
+    keeping.rebuild(project_id, audited=False)  # the line above says it all
     return SyntheticResult(project_id, counts)
 
 

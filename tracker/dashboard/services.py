@@ -1,6 +1,7 @@
 """What the dashboard shows: figures, breakdowns, trends, filter choices, drill-down lists.
 
-Every number comes from ``tracker.indicators``; the charts are drawn by
+Every number comes from ``tracker.indicators``, read from the indicator store
+when it answers the scope exactly (``tracker.indicator_store.reading``); the charts are drawn by
 ``tracker.reports.charts``, the same code as the donor PDF's, so the screen and
 the document cannot disagree. Everything here is computed live: the views read
 the dashboard through ``cache`` (kept while no record changes); the data-quality
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from tracker import indicators
 from tracker.extensions import db
+from tracker.indicator_store import reading
 from tracker.models import Participant, Partner, Project, TrainingCourse
 from tracker.reports import charts
 
@@ -67,6 +69,8 @@ class Dashboard:
     funnel_svg: str
     trend_svg: str
     trend: list[tuple[str, int, int]]
+    #: where the figures of people came from: reading.STORE or reading.LIVE
+    source: str = reading.LIVE
 
 
 def targets_of(projects: list[Project]) -> dict[str, int]:
@@ -97,27 +101,16 @@ def _periods(start: date, end: date, grain: str) -> list[tuple[int, int]]:
     return periods
 
 
-def _breakdown_pairs(
-    key: str, dimensions: tuple[str, ...], scope: indicators.Scope
-) -> dict[str, list[tuple[Any, int]]]:
-    """Return the (category, count) pairs of each breakdown of ``key``.
-
-    The breakdowns by a person's characteristics come from one query together
-    (``indicators.disaggregate_people``), the others one query each.
-    """
-    people = [d for d in dimensions if d in indicators.PERSON_DIMENSIONS]
-    pairs = indicators.disaggregate_people(key, people, scope) if people else {}
-    for dimension in dimensions:
-        if dimension not in pairs:
-            pairs[dimension] = indicators.disaggregate(key, dimension, scope)
-    return pairs
-
-
 def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarter") -> Dashboard:
-    """Compute everything the dashboard page shows for ``scope`` (live: see ``cache``)."""
-    figures = indicators.headline(scope)
+    """Compute everything the dashboard page shows for ``scope``.
+
+    The figures of people come from the indicator store when its standard windows
+    answer the scope exactly (``indicator_store.reading``), else live.
+    """
+    source = reading.figures_for(scope)
+    figures = source.headline()
     targets = targets_of(projects)
-    pairs = {key: _breakdown_pairs(key, dims, scope) for key, dims in BREAKDOWNS.items()}
+    pairs = {key: source.breakdowns(key, dims) for key, dims in BREAKDOWNS.items()}
     cards = []
     for key in indicators.HEADLINE:
         ind = indicators.get(key)
@@ -165,8 +158,8 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
     )
     trend = []
     if scope.start and scope.end:
-        trained = {(y, p): n for y, p, n in indicators.by_period("trained", scope, grain)}
-        placed = {(y, p): n for y, p, n in indicators.by_period("placed", scope, grain)}
+        trained = {(y, p): n for y, p, n in source.by_period("trained", grain)}
+        placed = {(y, p): n for y, p, n in source.by_period("placed", grain)}
         trend = [
             (period_label(y, p, grain), trained.get((y, p), 0), placed.get((y, p), 0))
             for y, p in _periods(scope.start, scope.end, grain)
@@ -188,6 +181,7 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
         funnel_svg=charts.to_svg(funnel, id_prefix="funnel"),
         trend_svg=charts.to_svg(trend_chart, id_prefix="trend"),
         trend=trend,
+        source=source.source,
     )
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import Date, DateTime, Numeric, select, update
 from tracker import audit
 from tracker.domain import DomainError
 from tracker.extensions import db
+from tracker.indicator_store import keeping
 from tracker.models import (
     Base,
     Consent,
@@ -299,6 +300,7 @@ def merge(
         other.merged_into_id = survivor.id
     db.session.flush()
     _move_rows(before, moved_ids, survivor.id, handed_back)
+    keeping.touch(db.session, [survivor.id, *other_ids])
     db.session.expire_all()
 
     after = {
@@ -354,7 +356,9 @@ def _move_rows(
         versioned = "version" in table.c
         back = [i for i in ids if i in handed_back] if name == "enrolment" else []
         if back:
-            db.session.execute(table.delete().where(table.c.id.in_(back)))
+            db.session.execute(
+                table.delete().where(table.c.id.in_(back)), execution_options=keeping.NOTED
+            )
         for row_id in ids:
             old = before[name][str(row_id)]
             owner = handed_back.get(row_id, survivor_id) if name == "enrolment" else survivor_id
@@ -363,9 +367,15 @@ def _move_rows(
                 values["version"] = old["version"] + 1
             if row_id in back:
                 restored = {k: _load(table.c[k], v) for k, v in old.items()}
-                db.session.execute(table.insert().values(**{**restored, **values}))
+                db.session.execute(
+                    table.insert().values(**{**restored, **values}),
+                    execution_options=keeping.NOTED,
+                )
             else:
-                db.session.execute(update(table).where(table.c.id == row_id).values(**values))
+                db.session.execute(
+                    update(table).where(table.c.id == row_id).values(**values),
+                    execution_options=keeping.NOTED,
+                )
             lines.append((name, row_id, {"participant_id": [old["participant_id"], owner]}))
     for name, row_id, changes in lines:
         audit.record(db.session, "update", name, row_id, changes)
@@ -401,6 +411,7 @@ def undo(kept: ParticipantMerge, *, by: User | None = None) -> None:
     if reason:
         raise MergeRefused(reason)
     db.session.flush()
+    keeping.touch(db.session, [kept.survivor_id, *kept.merged_ids])
     # the merged records first: nothing may point to the survivor while it is restored
     order = ["participant", *[n for n in MOVED if n in kept.before]]
     for name in order:
@@ -410,15 +421,22 @@ def undo(kept: ParticipantMerge, *, by: User | None = None) -> None:
         if name == "enrolment" and rows:
             # swapped enrolments would meet on the unique (person, course) pair one at a
             # time: they are taken out and put back as they were, ids included
-            db.session.execute(table.delete().where(table.c.id.in_([int(i) for i in rows])))
+            db.session.execute(
+                table.delete().where(table.c.id.in_([int(i) for i in rows])),
+                execution_options=keeping.NOTED,
+            )
             db.session.execute(
                 table.insert(),
                 [{k: _load(table.c[k], v) for k, v in values.items()} for values in rows.values()],
+                execution_options=keeping.NOTED,
             )
             continue
         for row_id, values in rows.items():
             restored = {k: _load(table.c[k], v) for k, v in values.items() if k != "id"}
-            db.session.execute(update(table).where(table.c.id == int(row_id)).values(**restored))
+            db.session.execute(
+                update(table).where(table.c.id == int(row_id)).values(**restored),
+                execution_options=keeping.NOTED,
+            )
     db.session.expire_all()
     actor_id, label = audit.current_actor()
     kept.undone_at = now_utc()

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 
 from tracker import audit
 from tracker.extensions import db
+from tracker.indicator_store import keeping
 from tracker.models import AuditEvent, Consent, ConsentPurpose, Participant, Project, now_utc
 from tracker.text import search_fields
 
@@ -138,9 +139,12 @@ def insert_people(
     table = Participant.__table__
     ids = dict(
         db.session.execute(
-            insert(table).returning(table.c.code, table.c.id), [row for row, _on in people]
+            insert(table).returning(table.c.code, table.c.id),
+            [row for row, _on in people],
+            execution_options=keeping.NOTED,
         ).all()
     )
+    keeping.touch(db.session, ids.values())
     stamp = people[0][0]["updated_at"]
     consents = [consent_row(ids[row["code"]], given_on, stamp) for row, given_on in people]
     consent_table = Consent.__table__
@@ -169,7 +173,13 @@ def insert_people(
 
 
 def next_code(project: Project) -> str:
-    """Return the next free participant code of ``project`` (e.g. ``IDF-MA-2014-0156``)."""
+    """Return the next free participant code of ``project`` (e.g. ``IDF-MA-2014-0156``).
+
+    Two registrations of a project at once would otherwise take the same number on
+    PostgreSQL: the project's row is locked until the transaction ends, so the second
+    waits and reads the first's code (SQLite has one writer at a time already).
+    """
+    db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
     prefix = f"{project.code}-"
     taken = db.session.scalars(
         select(Participant.code).where(Participant.code.startswith(prefix, autoescape=True))
