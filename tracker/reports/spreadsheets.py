@@ -31,6 +31,8 @@ from typing import Any
 #: first characters that make a spreadsheet read a CSV cell as a formula
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\0")
 ESCAPE = "'"
+#: first characters of a text that ``neutralise`` may change
+_NEUTRALISED_FIRST = FORMULA_TRIGGERS | {ESCAPE}
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 _PLAIN_PHONE = re.compile(r"\+?[0-9 ]+")
 
@@ -83,12 +85,16 @@ def csv_chunks(
     quote_all: bool = False,
     bom: bool = True,
     phone_columns: Collection[int] = (),
+    formats: Sequence[str] | None = None,
     batch: int = 500,
 ) -> Iterator[bytes]:
     """Yield a CSV file in UTF-8 pieces, a few hundred rows at a time (for streaming).
 
     ``rows`` may be a generator: nothing is held beyond one batch. Header and
-    HXL cells are neutralised like any other text.
+    HXL cells are neutralised like any other text. ``formats`` says per column
+    what its cells are (``tracker.columns``): "text" (text or None: neutralised),
+    "plain" (None, numbers, or text that cannot start a formula: written as they
+    are) or "any" (converted cell by cell, the default for every column).
     """
     if delimiter not in (";", ",", "\t"):
         raise ValueError(f"unsupported delimiter {delimiter!r}")
@@ -105,9 +111,37 @@ def csv_chunks(
     writer.writerow([neutralise(h) for h in header])
     if hxl is not None:
         writer.writerow([neutralise(tag) for tag in hxl])
+    # each column's treatment, chosen once: (index, is a phone column)
+    texts: list[tuple[int, bool]] = []
+    anything: list[tuple[int, bool]] = []
+    for index, treatment in enumerate(formats or ()):
+        if treatment == "text":
+            texts.append((index, index in phones))
+        elif treatment != "plain":
+            anything.append((index, index in phones))
+    triggers = _NEUTRALISED_FIRST
     pending = 0
     for row in rows:
-        writer.writerow([_csv_text(value, i in phones) for i, value in enumerate(row)])
+        if formats is None:
+            writer.writerow([_csv_text(value, i in phones) for i, value in enumerate(row)])
+            pending += 1
+            if pending >= batch:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+                pending = 0
+            continue
+        cells = list(row)
+        for index, phone in texts:
+            value = cells[index]
+            if value.__class__ is str:
+                if value and value[0] in triggers:
+                    cells[index] = neutralise(value, phone=phone)
+            elif value is not None:
+                cells[index] = _csv_text(value, phone)
+        for index, phone in anything:
+            cells[index] = _csv_text(cells[index], phone)
+        writer.writerow(cells)
         pending += 1
         if pending >= batch:
             yield buffer.getvalue().encode("utf-8")
