@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,6 +43,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import NullType
 
@@ -101,8 +103,16 @@ class Export:
     table: Table
     columns: tuple[Column, ...]
     rows: Iterable[list[Any]]
-    count: int
+    #: the number of rows, or what counts them, asked only when ``count`` is first read
+    size: int | Callable[[], int]
     pseudonymous: bool
+
+    @property
+    def count(self) -> int:
+        """Return the number of rows; the command counts what it writes and never asks."""
+        if callable(self.size):
+            self.size = self.size()
+        return self.size
 
     @property
     def header(self) -> list[str]:
@@ -405,7 +415,7 @@ def _raw_cell(column: Column, dialect: str) -> Callable[[Any], Any] | None:
 
 
 def _cells(
-    result: Iterable[Sequence[Any]],
+    result: Result,
     columns: tuple[Column, ...],
     source: _Source,
     dialect: str,
@@ -441,7 +451,7 @@ def _cells(
             convert = column.to_cell
         if convert is not None:
             converters.append((index, convert))
-    for row in result:
+    for row in chain.from_iterable(result.partitions()):
         values = list(row)
         if extra_at > count:
             del values[count:]
@@ -466,16 +476,20 @@ def record_export(
 ) -> Export:
     """Return the export of ``kind`` for ``user``'s projects (or one of them).
 
-    The rows are read lazily, a batch at a time, when ``rows`` is iterated, on
-    ``connection`` (default: the session's). A web response streams them after
-    the view has returned: it passes a connection of its own, which needs no
-    application context and which it closes when the response ends.
+    The rows are read lazily, a batch at a time, when ``rows`` is iterated, and
+    counted only when ``count`` is read, on ``connection`` (default: the
+    session's). A web response streams them after the view has returned: it
+    passes a connection of its own, which needs no application context and
+    which it closes when the response ends.
     """
     columns, query, source = record_query(
         kind, user=user, project=project, pseudonymous=pseudonymous, today=today
     )
     connection = connection if connection is not None else db.session.connection()
-    count = connection.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+    def count() -> int:
+        counting = select(func.count()).select_from(query.order_by(None).subquery())
+        return connection.scalar(counting) or 0
 
     def rows() -> Iterator[list[Any]]:
         # executed on the first row asked for: an export never read opens no cursor
@@ -485,7 +499,7 @@ def record_export(
         finally:
             result.close()
 
-    return Export(TABLES[kind], columns, rows(), count or 0, pseudonymous)
+    return Export(TABLES[kind], columns, rows(), count, pseudonymous)
 
 
 # --- Indicator tables ------------------------------------------------------------------

@@ -50,7 +50,8 @@ def neutralise(text: str, *, phone: bool = False) -> str:
         return ESCAPE + text
     if first not in FORMULA_TRIGGERS:
         return text
-    if _PLAIN_NUMBER.fullmatch(text) or (phone and _PLAIN_PHONE.fullmatch(text)):
+    # a phone column's cells are mostly phone numbers: one pattern, not two, for each
+    if (phone and _PLAIN_PHONE.fullmatch(text)) or _PLAIN_NUMBER.fullmatch(text):
         return text
     return ESCAPE + text
 
