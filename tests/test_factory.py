@@ -112,3 +112,27 @@ def test_sqlite_writers_wait_instead_of_failing(app):
     assert errors == []
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM partner")).scalar() == 3
+
+
+def test_a_read_only_connection_never_holds_a_writer_up(app):
+    """The export command reads on a READ_ONLY connection: a writer commits meanwhile."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    from tracker.database import READ_ONLY
+
+    with db.engine.connect().execution_options(**{READ_ONLY: True}) as reader:
+        before = reader.execute(text("SELECT count(*) FROM partner")).scalar()
+        writer = db.engine.connect()
+        # no waiting: a write lock held by the reader would fail the writer at once
+        writer.connection.driver_connection.execute("PRAGMA busy_timeout=0")
+        with writer.begin():
+            writer.execute(
+                text(
+                    "INSERT INTO partner (name, kind, country, id, created_at, updated_at,"
+                    " version) VALUES ('during', 'ngo', 'MAR', NULL, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, 1)"
+                )
+            )
+        writer.close()
+        # one snapshot for the whole export
+        assert reader.execute(text("SELECT count(*) FROM partner")).scalar() == before

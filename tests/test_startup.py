@@ -1,8 +1,8 @@
 """Commands start without importing what only some of them use (no timing is judged).
 
-reportlab, openpyxl, Alembic (through Flask-Migrate) and email_validator are imported
-inside the functions that draw, write workbooks, migrate or check e-mail cells; see
-"Start-up" in docs/performance.md. A fresh interpreter runs the commands below as
+reportlab, openpyxl, XlsxWriter, Alembic (through Flask-Migrate) and email_validator are
+imported inside the functions that draw, read or write workbooks, migrate or check e-mail
+cells; see "Start-up" in docs/performance.md. A fresh interpreter runs the commands below as
 ``flask --app tracker …`` does and reports which libraries it imported.
 """
 
@@ -18,7 +18,16 @@ from flask_migrate.cli import db as flask_migrate_db_group
 ROOT = Path(__file__).resolve().parent.parent
 
 #: libraries no command below may import (top-level package names)
-DEFERRED = ("reportlab", "openpyxl", "alembic", "flask_migrate", "mako", "email_validator", "PIL")
+DEFERRED = (
+    "reportlab",
+    "openpyxl",
+    "xlsxwriter",
+    "alembic",
+    "flask_migrate",
+    "mako",
+    "email_validator",
+    "PIL",
+)
 
 #: the commands run, each as ``flask --app tracker <args>`` in the same interpreter
 COMMANDS = (

@@ -51,12 +51,50 @@ DECIMAL = "decimal"
 YES = "yes"
 NO = "no"
 
+#: kinds whose cells are text as typed (exports neutralise formulas in them)
+TEXT_KINDS = frozenset({TEXT, CODE, PHONE, EMAIL, COUNTRY})
+#: what the CSV writer does with a column's cells (``spreadsheets.csv_chunks``)
+CSV_TEXT = "text"  # text or nothing: neutralised
+CSV_PLAIN = "plain"  # written as they are: no cell of theirs can start a formula
+CSV_ANY = "any"  # anything: converted cell by cell
+
 
 def plain_number(value: Decimal) -> int | Decimal:
     """Return a decimal as a plain number: 2150.00 becomes 2150, 2150.50 becomes 2150.5."""
     if value == value.to_integral_value():
         return int(value)
     return value.normalize()
+
+
+def to_cell(value: Any) -> str | int | Decimal | float | None:
+    """Return a stored value as a cell holds it (None for an empty cell)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bool):
+        return YES if value else NO
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return plain_number(value)
+    return value
+
+
+def iso_date_cell(value: Any) -> str | int | Decimal | float | None:
+    """Return ``to_cell(value)`` for a column of dates, without its tests for a date."""
+    if value.__class__ is date:
+        return value.isoformat()
+    return to_cell(value)
+
+
+def yes_no_cell(value: Any) -> str | None:
+    """Return the cell of a boolean read from the database (a bool, or 0/1 on SQLite)."""
+    if value is None:
+        return None
+    return YES if value else NO
 
 
 @dataclass(frozen=True)
@@ -75,19 +113,24 @@ class Column:
 
     def to_cell(self, value: Any) -> str | int | Decimal | float | None:
         """Return ``value`` as the cell holds it (None for an empty cell)."""
-        if value is None or value == "":
-            return None
-        if isinstance(value, enum.Enum):
-            return value.value
-        if isinstance(value, bool):
-            return YES if value else NO
-        if isinstance(value, datetime):
-            return value.date().isoformat()
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, Decimal):
-            return plain_number(value)
-        return value
+        return to_cell(value)
+
+    @property
+    def csv_format(self) -> str:
+        """Say how a CSV file writes this column's cells: CSV_TEXT, CSV_PLAIN or CSV_ANY.
+
+        Dates (ISO text, or a year alone), yes/no, whole numbers and choices whose
+        codes start with a letter or digit can never read as a formula: they are
+        written as they are, without a test per cell.
+        """
+        if self.kind in TEXT_KINDS:
+            return CSV_TEXT
+        if self.kind in (DATE, BOOLEAN, INTEGER):
+            return CSV_PLAIN
+        if self.kind == CHOICE and self.choices is not None:
+            safe = all(str(m.value)[:1].isalnum() for m in self.choices)
+            return CSV_PLAIN if safe else CSV_TEXT
+        return CSV_ANY
 
     def format_text(self) -> str:
         """Say in English what the cells hold (for docs/columns.md)."""

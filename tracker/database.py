@@ -9,7 +9,9 @@ the second writer wait instead. Requests that change something (POST) and
 commands are short, so serialising them costs little at the scale of a country
 mission. GET requests only read, so they begin deferred and never wait for a
 writer; a GET that must write (an audit line for a read) does it in a
-transaction of its own that writes before it reads.
+transaction of its own that writes before it reads. A connection given the
+execution option ``READ_ONLY`` (the export command's) begins deferred too: it
+reads one snapshot for as long as it streams, and never holds up a writer.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from sqlalchemy.engine import Engine
 
 BUSY_TIMEOUT_MS = 15_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: execution option of a connection that only reads (see the module's docstring)
+READ_ONLY = "tracker_read_only"
 
 
 def configure_engine(engine: Engine) -> None:
@@ -61,7 +65,9 @@ def _owner_only(path: str) -> None:
 
 
 def _on_begin(connection) -> None:
-    if has_request_context() and request.method in SAFE_METHODS:
+    if connection.get_execution_options().get(READ_ONLY) or (
+        has_request_context() and request.method in SAFE_METHODS
+    ):
         # pages that only read run deferred, so they never wait for a writer (WAL)
         connection.exec_driver_sql("BEGIN")
     else:

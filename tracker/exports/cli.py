@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tracker import audit
 from tracker.commands import fail, parse_date, project_by_code
+from tracker.database import READ_ONLY
 from tracker.exports import services
 from tracker.extensions import db
 from tracker.models import Project
@@ -76,6 +77,7 @@ def export_command(
     # codes now: after the read transaction ends, ORM objects would reload (and lock)
     project_codes = [project_code] if project_code is not None else []
 
+    connection = None
     if kind == services.INDICATORS:
         start_date = start_date or min((p.start_date for p in chosen), default=None)
         end_date = end_date or max((p.end_date for p in chosen), default=None)
@@ -87,7 +89,17 @@ def export_command(
             threshold=current_app.config["SMALL_CELL_THRESHOLD"],
         )
     else:
-        export = services.record_export(kind, user=None, project=project, pseudonymous=pseudonymous)
+        # rows stream from a read-only snapshot: commands otherwise take SQLite's write
+        # lock when they begin, and would hold every writer up while the file is written
+        connection = db.engine.connect().execution_options(**{READ_ONLY: True})
+        export = services.record_export(
+            kind,
+            user=None,
+            project=project,
+            pseudonymous=pseudonymous,
+            connection=connection,
+        )
+    db.session.rollback()
     written = 0
 
     def counted(rows):
@@ -104,15 +116,16 @@ def export_command(
             chunks = services.render_csv(
                 export, rows=rows, hxl=hxl, delimiter=services.DELIMITERS[delimiter]
             )
+            with temporary.open("wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
         else:
-            # read everything first: the slow workbook is then built without holding
-            # the database (commands take SQLite's write lock when they begin)
-            materialised = list(rows)
-            db.session.rollback()
-            chunks = [services.render_xlsx(export, rows=materialised, hxl=hxl)]
-        with temporary.open("wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
+            # written row by row as they are read: memory stays flat
+            with temporary.open("wb") as fh:
+                services.save_xlsx(export, fh, rows=rows, hxl=hxl)
+        if connection is not None:
+            connection.close()
+            connection = None
         db.session.rollback()
         # the file appears only once its export is in the audit log
         with audit.acting_as("cli:export"):
@@ -138,5 +151,8 @@ def export_command(
         if temporary is not None:
             temporary.unlink(missing_ok=True)
         raise
+    finally:
+        if connection is not None:
+            connection.close()
     what = "pseudonymous " if pseudonymous and kind != services.INDICATORS else ""
     click.echo(f"Wrote {out} ({written:,} rows of {what}{kind}).")

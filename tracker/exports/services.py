@@ -4,7 +4,10 @@ Rows are read with SQL selects that join what a row needs (participant code,
 project code, course, partners) and return plain tuples, never ORM objects: an
 export of 100,000 rows costs about what the bare query costs. Columns that a
 pseudonymous export leaves out are not even selected. Sensitive notes are never
-exported.
+exported. Choices, dates, booleans and whole numbers are read as the database
+driver returns them (SQLite gives a date as the ISO text the cell holds, and a
+choice as its stored value), and each column's conversion to a cell is chosen
+once per export, not per cell.
 
 Consent decides whose rows a file carries (``tracker.participants.consent``): a
 named export of participants, enrolments, placements or follow-ups leaves out
@@ -22,19 +25,42 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from itertools import chain
+from pathlib import Path
+from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, or_, select, true
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Date,
+    Enum,
+    Integer,
+    Select,
+    String,
+    func,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import NullType
 
 from tracker import audit, indicators
 from tracker.columns import (
+    BOOLEAN,
+    CHOICE,
     DATE,
     INDICATOR_FIGURES,
+    INTEGER,
     PHONE,
     TABLES,
+    TEXT_KINDS,
     Column,
     Table,
+    iso_date_cell,
+    yes_no_cell,
 )
 from tracker.extensions import db
 from tracker.models import (
@@ -65,8 +91,8 @@ FORMATS = ("csv", "xlsx")
 DELIMITERS = {"semicolon": ";", "comma": ","}
 #: rows fetched from the database at a time
 BATCH = 1000
-#: the largest XLSX built during a web request (openpyxl writes ~5,000 rows a second);
-#: config EXPORT_XLSX_MAX_ROWS overrides it. CSV streams and has no limit.
+#: the largest XLSX built during a web request (about 12,000 rows a second, so a few
+#: seconds); config EXPORT_XLSX_MAX_ROWS overrides it. CSV streams and has no limit.
 XLSX_WEB_MAX_ROWS = 50_000
 
 
@@ -77,8 +103,16 @@ class Export:
     table: Table
     columns: tuple[Column, ...]
     rows: Iterable[list[Any]]
-    count: int
+    #: the number of rows, or what counts them, asked only when ``count`` is first read
+    size: int | Callable[[], int]
     pseudonymous: bool
+
+    @property
+    def count(self) -> int:
+        """Return the number of rows; the command counts what it writes and never asks."""
+        if callable(self.size):
+            self.size = self.size()
+        return self.size
 
     @property
     def header(self) -> list[str]:
@@ -95,6 +129,11 @@ class Export:
     @property
     def date_columns(self) -> set[int]:
         return {i for i, c in enumerate(self.columns) if c.kind == DATE}
+
+    @property
+    def csv_formats(self) -> list[str]:
+        """Say per column how the CSV writer treats its cells (``spreadsheets.csv_chunks``)."""
+        return [c.csv_format for c in self.columns]
 
 
 # --- The queries, one per table ----------------------------------------------------
@@ -117,22 +156,15 @@ def _partner_key(partner: Any) -> ColumnElement:
     return func.coalesce(partner.acronym, partner.name)
 
 
-def _case_management_consent(today: date):
-    """Per participant: the last consent to case management and whether one holds today."""
-    holds = and_(
-        Consent.given_on <= today,
-        or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > today),
-        or_(Consent.expires_on.is_(None), Consent.expires_on >= today),
-    )
+def _latest_case_management_consent(participant_id: Any) -> ColumnElement:
+    """Return the date of the person's last consent to case management (one indexed lookup)."""
     return (
-        select(
-            Consent.participant_id.label("participant_id"),
-            func.max(Consent.given_on).label("given_on"),
-            func.max(case((holds, 1), else_=0)).label("holds"),
+        select(func.max(Consent.given_on))
+        .where(
+            Consent.participant_id == participant_id,
+            Consent.purpose == ConsentPurpose.CASE_MANAGEMENT,
         )
-        .where(Consent.purpose == ConsentPurpose.CASE_MANAGEMENT)
-        .group_by(Consent.participant_id)
-        .subquery("case_consent")
+        .scalar_subquery()
     )
 
 
@@ -143,9 +175,11 @@ def _birth(value: Any, birth_year: Any) -> Any:
     return value
 
 
-def _participants(today: date) -> _Source:
-    consent = _case_management_consent(today)
+def _participants(today: date, pseudonymous: bool) -> _Source:
     p = Participant
+    # a named export carries only people whose consent to case management holds (the
+    # condition of record_query), so the column says yes on every row of it
+    consent_given = consents.case_management_holds_sql(p.id, today) if pseudonymous else true()
     return _Source(
         expressions={
             "code": p.code,
@@ -161,23 +195,19 @@ def _participants(today: date) -> _Source:
             "migration_status": p.migration_status,
             "education_level": p.education_level,
             "languages": p.languages,
-            "consent_given": func.coalesce(consent.c.holds, 0) == 1,
-            "consent_date": consent.c.given_on,
+            "consent_given": consent_given,
+            "consent_date": _latest_case_management_consent(p.id),
             "project_code": Project.code,
             "registered_on": p.registered_on,
         },
-        joins=lambda q: (
-            q.select_from(p)
-            .join(Project, p.project_id == Project.id)
-            .outerjoin(consent, consent.c.participant_id == p.id)
-        ),
+        joins=lambda q: q.select_from(p).join(Project, p.project_id == Project.id),
         project_column=p.project_id,
         order_by=(p.code,),
         fixes={"date_of_birth": (p.birth_year, _birth)},
     )
 
 
-def _enrolments(_today: date) -> _Source:
+def _enrolments(_today: date, _pseudonymous: bool) -> _Source:
     course = TrainingCourse
     return _Source(
         expressions={
@@ -204,7 +234,7 @@ def _enrolments(_today: date) -> _Source:
     )
 
 
-def _placements(_today: date) -> _Source:
+def _placements(_today: date, _pseudonymous: bool) -> _Source:
     employer = aliased(Partner, name="employer")
     referral = aliased(Partner, name="referral")
     return _Source(
@@ -235,7 +265,7 @@ def _placements(_today: date) -> _Source:
     )
 
 
-def _follow_ups(_today: date) -> _Source:
+def _follow_ups(_today: date, _pseudonymous: bool) -> _Source:
     return _Source(
         expressions={
             "participant_code": Participant.code,
@@ -258,7 +288,7 @@ def _follow_ups(_today: date) -> _Source:
     )
 
 
-def _activities(_today: date) -> _Source:
+def _activities(_today: date, _pseudonymous: bool) -> _Source:
     return _Source(
         expressions={
             "project_code": Project.code,
@@ -278,7 +308,7 @@ def _activities(_today: date) -> _Source:
     )
 
 
-def _attendance(_today: date) -> _Source:
+def _attendance(_today: date, _pseudonymous: bool) -> _Source:
     partner = _partner_key(Partner)
     return _Source(
         expressions={
@@ -300,7 +330,7 @@ def _attendance(_today: date) -> _Source:
     )
 
 
-_SOURCES: dict[str, Callable[[date], _Source]] = {
+_SOURCES: dict[str, Callable[[date, bool], _Source]] = {
     "participants": _participants,
     "enrolments": _enrolments,
     "placements": _placements,
@@ -324,9 +354,9 @@ def record_query(
     """
     table = TABLES[kind]
     today = today or date.today()
-    source = _SOURCES[kind](today)
+    source = _SOURCES[kind](today, pseudonymous)
     columns = table.visible(pseudonymous=pseudonymous)
-    selected = [source.expressions[c.name].label(c.name) for c in columns]
+    selected = [_as_read(c, source.expressions[c.name]).label(c.name) for c in columns]
     # only the extras of the columns exported: a pseudonymous export selects no birth year
     extras = [
         source.fixes[c.name][0].label(f"_{c.name}")
@@ -350,10 +380,51 @@ def record_query(
     return columns, query.order_by(*source.order_by), source
 
 
+#: SQL types whose values the driver returns as the cell wants them, or nearly (_raw_cell)
+_RAW_TYPES = {CHOICE: Enum, DATE: Date, BOOLEAN: Boolean, INTEGER: Integer}
+
+
+def _read_raw(column: Column, expression: ColumnElement) -> bool:
+    """Say whether the column is read as the driver returns it, past SQLAlchemy's types."""
+    wanted = _RAW_TYPES.get(column.kind)
+    if wanted is None or not isinstance(expression.type, wanted):
+        return False
+    if wanted is Enum:
+        # stored by value (models.enum_column): the stored text is the cell
+        members = expression.type.enum_class
+        return members is not None and [m.value for m in members] == expression.type.enums
+    return True
+
+
+def _as_read(column: Column, expression: ColumnElement) -> ColumnElement:
+    return type_coerce(expression, NullType()) if _read_raw(column, expression) else expression
+
+
+def _raw_cell(column: Column, dialect: str) -> Callable[[Any], Any] | None:
+    """Return what turns a raw value into its cell; None when the value is the cell.
+
+    A choice is its stored value and a whole number an int. A date is ISO text on
+    SQLite (SQLAlchemy's storage format, the cell itself), a date object elsewhere; a
+    boolean is 0 or 1 on SQLite, a bool elsewhere.
+    """
+    if column.kind == DATE:
+        return None if dialect == "sqlite" else iso_date_cell
+    if column.kind == BOOLEAN:
+        return yes_no_cell
+    return None
+
+
 def _cells(
-    result: Iterable[Sequence[Any]], columns: tuple[Column, ...], source: _Source
+    result: Result,
+    columns: tuple[Column, ...],
+    source: _Source,
+    dialect: str,
 ) -> Iterator[list[Any]]:
-    """Turn result rows into rows of cells (the fixes first, then each column's format)."""
+    """Turn result rows into rows of cells: the fixes first, then each column's conversion.
+
+    Each column's conversion is chosen once (``_raw_cell``, the text rule, or else
+    ``Column.to_cell``), so that a row costs a few steps and no type test per cell.
+    """
     count = len(columns)
     # (column index, index of its extra in the row or None, fix), in the select's order
     fixes = []
@@ -363,12 +434,35 @@ def _cells(
             expression, fix = source.fixes[column.name]
             fixes.append((index, extra_at if expression is not None else None, fix))
             extra_at += expression is not None
-    converters = [c.to_cell for c in columns]
-    for row in result:
-        values = list(row[:count])
+    texts: list[int] = []  # text columns: an empty text is an empty cell
+    converters: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, column in enumerate(columns):
+        expression = source.expressions[column.name]
+        if _read_raw(column, expression):
+            convert = _raw_cell(column, dialect)
+        elif (
+            column.kind in TEXT_KINDS
+            and isinstance(expression.type, String)
+            and not isinstance(expression.type, Enum)
+        ):
+            texts.append(index)
+            continue
+        else:
+            convert = column.to_cell
+        if convert is not None:
+            converters.append((index, convert))
+    for row in chain.from_iterable(result.partitions()):
+        values = list(row)
+        if extra_at > count:
+            del values[count:]
         for index, extra, fix in fixes:
             values[index] = fix(values[index], row[extra] if extra is not None else None)
-        yield [convert(value) for convert, value in zip(converters, values, strict=True)]
+        for index in texts:
+            if values[index] == "":
+                values[index] = None
+        for index, convert in converters:
+            values[index] = convert(values[index])
+        yield values
 
 
 def record_export(
@@ -382,26 +476,30 @@ def record_export(
 ) -> Export:
     """Return the export of ``kind`` for ``user``'s projects (or one of them).
 
-    The rows are read lazily, a batch at a time, when ``rows`` is iterated, on
-    ``connection`` (default: the session's). A web response streams them after
-    the view has returned: it passes a connection of its own, which needs no
-    application context and which it closes when the response ends.
+    The rows are read lazily, a batch at a time, when ``rows`` is iterated, and
+    counted only when ``count`` is read, on ``connection`` (default: the
+    session's). A web response streams them after the view has returned: it
+    passes a connection of its own, which needs no application context and
+    which it closes when the response ends.
     """
     columns, query, source = record_query(
         kind, user=user, project=project, pseudonymous=pseudonymous, today=today
     )
     connection = connection if connection is not None else db.session.connection()
-    count = connection.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+    def count() -> int:
+        counting = select(func.count()).select_from(query.order_by(None).subquery())
+        return connection.scalar(counting) or 0
 
     def rows() -> Iterator[list[Any]]:
         # executed on the first row asked for: an export never read opens no cursor
         result = connection.execute(query.execution_options(yield_per=BATCH))
         try:
-            yield from _cells(result, columns, source)
+            yield from _cells(result, columns, source, connection.dialect.name)
         finally:
             result.close()
 
-    return Export(TABLES[kind], columns, rows(), count or 0, pseudonymous)
+    return Export(TABLES[kind], columns, rows(), count, pseudonymous)
 
 
 # --- Indicator tables ------------------------------------------------------------------
@@ -484,6 +582,7 @@ def render_csv(
         hxl=export.hxl if hxl else None,
         delimiter=delimiter,
         phone_columns=export.phone_columns,
+        formats=export.csv_formats,
     )
 
 
@@ -492,6 +591,27 @@ def render_xlsx(
 ) -> bytes:
     """Return the export (or ``rows`` in its columns) as an XLSX workbook."""
     return spreadsheets.write_xlsx(
+        export.header,
+        export.rows if rows is None else rows,
+        hxl=export.hxl if hxl else None,
+        sheet_title=export.table.key,
+        date_columns=export.date_columns,
+    )
+
+
+def save_xlsx(
+    export: Export,
+    out: str | Path | IO[bytes],
+    *,
+    rows: Iterable[list[Any]] | None = None,
+    hxl: bool = False,
+) -> int:
+    """Write the export (or ``rows`` in its columns) to ``out`` as XLSX, row by row.
+
+    Return the number of rows written.
+    """
+    return spreadsheets.save_xlsx(
+        out,
         export.header,
         export.rows if rows is None else rows,
         hxl=export.hxl if hxl else None,

@@ -3,10 +3,9 @@
 Both writers defuse formula injection (ASVS 1.2.10), each in the way its format
 allows:
 
-- **XLSX**: every text cell is written as an inline string (``data_type = "s"``),
-  which no spreadsheet evaluates, so the text stays exactly as it was, ``=`` and
-  ``+`` included. (openpyxl would otherwise store any text starting with ``=`` as
-  a live formula.)
+- **XLSX**: every text cell is written as a string (XlsxWriter's ``write_string``,
+  an inline string), which no spreadsheet evaluates, so the text stays exactly as
+  it was, ``=`` and ``+`` included. Nothing is ever written as a formula.
 - **CSV** has no string type: a spreadsheet opening it evaluates a cell starting
   with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return before one). Such
   text gets a leading apostrophe. Two kinds of cells are left as written because
@@ -26,11 +25,14 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import chain, islice
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 #: first characters that make a spreadsheet read a CSV cell as a formula
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\0")
 ESCAPE = "'"
+#: first characters of a text that ``neutralise`` may change
+_NEUTRALISED_FIRST = FORMULA_TRIGGERS | {ESCAPE}
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 _PLAIN_PHONE = re.compile(r"\+?[0-9 ]+")
 
@@ -48,7 +50,8 @@ def neutralise(text: str, *, phone: bool = False) -> str:
         return ESCAPE + text
     if first not in FORMULA_TRIGGERS:
         return text
-    if _PLAIN_NUMBER.fullmatch(text) or (phone and _PLAIN_PHONE.fullmatch(text)):
+    # a phone column's cells are mostly phone numbers: one pattern, not two, for each
+    if (phone and _PLAIN_PHONE.fullmatch(text)) or _PLAIN_NUMBER.fullmatch(text):
         return text
     return ESCAPE + text
 
@@ -83,12 +86,16 @@ def csv_chunks(
     quote_all: bool = False,
     bom: bool = True,
     phone_columns: Collection[int] = (),
+    formats: Sequence[str] | None = None,
     batch: int = 500,
 ) -> Iterator[bytes]:
     """Yield a CSV file in UTF-8 pieces, a few hundred rows at a time (for streaming).
 
     ``rows`` may be a generator: nothing is held beyond one batch. Header and
-    HXL cells are neutralised like any other text.
+    HXL cells are neutralised like any other text. ``formats`` says per column
+    what its cells are (``tracker.columns``): "text" (text or None: neutralised),
+    "plain" (None, numbers, or text that cannot start a formula: written as they
+    are) or "any" (converted cell by cell, the default for every column).
     """
     if delimiter not in (";", ",", "\t"):
         raise ValueError(f"unsupported delimiter {delimiter!r}")
@@ -105,9 +112,37 @@ def csv_chunks(
     writer.writerow([neutralise(h) for h in header])
     if hxl is not None:
         writer.writerow([neutralise(tag) for tag in hxl])
+    # each column's treatment, chosen once: (index, is a phone column)
+    texts: list[tuple[int, bool]] = []
+    anything: list[tuple[int, bool]] = []
+    for index, treatment in enumerate(formats or ()):
+        if treatment == "text":
+            texts.append((index, index in phones))
+        elif treatment != "plain":
+            anything.append((index, index in phones))
+    triggers = _NEUTRALISED_FIRST
     pending = 0
     for row in rows:
-        writer.writerow([_csv_text(value, i in phones) for i, value in enumerate(row)])
+        if formats is None:
+            writer.writerow([_csv_text(value, i in phones) for i, value in enumerate(row)])
+            pending += 1
+            if pending >= batch:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+                pending = 0
+            continue
+        cells = list(row)
+        for index, phone in texts:
+            value = cells[index]
+            if value.__class__ is str:
+                if value and value[0] in triggers:
+                    cells[index] = neutralise(value, phone=phone)
+            elif value is not None:
+                cells[index] = _csv_text(value, phone)
+        for index, phone in anything:
+            cells[index] = _csv_text(cells[index], phone)
+        writer.writerow(cells)
         pending += 1
         if pending >= batch:
             yield buffer.getvalue().encode("utf-8")
@@ -142,8 +177,26 @@ def _width(value: Any) -> int:
 
 def safe_sheet_title(title: str) -> str:
     """Return a valid sheet title: at most 31 characters, none of []:*?/\\."""
-    cleaned = re.sub(r"[\[\]:*?/\\]", " ", title).strip() or "Sheet"
+    # nor may it start or end with an apostrophe
+    cleaned = re.sub(r"[\[\]:*?/\\]", " ", title).strip().strip("'").strip() or "Sheet"
     return cleaned[:31]
+
+
+#: characters an XML 1.0 document cannot hold (as openpyxl's ILLEGAL_CHARACTERS_RE)
+_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Excel's serial number of a date is its ordinal minus this (from 1 March 1900 on)
+_EXCEL_EPOCH_ORDINAL = date(1899, 12, 30).toordinal()
+_FIRST_SERIAL_DAY = date(1900, 3, 1)
+
+
+def _sheet_text(value: str) -> str:
+    """Return a text as a workbook can hold it: no control characters, no lone CR."""
+    if _ILLEGAL_CHARACTERS.search(value):
+        value = _ILLEGAL_CHARACTERS.sub("", value)
+    if "\r" in value:
+        # XML reads a carriage return as a line feed: write what every reader will see
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
 
 
 def write_xlsx(
@@ -154,74 +207,106 @@ def write_xlsx(
     sheet_title: str = "export",
     date_columns: Collection[int] = (),
 ) -> bytes:
-    """Return an XLSX workbook of one sheet: bold frozen header, sized columns.
+    """Return an XLSX workbook of one sheet; see ``save_xlsx``."""
+    out = io.BytesIO()
+    save_xlsx(out, header, rows, hxl=hxl, sheet_title=sheet_title, date_columns=date_columns)
+    return out.getvalue()
+
+
+def save_xlsx(
+    out: str | Path | IO[bytes],
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    hxl: Sequence[str] | None = None,
+    sheet_title: str = "export",
+    date_columns: Collection[int] = (),
+) -> int:
+    """Write an XLSX workbook of one sheet to ``out``: bold frozen header, sized columns.
 
     Every text cell is an inert string. In ``date_columns``, ISO dates become
     real dates shown as YYYY-MM-DD (other text, such as a year alone, stays text).
+    Rows stream: each is written to a temporary file as soon as the next one
+    starts (XlsxWriter's constant_memory mode), so memory stays flat however
+    many there are. Return the number of rows written under the header.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from xlsxwriter import Workbook
 
-    workbook = Workbook(write_only=True)
-    workbook.properties.creator = "tracker"
-    sheet = workbook.create_sheet(safe_sheet_title(sheet_title))
-    dates = frozenset(date_columns)
-    iterator = iter(rows)
-    sample = list(islice(iterator, WIDTH_SAMPLE))
+    workbook = Workbook(out, {"constant_memory": True})
+    try:
+        workbook.set_properties({"author": "tracker"})
+        sheet = workbook.add_worksheet(safe_sheet_title(sheet_title))
+        dates = frozenset(date_columns)
+        iterator = iter(rows)
+        sample = list(islice(iterator, WIDTH_SAMPLE))
 
-    for index, name in enumerate(header):
-        widest = max(
-            [len(name), len(hxl[index]) if hxl else 0]
-            + [_width(row[index]) for row in sample if index < len(row)]
-        )
-        letter = get_column_letter(index + 1)
-        sheet.column_dimensions[letter].width = min(max(widest + 2, MIN_WIDTH), MAX_WIDTH)
-    header_rows = 2 if hxl is not None else 1
-    sheet.freeze_panes = f"A{header_rows + 1}"
-    if hxl is None and header:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}1"
+        for index, name in enumerate(header):
+            widest = max(
+                [len(name), len(hxl[index]) if hxl else 0]
+                + [_width(row[index]) for row in sample if index < len(row)]
+            )
+            sheet.set_column(index, index, min(max(widest + 2, MIN_WIDTH), MAX_WIDTH))
+        header_rows = 2 if hxl is not None else 1
+        sheet.freeze_panes(header_rows, 0)
+        if hxl is None and header:
+            sheet.autofilter(0, 0, 0, len(header) - 1)
+            # always a range, also of one column ("A1:A1", as openpyxl wrote it; XlsxWriter
+            # would write "A1"): readers that expect a range keep finding one
+            sheet.autofilter_ref = f"A1:{_column_letter(len(header) - 1)}1"
 
-    def text_cell(value: str, font: Font | None = None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet)
-        # assigning the value would make a formula of "=…"; set the string type directly
-        cell._value = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]
-        cell.data_type = "s"
-        if font is not None:
-            cell.font = font
-        return cell
+        bold = workbook.add_format({"bold": True})
+        for index, name in enumerate(header):
+            sheet.write_string(0, index, _sheet_text(name), bold)
+        if hxl is not None:
+            tag_format = workbook.add_format({"italic": True, "font_color": "#555555"})
+            for index, tag in enumerate(hxl):
+                sheet.write_string(1, index, _sheet_text(tag), tag_format)
+        day_format = workbook.add_format({"num_format": DATE_FORMAT})
 
-    def date_cell(value: date) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
+        write_string, write_number = sheet.write_string, sheet.write_number
+        illegal = _ILLEGAL_CHARACTERS
+        number = header_rows - 1
+        for number, row in enumerate(chain(sample, iterator), start=header_rows):
+            # one test per row for characters a workbook cannot hold, not one per cell
+            texts = [value for value in row if isinstance(value, str)]
+            clean = not illegal.search("".join(texts)) and not any("\r" in t for t in texts)
+            for index, value in enumerate(row):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, str):
+                    if index in dates and len(value) == 10:
+                        try:
+                            day = date.fromisoformat(value)
+                        except ValueError:
+                            pass
+                        else:
+                            _write_date(sheet, number, index, day, day_format)
+                            continue
+                    write_string(number, index, value if clean else _sheet_text(value))
+                elif isinstance(value, bool):
+                    write_string(number, index, "yes" if value else "no")
+                elif isinstance(value, date):
+                    _write_date(sheet, number, index, value, day_format)
+                else:
+                    write_number(number, index, value)  # int, float, Decimal
+    finally:
+        workbook.close()
+    return number - header_rows + 1
 
-    bold = Font(bold=True)
-    sheet.append([text_cell(name, bold) for name in header])
-    if hxl is not None:
-        sheet.append([text_cell(tag, Font(italic=True, color="555555")) for tag in hxl])
 
-    for row in chain(sample, iterator):
-        cells: list[Any] = []
-        for index, value in enumerate(row):
-            if isinstance(value, str):
-                if index in dates and len(value) == 10:
-                    try:
-                        cells.append(date_cell(date.fromisoformat(value)))
-                        continue
-                    except ValueError:
-                        pass
-                cells.append(text_cell(value) if value else None)
-            elif isinstance(value, bool):
-                cells.append(text_cell("yes" if value else "no"))
-            elif isinstance(value, date):
-                cells.append(date_cell(value))
-            else:
-                cells.append(value)  # None, int, float, Decimal: numbers
-        sheet.append(cells)
+def _column_letter(index: int) -> str:
+    """Return the letters of the column at zero-based ``index`` (0 is A, 26 is AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+
+def _write_date(sheet: Any, row: int, column: int, value: date, day_format: Any) -> None:
+    if value.__class__ is date and value >= _FIRST_SERIAL_DAY:
+        # what write_datetime writes, without its conversions
+        sheet.write_number(row, column, value.toordinal() - _EXCEL_EPOCH_ORDINAL, day_format)
+    else:
+        sheet.write_datetime(row, column, value, day_format)
