@@ -181,6 +181,7 @@ def _edit_page(
                 end,
                 language=period_form.lang.data or str(get_locale()),
                 small_cell_threshold=threshold,
+                annex=False,
             )
     generate_form = GenerateForm(formdata=None)
     if preview is not None:

@@ -25,7 +25,7 @@ from tracker.config import LANGUAGES
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import GeneratedReport, Project, ReportNarrative, User, now_utc
-from tracker.reports.donor import collect
+from tracker.reports.donor import Headline, collect, gather_headline
 from tracker.reports.pdf import build_donor_pdf
 
 SECTIONS = ReportNarrative.SECTIONS
@@ -119,20 +119,21 @@ def resolve_period(project: Project, start: date | None, end: date | None) -> tu
     return start, end
 
 
-def current_figures(project: Project, start: date, end: date) -> dict[str, dict[str, Any]]:
+def current_figures(
+    project: Project, start: date, end: date, headline: Headline | None = None
+) -> dict[str, dict[str, Any]]:
     """Return each headline figure of ``project`` over [start, end] with its rows' hash.
 
     ``{"trained": {"value": 135, "rows_sha256": "…"}, "placement_rate": {"value": 0.30}}``:
     the placement rate is a ratio of two other figures, so it has no rows of its own.
+    ``headline`` passes the figures already gathered for that scope.
     """
-    scope = indicators.Scope((project.id,), start, end)
-    values = indicators.headline(scope)
+    headline = headline or gather_headline(indicators.Scope((project.id,), start, end))
     figures: dict[str, dict[str, Any]] = {}
     for key in indicators.HEADLINE:
-        figure: dict[str, Any] = {"value": values[key]}
-        if indicators.get(key).rows is not None:
-            ids = db.session.scalars(indicators.subject_ids(key, scope))
-            figure["rows_sha256"] = rows_sha256(ids)
+        figure: dict[str, Any] = {"value": headline.values[key]}
+        if key in headline.ids:
+            figure["rows_sha256"] = rows_sha256(headline.ids[key])
         figures[key] = figure
     return figures
 
@@ -164,6 +165,8 @@ def generate_donor_report(
     start, end = resolve_period(project, start, end)
     sections = {section: clean_text(narrative.get(section)) for section in SECTIONS}
     generated_at = now or now_utc()
+    # the figures are gathered once: the PDF prints them, ``figures`` keeps their hashes
+    headline = gather_headline(indicators.Scope((project.id,), start, end))
     with force_locale(language):
         report = collect(
             project,
@@ -172,6 +175,7 @@ def generate_donor_report(
             language=language,
             small_cell_threshold=threshold,
             narrative=narrative_for_report(sections, language),
+            headline=headline,
         )
         content = build_donor_pdf(report, generated_at=generated_at)
     generated = GeneratedReport(
@@ -193,7 +197,7 @@ def generate_donor_report(
             "threshold": threshold,
             "narrative": sections,
         },
-        figures=current_figures(project, start, end),
+        figures=current_figures(project, start, end, headline),
         sha256=hashlib.sha256(content).hexdigest(),
         size=len(content),
         content=content,
