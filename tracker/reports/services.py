@@ -26,7 +26,9 @@ from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import GeneratedReport, Project, ReportNarrative, User, now_utc
 from tracker.reports.donor import Headline, collect, gather_headline
+from tracker.reports.model import AnnexFile, DonorReport
 from tracker.reports.pdf import build_donor_pdf
+from tracker.reports.spreadsheets import write_csv
 
 SECTIONS = ReportNarrative.SECTIONS
 SECTION_LABELS = {
@@ -141,6 +143,22 @@ def current_figures(
 # --- generation -------------------------------------------------------------------------------
 
 
+def annex_csv(report: DonorReport) -> bytes:
+    """Return the pseudonymous annex as a CSV file: the PDF's annex columns and rows.
+
+    UTF-8 with a byte-order mark and semicolons, like the other exports, whose
+    writer also neutralises cells a spreadsheet would run as formulas.
+    """
+    return write_csv(report.annex_columns, report.annex_rows)
+
+
+def annex_name(project_code: str, start: date, end: date, sha256: str) -> str:
+    """Return the annex's file name when the caller gives none: period and hash in it."""
+    return (
+        f"donor-report-{project_code}-{start.isoformat()}-{end.isoformat()}-annex-{sha256[:8]}.csv"
+    )
+
+
 def generate_donor_report(
     project: Project,
     start: date | None,
@@ -152,11 +170,14 @@ def generate_donor_report(
     actor_label: str,
     threshold: int,
     now: datetime | None = None,
+    annex_file_name: str | None = None,
 ) -> GeneratedReport:
-    """Build the donor PDF of ``project`` over [start, end] and keep it; flush only.
+    """Build the donor PDF of ``project`` over [start, end] and its annex; keep both; flush only.
 
-    The stored file is the one handed out, byte for byte, every time it is
-    downloaded; ``figures`` records what each headline figure counted.
+    The stored files are the ones handed out, byte for byte, every time they are
+    downloaded; ``figures`` records what each headline figure counted. The annex is a
+    CSV named ``annex_file_name`` (default: ``annex_name()``), which the PDF names with
+    its rows and SHA-256.
     """
     if language not in LANGUAGES:
         raise DomainError(_("Unknown language: %(lang)s.", lang=language), "lang")
@@ -176,6 +197,13 @@ def generate_donor_report(
             small_cell_threshold=threshold,
             narrative=narrative_for_report(sections, language),
             headline=headline,
+        )
+        annex = annex_csv(report)
+        annex_sha256 = hashlib.sha256(annex).hexdigest()
+        report.annex_file = AnnexFile(
+            name=annex_file_name or annex_name(project.code, start, end, annex_sha256),
+            rows=len(report.annex_rows),
+            sha256=annex_sha256,
         )
         content = build_donor_pdf(report, generated_at=generated_at)
     generated = GeneratedReport(
@@ -201,6 +229,10 @@ def generate_donor_report(
         sha256=hashlib.sha256(content).hexdigest(),
         size=len(content),
         content=content,
+        annex_name=report.annex_file.name,
+        annex_rows=report.annex_file.rows,
+        annex_sha256=annex_sha256,
+        annex_content=annex,
     )
     db.session.add(generated)
     db.session.flush()
