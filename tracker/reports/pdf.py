@@ -195,10 +195,33 @@ def _markup(text: object) -> str:
     return escape(pdf_text(text))
 
 
-def _p(text: object, style: str = "body") -> Paragraph:
+@functools.cache
+def _paragraph_class() -> type[Paragraph]:
     from reportlab.platypus import Paragraph
 
-    return Paragraph(_markup(text), _styles()[style])
+    class _Paragraph(Paragraph):
+        """A paragraph that lays its lines out once per width and height it is given.
+
+        A table that runs over several pages is split at each page, and each split
+        lays out every row left again: the activities of a large programme (400 rows,
+        30 pages) wrapped the same cells thousands of times. The same size always gives
+        the same lines, so a second call with it keeps them.
+        """
+
+        _wrapped: tuple[float, float] | None = None
+        _size: tuple[float, float] = (0, 0)
+
+        def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+            if self._wrapped != (availWidth, availHeight):
+                self._size = super().wrap(availWidth, availHeight)
+                self._wrapped = (availWidth, availHeight)
+            return self._size
+
+    return _Paragraph
+
+
+def _p(text: object, style: str = "body") -> Paragraph:
+    return _paragraph_class()(_markup(text), _styles()[style])
 
 
 def _number(value: int | float) -> str:
