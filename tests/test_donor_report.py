@@ -235,3 +235,27 @@ def test_cli_keeps_nothing_when_the_annex_cannot_be_written(seeded, runner, tmp_
     assert "cannot write" in result.output and "r-annex.csv" in result.output
     assert not out.exists()
     assert db.session.scalar(select(func.count(GeneratedReport.id))) == 0
+
+
+@pytest.mark.parametrize("period", [None, (date(2015, 1, 1), date(2015, 12, 31))])
+def test_figures_gathered_once_are_the_indicators_own(seeded, period):
+    """One read of the headline's ids and one query per indicator for the breakdowns by
+    who people are give the same figures as each indicator counted on its own."""
+    from flask_babel import force_locale
+
+    from tracker.reports.donor import collect
+
+    start, end = period or (seeded.start_date, seeded.end_date)
+    scope = indicators.Scope((seeded.id,), start, end)
+    with force_locale("en"):
+        report = collect(seeded, start, end)
+    expected = indicators.headline(scope)
+    for figure in report.headline:
+        assert figure.value == (expected[figure.key] or 0), figure.key
+    for item in report.disaggregations:
+        pairs = [(row.category, row.value) for row in item.rows]
+        assert pairs == indicators.disaggregate(item.indicator_key, item.dimension_key, scope)
+    rate = next(f for f in report.headline if f.key == "placement_rate")
+    assert rate.note == (
+        f"{indicators.trained_and_placed(scope)} of {expected['trained']} trained participants"
+    )
