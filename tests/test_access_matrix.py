@@ -52,6 +52,7 @@ ACCESS = {
     "builder.generate": (MANAGERS, True),
     "builder.report": (READERS, True),
     "builder.download": (READERS, True),
+    "builder.download_annex": (READERS, True),
     "exports.index": (ALL, False),
     "exports.download": (EDITORS, False),
     "imports.index": (EDITORS, False),

@@ -524,3 +524,93 @@ def test_preview_figures_open_the_people_behind_them(seeded, client, login, make
     body = listed[listed.index("<tbody>") : listed.index("</tbody>")]
     assert body.count("<tr") == 135
     assert any("dimension=nationality" in h and "category=SEN" in h for h in links)
+
+
+# --- the annex, a CSV kept with the report ----------------------------------------------------
+
+
+def annex_downloads(report: GeneratedReport) -> list[AuditEvent]:
+    return db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity == "generated_report",
+            AuditEvent.action == "view",
+            AuditEvent.entity_id == report.id,
+        )
+    ).all()
+
+
+def test_annex_is_kept_with_the_report_and_downloaded_unchanged(client, login, seeded, manager):
+    login(manager)
+    generate(client, seeded)
+    report = db.session.scalar(select(GeneratedReport))
+    assert report.annex_rows == 135
+    assert report.annex_sha256 == hashlib.sha256(report.annex_content).hexdigest()
+    assert report.annex_name == (
+        f"donor-report-IDF-MA-2014-2014-06-01-2016-12-31-annex-{report.annex_sha256[:8]}.csv"
+    )
+    header, *rows = report.annex_content.decode("utf-8-sig").splitlines()
+    assert header == "Code;Personnes formées;Insertion"
+    assert len(rows) == 135
+    # the PDF says where the annex is: its name, rows and SHA-256
+    text = " ".join(pdf_text(report.content).split())
+    assert report.annex_name in text and report.annex_sha256 in text
+
+    response = client.get(f"/reports/generated/{report.id}-annex.csv")
+    assert response.status_code == 200
+    assert response.data == report.annex_content
+    assert response.mimetype == "text/csv"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Disposition"] == f"attachment; filename={report.annex_name}"
+    (event,) = annex_downloads(report)
+    assert event.actor_id == manager.id
+    assert event.changes["download"] == "annex_csv"
+    assert event.changes["sha256"] == report.annex_sha256
+
+    page = client.get(f"/reports/generated/{report.id}").get_data(as_text=True)
+    assert f"/reports/generated/{report.id}-annex.csv" in page
+    assert report.annex_sha256 in page and report.annex_name in page
+    index = client.get("/reports/").get_data(as_text=True)
+    assert f"/reports/generated/{report.id}-annex.csv" in index
+
+
+def test_viewers_download_the_annex_officers_do_not(client, login, seeded, kept, make_user):
+    login(make_user(Role.OFFICER, [seeded], email="officer@example.org"))
+    assert client.get(f"/reports/generated/{kept.id}-annex.csv").status_code == 403
+    assert annex_downloads(kept) == []
+
+    client.post("/auth/logout")
+    viewer = make_user(Role.VIEWER, [seeded], email="viewer@example.org")
+    login(viewer)
+    response = client.get(f"/reports/generated/{kept.id}-annex.csv")
+    assert response.status_code == 200 and response.data == kept.annex_content
+    (event,) = annex_downloads(kept)
+    assert event.actor_id == viewer.id and event.changes["download"] == "annex_csv"
+    # codes and outcomes only: nobody's name
+    text = response.data.decode("utf-8-sig")
+    for given, family in db.session.execute(
+        select(Participant.given_name, Participant.family_name)
+    ):
+        assert f"{given} {family}" not in text and family not in text.split(";")
+
+
+def test_annex_of_another_project_is_not_found(
+    client, login, seeded, kept, make_project, make_user
+):
+    elsewhere = make_project("OTHER")
+    db.session.commit()
+    for role, email in ((Role.MANAGER, "m2@example.org"), (Role.VIEWER, "v2@example.org")):
+        user = make_user(role, [elsewhere], email=email)
+        client.post("/auth/logout")
+        login(user)
+        assert client.get(f"/reports/generated/{kept.id}-annex.csv").status_code == 404
+    assert annex_downloads(kept) == []
+
+
+def test_report_kept_before_the_annex_file_has_it_in_its_pdf(client, login, seeded, kept, manager):
+    kept.annex_name = kept.annex_rows = kept.annex_sha256 = kept.annex_content = None
+    db.session.commit()
+    login(manager)
+    assert client.get(f"/reports/generated/{kept.id}-annex.csv").status_code == 404
+    page = client.get(f"/reports/generated/{kept.id}").get_data(as_text=True)
+    assert "-annex.csv" not in page
+    assert annex_downloads(kept) == []

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import io
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from tracker import indicators
 from tracker.extensions import db
-from tracker.models import AuditEvent, Participant
+from tracker.models import AuditEvent, ConsentPurpose, GeneratedReport, Participant
+from tracker.participants.consent import donor_reporting_allowed_sql, record_consent
 
 
 def pdf_text(path, layout: bool = False) -> str:
@@ -141,3 +146,116 @@ def test_as_of_is_the_last_change_not_the_last_read(seeded):
     db.session.commit()
     audit.record_read("participant", 1)
     assert data_as_of() == before
+
+
+# --- the annex, a CSV file delivered with the PDF ---------------------------------------------
+
+
+def read_annex(path) -> list[list[str]]:
+    """Return the annex CSV's rows, header first (UTF-8 with a byte-order mark, semicolons)."""
+    text = path.read_bytes().decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def annex_codes_before_the_file(project, today: date) -> list[str]:
+    """The codes the PDF's annex listed before the annex became a file, by the same query.
+
+    The trained or placed people of the project's period whose code may leave the
+    organisation (``reports.donor._annex`` as it was), sorted by code.
+    """
+    scope = indicators.Scope((project.id,), project.start_date, project.end_date)
+    trained = indicators.subject_ids("trained", scope).scalar_subquery()
+    placed = indicators.subject_ids("placed", scope).scalar_subquery()
+    return list(
+        db.session.scalars(
+            select(Participant.code)
+            .where(
+                Participant.id.in_(trained) | Participant.id.in_(placed),
+                donor_reporting_allowed_sql(Participant.id, today),
+            )
+            .order_by(Participant.code)
+        )
+    )
+
+
+def test_cli_writes_the_annex_next_to_the_pdf(seeded, runner, tmp_path):
+    scope = indicators.Scope((seeded.id,), seeded.start_date, seeded.end_date)
+    trained = sorted(db.session.scalars(indicators.subject_ids("trained", scope)))
+    # one trained woman refused donor reporting: out of the annex, still counted
+    refused = db.session.get(Participant, trained[0])
+    record_consent(refused, ConsentPurpose.DONOR_REPORTING, given_on=date(2014, 6, 1))
+    refused.consents[-1].withdrawn_on = date(2016, 1, 1)
+    # a code a spreadsheet would run as a formula
+    formula = db.session.get(Participant, trained[1])
+    formula.code = "=1+2"
+    db.session.commit()
+    expected = annex_codes_before_the_file(seeded, date.today())
+    assert refused.code not in expected and "=1+2" in expected
+
+    out = tmp_path / "r.pdf"
+    result = runner.invoke(args=["report", "donor", "--project", "IDF-MA-2014", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    annex = tmp_path / "r-annex.csv"
+    assert "r-annex.csv" in result.output
+    header, *rows = read_annex(annex)
+    assert header == ["Code", "Personnes formées", "Insertion"]
+    assert [row[0] for row in rows] == ["'=1+2" if code == "=1+2" else code for code in expected]
+    assert {row[1] for row in rows} <= {"oui", "non"}
+    assert sum(row[2] != "–" for row in rows) == len(
+        set(expected) & set(annex_codes_placed(seeded))
+    )
+
+    digest = hashlib.sha256(annex.read_bytes()).hexdigest()
+    text = " ".join(pdf_text(out).split())
+    assert digest in text
+    assert "r-annex.csv" in text
+    # the figures still count her
+    assert figure_row(pdf_text(out, layout=True), "Personnes formées")[0] == "135"
+
+    kept = db.session.scalar(select(GeneratedReport))
+    assert kept.annex_content == annex.read_bytes()
+    assert (kept.annex_name, kept.annex_rows, kept.annex_sha256) == ("r-annex.csv", 134, digest)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "report"))
+    assert event.changes["annex"] == "r-annex.csv"
+    assert event.changes["annex_sha256"] == digest
+
+
+def annex_codes_placed(project) -> list[str]:
+    scope = indicators.Scope((project.id,), project.start_date, project.end_date)
+    placed = indicators.subject_ids("placed", scope).scalar_subquery()
+    return list(db.session.scalars(select(Participant.code).where(Participant.id.in_(placed))))
+
+
+def test_cli_keeps_nothing_when_the_annex_cannot_be_written(seeded, runner, tmp_path):
+    out = tmp_path / "r.pdf"
+    (tmp_path / "r-annex.csv").mkdir()  # a folder where the file should go
+    result = runner.invoke(args=["report", "donor", "--project", "IDF-MA-2014", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "cannot write" in result.output and "r-annex.csv" in result.output
+    assert not out.exists()
+    assert db.session.scalar(select(func.count(GeneratedReport.id))) == 0
+
+
+@pytest.mark.parametrize("period", [None, (date(2015, 1, 1), date(2015, 12, 31))])
+def test_figures_gathered_once_are_the_indicators_own(seeded, period):
+    """One read of the headline's ids and one query per indicator for the breakdowns by
+    who people are give the same figures as each indicator counted on its own."""
+    from flask_babel import force_locale
+
+    from tracker.reports.donor import collect
+
+    start, end = period or (seeded.start_date, seeded.end_date)
+    scope = indicators.Scope((seeded.id,), start, end)
+    with force_locale("en"):
+        report = collect(seeded, start, end)
+    expected = indicators.headline(scope)
+    for figure in report.headline:
+        assert figure.value == (expected[figure.key] or 0), figure.key
+    for item in report.disaggregations:
+        pairs = [(row.category, row.value) for row in item.rows]
+        assert pairs == indicators.disaggregate(item.indicator_key, item.dimension_key, scope)
+    rate = next(f for f in report.headline if f.key == "placement_rate")
+    assert rate.note == (
+        f"{indicators.trained_and_placed(scope)} of {expected['trained']} trained participants"
+    )

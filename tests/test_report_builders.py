@@ -6,6 +6,7 @@ come out and are read back with pypdf.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -21,6 +22,7 @@ from tracker.reports import charts, disclosure
 from tracker.reports.disclosure import Hidden
 from tracker.reports.model import (
     ActivityLine,
+    AnnexFile,
     Definition,
     Disaggregation,
     DisaggregationRow,
@@ -28,7 +30,7 @@ from tracker.reports.model import (
     HeadlineFigure,
     PartnerLine,
 )
-from tracker.reports.pdf import build_donor_pdf, pdf_text
+from tracker.reports.pdf import ANNEX_IN_PDF_MAX, build_donor_pdf, pdf_text
 
 GENERATED = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 ACCENTS = "é è à ç ô « » –"
@@ -530,3 +532,41 @@ def test_pdf_of_a_project_with_nothing_yet(babel_app):
     assert "No participant to list." in text
     assert "Nobody to count in this period." in text
     assert "Narrative" not in text
+
+
+# --- the annex delivered as a file ------------------------------------------------------------
+
+ANNEX_SHA256 = hashlib.sha256(b"the annex").hexdigest()
+
+
+def test_pdf_names_the_annex_file_and_prints_a_short_annex_too(babel_app):
+    report = make_report(language="en", annex_size=120)
+    report.annex_file = AnnexFile("tst-annex.csv", 120, ANNEX_SHA256)
+    with force_locale("en"):
+        data = build_donor_pdf(report, generated_at=GENERATED)
+    pages = pdf_pages(data)
+    annex = next(i for i, page in enumerate(pages) if "Pseudonymous annex" in page)
+    text = " ".join(pages[annex].split())
+    assert "tst-annex.csv" in text
+    assert ANNEX_SHA256 in text
+    assert "Rows 120" in text
+    assert "Code; Sexe; Tranche d'âge; Nationalité; Formé; Placé" in text
+    assert "The same list is printed below." in text
+    everything = "\n".join(pages[annex:])
+    for i in (1, 120):
+        assert f"TST-{i:04d}" in everything
+
+
+def test_pdf_leaves_a_long_annex_to_its_file(babel_app):
+    rows = ANNEX_IN_PDF_MAX + 1
+    report = make_report(language="en", annex_size=rows)
+    report.annex_file = AnnexFile("tst-annex.csv", rows, ANNEX_SHA256)
+    with force_locale("en"):
+        data = build_donor_pdf(report, generated_at=GENERATED)
+    pages = pdf_pages(data)
+    text = " ".join("\n".join(pages).split())
+    assert "Pseudonymous annex" in text and ANNEX_SHA256 in text
+    assert f"Rows {rows}" in text
+    assert "With more than 500 rows, the list is not printed in this document" in text
+    assert "TST-0" not in text
+    assert "Pseudonymous annex" in pages[-1]  # the annex is one page, the last

@@ -143,13 +143,18 @@ def report_group() -> None:
 def donor_report_command(
     project_code: str, start: str | None, end: str | None, lang: str, out: Path
 ) -> None:
-    """Write the donor report of a project as a PDF, and keep it in the database."""
+    """Write the donor report of a project as a PDF and its annex as a CSV; keep both.
+
+    The annex (the pseudonymous codes of the people counted) goes next to the PDF,
+    named after it: ``report.pdf`` gives ``report-annex.csv``.
+    """
     start_date = parse_date(start, "--from")
     end_date = parse_date(end, "--to")
     if start_date and end_date and end_date < start_date:
         fail("--to is before --from")
     if out.parent and not out.parent.exists():
         fail(f"cannot write {out}: the folder {out.parent} does not exist")
+    annex_out = out.with_name(f"{out.stem}-annex.csv")
     project = project_by_code(project_code)
     first, last = start_date or project.start_date, end_date or project.end_date
     if last < first:
@@ -164,12 +169,19 @@ def donor_report_command(
             by=None,
             actor_label="cli:report",
             threshold=current_app.config["SMALL_CELL_THRESHOLD"],
+            annex_file_name=annex_out.name,
         )
-        try:
-            out.write_bytes(report.content)
-        except OSError as error:
-            db.session.rollback()
-            fail(f"cannot write {out}: {error.strerror}")
+        written: list[Path] = []
+        for path, content in ((out, report.content), (annex_out, report.annex_content)):
+            try:
+                path.write_bytes(content)
+            except OSError as error:
+                db.session.rollback()
+                # not kept, so no half: a PDF naming an annex that is not there goes too
+                for done in written:
+                    done.unlink(missing_ok=True)
+                fail(f"cannot write {path}: {error.strerror}")
+            written.append(path)
         audit.record(
             db.session,
             "report",
@@ -182,12 +194,17 @@ def donor_report_command(
                 "lang": lang,
                 "generated_report": report.id,
                 "sha256": report.sha256,
+                "annex": report.annex_name,
+                "annex_rows": report.annex_rows,
+                "annex_sha256": report.annex_sha256,
             },
         )
         db.session.commit()
     click.echo(
         f"Wrote {out} ({report.size:,} bytes, {report.period_start} to {report.period_end};"
-        f" kept as report {report.id}, SHA-256 {report.sha256[:12]})."
+        f" kept as report {report.id}, SHA-256 {report.sha256[:12]})"
+        f" and its annex {annex_out} ({report.annex_rows:,} rows,"
+        f" SHA-256 {report.annex_sha256[:12]})."
     )
 
 

@@ -834,6 +834,12 @@ class GeneratedReport(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # the pseudonymous annex, a CSV delivered with the PDF (which prints its name, rows
+    # and SHA-256); None for reports generated before the annex left the PDF
+    annex_name: Mapped[str | None] = mapped_column(String(255))
+    annex_rows: Mapped[int | None] = mapped_column(Integer)
+    annex_sha256: Mapped[str | None] = mapped_column(String(64))
+    annex_content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     project: Mapped[Project] = relationship()
 

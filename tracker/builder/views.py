@@ -33,6 +33,7 @@ from tracker.reports import disclosure
 from tracker.reports import services as reports
 from tracker.reports.donor import collect
 from tracker.reports.model import Disaggregation
+from tracker.reports.spreadsheets import CSV_MIMETYPE
 from tracker.web import conflict_page, field_error, version_changed
 
 #: who may open the builder: viewers read and download the kept reports (pseudonymous)
@@ -181,6 +182,7 @@ def _edit_page(
                 end,
                 language=period_form.lang.data or str(get_locale()),
                 small_cell_threshold=threshold,
+                annex=False,
             )
     generate_form = GenerateForm(formdata=None)
     if preview is not None:
@@ -355,6 +357,32 @@ def download(report_id: int):
     response.headers.set(
         "Content-Disposition", "attachment", filename=reports.download_name(report)
     )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/generated/<int:report_id>-annex.csv")
+@role_required(*READERS)
+def download_annex(report_id: int):
+    """Send the kept annex CSV unchanged, after writing who took it to the audit log."""
+    report = _get_report_or_404(report_id)
+    if report.annex_content is None:
+        # generated before the annex left the PDF: it is in the PDF
+        abort(404)
+    audit.record_read(
+        "generated_report",
+        report.id,
+        {
+            "download": "annex_csv",
+            "project": report.parameters.get("project"),
+            "from": report.period_start,
+            "to": report.period_end,
+            "sha256": report.annex_sha256,
+        },
+    )
+    response = Response(report.annex_content, mimetype=CSV_MIMETYPE)
+    response.headers.set("Content-Disposition", "attachment", filename=report.annex_name)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -6,6 +6,8 @@ label it returns is already in the report's language.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
@@ -53,6 +55,44 @@ REPORT_BREAKDOWNS = (
 )
 
 
+#: the people breakdowns of each indicator, gathered by one query per indicator
+_PEOPLE_BREAKDOWNS = {
+    key: tuple(d for k, d in REPORT_BREAKDOWNS if k == key and d in indicators.PERSON_DIMENSIONS)
+    for key, _dimension in REPORT_BREAKDOWNS
+}
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The headline figures of a scope and the distinct ids behind each of them.
+
+    Every counted figure is the number of its distinct subjects, read once with
+    ``indicators.subject_ids``: the report prints that number, the kept report
+    stores the SHA-256 of those very ids, and the annex marks the trained from
+    them, so the three cannot disagree and no figure is queried twice.
+    """
+
+    values: dict[str, int | float | None]
+    ids: dict[str, frozenset[int]]
+    trained_and_placed: int
+
+
+def gather_headline(scope: indicators.Scope) -> Headline:
+    """Return the headline figures of ``scope`` with their ids, one query per figure."""
+    values: dict[str, int | float | None] = {}
+    ids: dict[str, frozenset[int]] = {}
+    for key in indicators.HEADLINE:
+        if indicators.get(key).rows is None:
+            continue
+        # COUNT(DISTINCT …) leaves NULL out: so does this
+        subjects = frozenset(db.session.scalars(indicators.subject_ids(key, scope))) - {None}
+        ids[key], values[key] = subjects, len(subjects)
+    trained, placed = ids["trained"], ids["placed"]
+    both = len(trained & placed)
+    values["placement_rate"] = both / len(trained) if trained else None
+    return Headline({key: values[key] for key in indicators.HEADLINE}, ids, both)
+
+
 def data_as_of() -> object:
     """Return the time of the last recorded change, the moment the data describes."""
     changes = AuditEvent.action.in_(("create", "update", "delete"))
@@ -72,38 +112,46 @@ def collect(
     small_cell_threshold: int = 5,
     narrative: list[tuple[str, str]] | None = None,
     today: date | None = None,
+    headline: Headline | None = None,
+    annex: bool = True,
 ) -> DonorReport:
     """Return everything the donor report of ``project`` over [start, end] shows.
 
     The annex lists the codes that may leave the organisation on ``today`` (default:
-    the day it is made); the figures count everybody.
+    the day it is made); the figures count everybody. ``headline`` passes figures
+    already gathered for the same scope (``gather_headline``); ``annex=False``
+    leaves the annex out (a preview of the figures does not show it).
     """
     start = start or project.start_date
     end = end or project.end_date
     scope = indicators.Scope((project.id,), start, end)
-    figures = indicators.headline(scope)
+    headline = headline or gather_headline(scope)
+    figures = headline.values
     targets = {t.indicator: t.target for t in project.targets}
+    # each placed person's kind (employment, IGA or both): the note under "placed",
+    # its breakdown by kind and the annex, from one query
+    kind_of = indicators.category_by_subject("placed", "placement_kind", scope)
+    by_kind = Counter(kind_of.values())
 
-    headline = []
+    lines = []
     for key in indicators.HEADLINE:
         ind = indicators.get(key)
         value = figures[key]
         note = None
         if key == "placed":
-            kinds = indicators.placed_by_kind(scope)
             note = _(
                 "employment only %(employment)d, IGA only %(iga)d, both %(both)d",
-                employment=kinds.get("employment", 0),
-                iga=kinds.get("iga", 0),
-                both=kinds.get(indicators.BOTH_KINDS, 0),
+                employment=by_kind.get("employment", 0),
+                iga=by_kind.get("iga", 0),
+                both=by_kind.get(indicators.BOTH_KINDS, 0),
             )
         elif key == "placement_rate" and value is not None:
             note = _(
                 "%(placed)d of %(trained)d trained participants",
-                placed=indicators.trained_and_placed(scope),
+                placed=headline.trained_and_placed,
                 trained=figures["trained"],
             )
-        headline.append(
+        lines.append(
             HeadlineFigure(
                 key=key,
                 label=str(ind.label),
@@ -114,12 +162,25 @@ def collect(
             )
         )
 
+    people = {
+        key: indicators.disaggregate_people(key, dimensions, scope)
+        for key, dimensions in _PEOPLE_BREAKDOWNS.items()
+        if dimensions
+    }
+
+    def breakdown(key: str, dimension: str) -> list[tuple[object, int]]:
+        if key in people and dimension in people[key]:
+            return people[key][dimension]
+        if (key, dimension) == ("placed", "placement_kind"):
+            return sorted(by_kind.items(), key=lambda pair: (-pair[1], str(pair[0])))
+        return indicators.disaggregate(key, dimension, scope)
+
     disaggregations = []
     for key, dimension in REPORT_BREAKDOWNS:
         ind = indicators.get(key)
         rows = [
             DisaggregationRow(indicators.category_label(dimension, category), value, category)
-            for category, value in indicators.disaggregate(key, dimension, scope)
+            for category, value in breakdown(key, dimension)
         ]
         disaggregations.append(
             Disaggregation(
@@ -154,7 +215,7 @@ def collect(
         period_start=start,
         period_end=end,
         as_of=data_as_of(),
-        headline=headline,
+        headline=lines,
         disaggregations=disaggregations,
         trend=trend,
         partners=_partners(project),
@@ -173,7 +234,9 @@ def collect(
             )
         ],
         annex_columns=[_("Code"), _("Trained"), _("Placed")],
-        annex_rows=_annex(scope, today or date.today()),
+        annex_rows=_annex(scope, today or date.today(), headline.ids["trained"], kind_of)
+        if annex
+        else [],
         small_cell_threshold=small_cell_threshold,
         narrative=narrative or [],
         definitions_version=indicators.DEFINITIONS_VERSION,
@@ -255,7 +318,9 @@ def _activities(project: Project, start: date, end: date) -> list[ActivityLine]:
     ]
 
 
-def _annex(scope: indicators.Scope, today: date) -> list[list[str]]:
+def _annex(
+    scope: indicators.Scope, today: date, trained: frozenset[int], kind_of: dict[int, object]
+) -> list[list[str]]:
     """Return one row per trained or placed person: her code and outcomes, nothing else.
 
     No sex, age or nationality: counting the annex's rows by those would give back
@@ -263,27 +328,26 @@ def _annex(scope: indicators.Scope, today: date) -> list[list[str]]:
     The case behind each code is traced inside the organisation, not in the PDF.
     A person whose code may not leave the organisation (she withdrew or let expire
     her consent to donor reporting; see ``tracker.participants.consent``) is left
-    out of the annex and still counted in every figure.
+    out of the annex and still counted in every figure. ``trained`` holds the ids of
+    the trained and ``kind_of`` the placement kind of each placed person.
     """
-    trained_ids = indicators.subject_ids("trained", scope)
-    trained = set(db.session.scalars(trained_ids))
-    kinds = indicators.category_by_subject("placed", "placement_kind", scope)
     # the people are chosen by subqueries, not by a list of ids: PostgreSQL takes at
     # most 65,535 parameters in one statement, fewer than a large programme's people
     people = db.session.execute(
         select(Participant.id, Participant.code)
         .where(
-            Participant.id.in_(trained_ids.scalar_subquery())
+            Participant.id.in_(indicators.subject_ids("trained", scope).scalar_subquery())
             | Participant.id.in_(indicators.subject_ids("placed", scope).scalar_subquery()),
             donor_reporting_allowed_sql(Participant.id, today),
         )
         .order_by(Participant.code)
     ).all()
+    yes, no, none = _("yes"), _("no"), "–"
+    # one label per kind, not one lookup per person
+    kinds = {
+        kind: indicators.category_label("placement_kind", kind) for kind in set(kind_of.values())
+    }
     return [
-        [
-            code,
-            _("yes") if pid in trained else _("no"),
-            indicators.category_label("placement_kind", kinds[pid]) if pid in kinds else "–",
-        ]
+        [code, yes if pid in trained else no, kinds[kind_of[pid]] if pid in kind_of else none]
         for pid, code in people
     ]

@@ -77,6 +77,15 @@ class Definition:
     definition: str
 
 
+@dataclass(frozen=True)
+class AnnexFile:
+    """The annex as the CSV file delivered with the PDF, which says where it is."""
+
+    name: str  # the file name, e.g. "donor-report-IDF-MA-2014-annex.csv"
+    rows: int  # participants listed (the header not counted)
+    sha256: str  # of the file's bytes, so that an auditor can tie the two
+
+
 @dataclass
 class DonorReport:
     language: str  # "fr" or "en"
@@ -102,3 +111,6 @@ class DonorReport:
     # (heading, text) sections written by the programme manager
     narrative: list[tuple[str, str]] = field(default_factory=list)
     definitions_version: str = ""
+    # the annex's CSV file, when one is delivered with the PDF: the PDF then names it and
+    # lists its rows itself only up to ``pdf.ANNEX_IN_PDF_MAX``
+    annex_file: AnnexFile | None = None

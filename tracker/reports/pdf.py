@@ -32,7 +32,7 @@ from flask_babel import format_date, format_decimal, format_percent, format_time
 from flask_babel import gettext as _
 
 from tracker.reports import charts, disclosure
-from tracker.reports.model import Disaggregation, DonorReport, HeadlineFigure
+from tracker.reports.model import AnnexFile, Disaggregation, DonorReport, HeadlineFigure
 
 if TYPE_CHECKING:
     from reportlab.lib.styles import ParagraphStyle
@@ -65,6 +65,11 @@ BOLD = "Helvetica-Bold"
 #: rows per annex table: reportlab splits one long table slowly, so the annex is
 #: built as consecutive tables of this many rows
 ANNEX_CHUNK = 50
+
+#: an annex delivered as a CSV file is printed in the PDF too up to this many rows (about
+#: ten pages); a longer one only in the file: 89,000 codes made 1,700 pages and most of
+#: the time and memory of a report
+ANNEX_IN_PDF_MAX = 500
 
 #: the funnel's stages, in order, when the headline has them
 FUNNEL_KEYS = ("registered", "enrolled", "trained", "placed", "retained_6m")
@@ -190,10 +195,33 @@ def _markup(text: object) -> str:
     return escape(pdf_text(text))
 
 
-def _p(text: object, style: str = "body") -> Paragraph:
+@functools.cache
+def _paragraph_class() -> type[Paragraph]:
     from reportlab.platypus import Paragraph
 
-    return Paragraph(_markup(text), _styles()[style])
+    class _Paragraph(Paragraph):
+        """A paragraph that lays its lines out once per width and height it is given.
+
+        A table that runs over several pages is split at each page, and each split
+        lays out every row left again: the activities of a large programme (400 rows,
+        30 pages) wrapped the same cells thousands of times. The same size always gives
+        the same lines, so a second call with it keeps them.
+        """
+
+        _wrapped: tuple[float, float] | None = None
+        _size: tuple[float, float] = (0, 0)
+
+        def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+            if self._wrapped != (availWidth, availHeight):
+                self._size = super().wrap(availWidth, availHeight)
+                self._wrapped = (availWidth, availHeight)
+            return self._size
+
+    return _Paragraph
+
+
+def _p(text: object, style: str = "body") -> Paragraph:
+    return _paragraph_class()(_markup(text), _styles()[style])
 
 
 def _number(value: int | float) -> str:
@@ -829,6 +857,67 @@ def _annex_cell(text: str, width: float) -> str | Paragraph:
     return text if _fits(text, width) else Paragraph(escape(text), _styles()["cell"])
 
 
+def _annex_file(report: DonorReport, file: AnnexFile) -> list[Flowable]:
+    """Return where the annex is: its file's name, format, rows and SHA-256."""
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+
+    code_style = _styles()["cell"].clone("hash", fontName="Courier", fontSize=8.2)
+    facts = [
+        (_("File"), _p(file.name, "cell_bold")),
+        (_("Format"), _p(_("CSV, UTF-8, columns separated by semicolons"), "cell")),
+        (_("Columns"), _p("; ".join(report.annex_columns), "cell")),
+        (_("Rows"), _p(_number(file.rows), "cell")),
+        (_("SHA-256"), Paragraph(escape(file.sha256), code_style)),
+    ]
+    label_width = 30 * mm
+    table = Table(
+        [[_p(label, "cell_note"), value] for label, value in facts],
+        colWidths=[label_width, FRAME_WIDTH - label_width],
+        hAlign="LEFT",
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
+                ("BACKGROUND", (0, 0), (-1, -1), charts.colour(ZEBRA)),
+                ("LINEABOVE", (0, 0), (-1, 0), 0.9, charts.colour(BLUE)),
+                ("LINEBELOW", (0, -1), (-1, -1), 0.6, charts.colour(RULE)),
+            ]
+        )
+    )
+    if not report.annex_rows:
+        where = None
+    elif file.rows > ANNEX_IN_PDF_MAX:
+        where = _(
+            "With more than %(max)s rows, the list is not printed in this document: the "
+            "file is the annex.",
+            max=_number(ANNEX_IN_PDF_MAX),
+        )
+    else:
+        where = _("The same list is printed below.")
+    flowables: list[Flowable] = [
+        _p(_("The annex is delivered with this report as a separate file:")),
+        Spacer(1, 4),
+        table,
+        Spacer(1, 4),
+        _p(
+            _(
+                "Its SHA-256 ties the file to this report: compute it on a copy (for example "
+                "with “sha256sum” or “certutil -hashfile … SHA256”); any other value means "
+                "that the copy is not this report's annex."
+            ),
+            "note",
+        ),
+    ]
+    if where:
+        flowables += [Spacer(1, 4), _p(where)]
+    flowables.append(Spacer(1, 8))
+    return flowables
+
+
 def _annex(report: DonorReport, widths: Sequence[float]) -> list[Flowable]:
     from reportlab.platypus import NextPageTemplate, PageBreak, Spacer
 
@@ -851,8 +940,12 @@ def _annex(report: DonorReport, widths: Sequence[float]) -> list[Flowable]:
         ),
         Spacer(1, 6),
     ]
+    if report.annex_file is not None:
+        flowables += _annex_file(report, report.annex_file)
     if not report.annex_rows:
         flowables.append(_p(_("No participant to list."), "note"))
+        return flowables
+    if report.annex_file is not None and len(report.annex_rows) > ANNEX_IN_PDF_MAX:
         return flowables
     # pages after this one use the "annex" template, which draws the column headings
     flowables.append(NextPageTemplate("annex"))

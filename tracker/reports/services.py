@@ -25,8 +25,10 @@ from tracker.config import LANGUAGES
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import GeneratedReport, Project, ReportNarrative, User, now_utc
-from tracker.reports.donor import collect
+from tracker.reports.donor import Headline, collect, gather_headline
+from tracker.reports.model import AnnexFile, DonorReport
 from tracker.reports.pdf import build_donor_pdf
+from tracker.reports.spreadsheets import write_csv
 
 SECTIONS = ReportNarrative.SECTIONS
 SECTION_LABELS = {
@@ -119,25 +121,42 @@ def resolve_period(project: Project, start: date | None, end: date | None) -> tu
     return start, end
 
 
-def current_figures(project: Project, start: date, end: date) -> dict[str, dict[str, Any]]:
+def current_figures(
+    project: Project, start: date, end: date, headline: Headline | None = None
+) -> dict[str, dict[str, Any]]:
     """Return each headline figure of ``project`` over [start, end] with its rows' hash.
 
     ``{"trained": {"value": 135, "rows_sha256": "…"}, "placement_rate": {"value": 0.30}}``:
     the placement rate is a ratio of two other figures, so it has no rows of its own.
+    ``headline`` passes the figures already gathered for that scope.
     """
-    scope = indicators.Scope((project.id,), start, end)
-    values = indicators.headline(scope)
+    headline = headline or gather_headline(indicators.Scope((project.id,), start, end))
     figures: dict[str, dict[str, Any]] = {}
     for key in indicators.HEADLINE:
-        figure: dict[str, Any] = {"value": values[key]}
-        if indicators.get(key).rows is not None:
-            ids = db.session.scalars(indicators.subject_ids(key, scope))
-            figure["rows_sha256"] = rows_sha256(ids)
+        figure: dict[str, Any] = {"value": headline.values[key]}
+        if key in headline.ids:
+            figure["rows_sha256"] = rows_sha256(headline.ids[key])
         figures[key] = figure
     return figures
 
 
 # --- generation -------------------------------------------------------------------------------
+
+
+def annex_csv(report: DonorReport) -> bytes:
+    """Return the pseudonymous annex as a CSV file: the PDF's annex columns and rows.
+
+    UTF-8 with a byte-order mark and semicolons, like the other exports, whose
+    writer also neutralises cells a spreadsheet would run as formulas.
+    """
+    return write_csv(report.annex_columns, report.annex_rows)
+
+
+def annex_name(project_code: str, start: date, end: date, sha256: str) -> str:
+    """Return the annex's file name when the caller gives none: period and hash in it."""
+    return (
+        f"donor-report-{project_code}-{start.isoformat()}-{end.isoformat()}-annex-{sha256[:8]}.csv"
+    )
 
 
 def generate_donor_report(
@@ -151,11 +170,14 @@ def generate_donor_report(
     actor_label: str,
     threshold: int,
     now: datetime | None = None,
+    annex_file_name: str | None = None,
 ) -> GeneratedReport:
-    """Build the donor PDF of ``project`` over [start, end] and keep it; flush only.
+    """Build the donor PDF of ``project`` over [start, end] and its annex; keep both; flush only.
 
-    The stored file is the one handed out, byte for byte, every time it is
-    downloaded; ``figures`` records what each headline figure counted.
+    The stored files are the ones handed out, byte for byte, every time they are
+    downloaded; ``figures`` records what each headline figure counted. The annex is a
+    CSV named ``annex_file_name`` (default: ``annex_name()``), which the PDF names with
+    its rows and SHA-256.
     """
     if language not in LANGUAGES:
         raise DomainError(_("Unknown language: %(lang)s.", lang=language), "lang")
@@ -164,6 +186,8 @@ def generate_donor_report(
     start, end = resolve_period(project, start, end)
     sections = {section: clean_text(narrative.get(section)) for section in SECTIONS}
     generated_at = now or now_utc()
+    # the figures are gathered once: the PDF prints them, ``figures`` keeps their hashes
+    headline = gather_headline(indicators.Scope((project.id,), start, end))
     with force_locale(language):
         report = collect(
             project,
@@ -172,6 +196,14 @@ def generate_donor_report(
             language=language,
             small_cell_threshold=threshold,
             narrative=narrative_for_report(sections, language),
+            headline=headline,
+        )
+        annex = annex_csv(report)
+        annex_sha256 = hashlib.sha256(annex).hexdigest()
+        report.annex_file = AnnexFile(
+            name=annex_file_name or annex_name(project.code, start, end, annex_sha256),
+            rows=len(report.annex_rows),
+            sha256=annex_sha256,
         )
         content = build_donor_pdf(report, generated_at=generated_at)
     generated = GeneratedReport(
@@ -193,10 +225,14 @@ def generate_donor_report(
             "threshold": threshold,
             "narrative": sections,
         },
-        figures=current_figures(project, start, end),
+        figures=current_figures(project, start, end, headline),
         sha256=hashlib.sha256(content).hexdigest(),
         size=len(content),
         content=content,
+        annex_name=report.annex_file.name,
+        annex_rows=report.annex_file.rows,
+        annex_sha256=annex_sha256,
+        annex_content=annex,
     )
     db.session.add(generated)
     db.session.flush()
