@@ -11,6 +11,7 @@ Three comparisons per project, each naming what differs:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 
@@ -49,16 +50,21 @@ def differences(project: Project) -> Iterator[str]:
     if keeping.stale_projects([project.id]):
         yield f"{project.code}: not built since the store was created (run indicators rebuild)"
         return
-    people, expected = keeping.expected(project.id)
-    stored = keeping.stored_facts(project.id)
-    everyone = people.keys() | stored.keys()
-    wrong = sorted(pid for pid in everyone if people.get(pid) != stored.get(pid))
-    codes = _codes(wrong)
-    for pid in wrong:
-        yield (
-            f"{project.code}: participant {codes.get(pid, pid)}: stored facts "
-            f"{facts_.dumps(stored.get(pid))} but the records give {facts_.dumps(people.get(pid))}"
-        )
+    expected: Counter = Counter()
+    for ids, people in keeping.facts_by_chunk(project.id):
+        stored = keeping.stored_facts(ids)
+        for facts in people.values():
+            expected.update(facts_.contributions(facts))
+        wrong = [pid for pid in ids if people.get(pid) != stored.get(pid)]
+        codes = _codes(wrong)
+        for pid in wrong:
+            yield (
+                f"{project.code}: participant {codes.get(pid, pid)}: stored facts "
+                f"{facts_.dumps(stored.get(pid))} but the records give "
+                f"{facts_.dumps(people.get(pid))}"
+            )
+    for pid in keeping.stored_facts_outside(project.id):
+        yield f"{project.code}: participant #{pid} is no longer in the records, still in the store"
     counters = keeping.stored_counters(project.id)
     expected = +expected  # zeros out, as stored_counters leaves them out
     for key in sorted(counters.keys() | {k for k in expected if k[1] == project.id}):

@@ -22,7 +22,7 @@ writers a shared one. SQLite has one writer at a time (``BEGIN IMMEDIATE``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import delete, event, select, text
@@ -302,16 +302,16 @@ def people_of(project_id: int) -> list[int]:
     return list(db.session.scalars(query.order_by(Participant.id)))
 
 
-def expected(project_id: int) -> tuple[dict[int, dict], Counter]:
-    """Return the facts of the project's people and the counters they add up to, live."""
-    people: dict[int, dict] = {}
-    totals: Counter = Counter()
-    for batch in _chunks(people_of(project_id), 5_000):
-        found = facts_.facts_of(batch)
-        people.update(found)
-        for facts in found.values():
-            totals.update(facts_.contributions(facts))
-    return people, totals
+#: counters held in memory by a rebuild before they are written (bounds its memory)
+FLUSH_KEYS = 200_000
+
+
+def facts_by_chunk(
+    project_id: int, size: int = 5_000
+) -> Iterator[tuple[list[int], dict[int, dict]]]:
+    """Yield (ids, facts by id) of the project's people, read live, a chunk at a time."""
+    for batch in _chunks(people_of(project_id), size):
+        yield batch, facts_.facts_of(batch)
 
 
 def rebuild(project_id: int, *, audited: bool = True) -> int:
@@ -320,7 +320,8 @@ def rebuild(project_id: int, *, audited: bool = True) -> int:
     Runs in the caller's transaction (commit it): readers see the old counters until
     it commits, writers of the project wait for it (PostgreSQL: advisory lock). With
     ``audited``, an audit line says who rebuilt it and when (and tells the kept
-    dashboards that the figures may have moved).
+    dashboards that the figures may have moved). People are read a chunk at a time
+    and the counters written whenever many are held, so memory stays flat.
     """
     db.session.flush()
     _lock([project_id], exclusive=True)
@@ -328,13 +329,21 @@ def rebuild(project_id: int, *, audited: bool = True) -> int:
     for table, _columns in _TABLES.values():
         db.session.execute(delete(table).where(table.c.project_id == project_id))
     db.session.execute(delete(person).where(person.c.project_id == project_id))
-    people, totals = expected(project_id)
-    rows = [
-        {"participant_id": pid, "project_id": project_id, "facts": facts_.dumps(facts)}
-        for pid, facts in sorted(people.items())
-    ]
-    for batch in _chunks(rows, 5_000):
-        db.session.execute(person.insert(), batch)
+    people = 0
+    totals: Counter = Counter()
+    for _batch, found in facts_by_chunk(project_id):
+        people += len(found)
+        rows = [
+            {"participant_id": pid, "project_id": project_id, "facts": facts_.dumps(facts)}
+            for pid, facts in sorted(found.items())
+        ]
+        if rows:
+            db.session.execute(person.insert(), rows)
+        for facts in found.values():
+            totals.update(facts_.contributions(facts))
+        if len(totals) > FLUSH_KEYS:
+            add_to_counters(Counter({k: n for k, n in totals.items() if k[1] == project_id}))
+            totals.clear()
     add_to_counters(Counter({k: n for k, n in totals.items() if k[1] == project_id}))
     db.session.execute(delete(IndicatorStale).where(IndicatorStale.project_id == project_id))
     # the people noted so far are counted as they are now: nothing left to apply for them
@@ -342,10 +351,8 @@ def rebuild(project_id: int, *, audited: bool = True) -> int:
     if touched:
         touched.difference_update(people_of(project_id))
     if audited:
-        audit.record(
-            db.session, "rebuild_indicators", "project", project_id, {"people": len(people)}
-        )
-    return len(people)
+        audit.record(db.session, "rebuild_indicators", "project", project_id, {"people": people})
+    return people
 
 
 def stale_projects(project_ids: Iterable[int]) -> set[int]:
@@ -372,7 +379,20 @@ def stored_counters(project_id: int) -> Counter:
     return out
 
 
-def stored_facts(project_id: int) -> dict[int, dict]:
+def stored_facts(participant_ids: Sequence[int]) -> dict[int, dict]:
+    """Return the stored facts of these people (those who count somewhere)."""
     person = IndicatorPerson.__table__
-    query = select(person.c.participant_id, person.c.facts).where(person.c.project_id == project_id)
+    query = select(person.c.participant_id, person.c.facts).where(
+        person.c.participant_id.in_(list(participant_ids))
+    )
     return {pid: facts_.loads(text_) for pid, text_ in db.session.execute(query)}
+
+
+def stored_facts_outside(project_id: int) -> list[int]:
+    """Return the ids stored for the project that are no longer people of it."""
+    person = IndicatorPerson.__table__
+    people = select(Participant.id).where(Participant.project_id == project_id)
+    query = select(person.c.participant_id).where(
+        person.c.project_id == project_id, person.c.participant_id.not_in(people)
+    )
+    return list(db.session.scalars(query.order_by(person.c.participant_id)))
