@@ -196,6 +196,36 @@ def test_a_rolled_back_change_leaves_the_store_as_it_was(small):
     assert_verified(project)
 
 
+def test_savepoints_apply_nothing_until_the_commit(small):
+    # found in review: a savepoint's release applied the changes noted before it, and a
+    # rollback of an enclosing savepoint then lost them (the importer nests savepoints)
+    project, people = small
+    awa = db.session.get(Participant, people["awa"].id)
+    update_participant(awa, region="Rabat")
+    outer = db.session.begin_nested()
+    with db.session.begin_nested():
+        pass
+    outer.rollback()
+    db.session.commit()
+    assert_verified(project)
+
+
+def test_a_read_inside_a_savepoint_rolled_back_loses_nothing(small):
+    project, people = small
+    whole = Scope((project.id,), project.start_date, project.end_date)
+    update_participant(db.session.get(Participant, people["awa"].id), region="Rabat")
+    savepoint = db.session.begin_nested()
+    update_participant(db.session.get(Participant, people["chris"].id), region="Rabat")
+    assert reading.figures_for(whole).breakdowns("registered", ("region",))["region"][0] == (
+        "Rabat",
+        3,
+    )
+    savepoint.rollback()
+    db.session.commit()
+    assert_store_equals_live(whole)
+    assert_verified(project)
+
+
 def test_merge_and_its_undo(small):
     project, people = small
     whole = Scope((project.id,), project.start_date, project.end_date)

@@ -93,7 +93,8 @@ def _changed(obj: Any, columns: Sequence[str]) -> bool:
 
 
 def _old_and_new(obj: Any, name: str) -> list[int]:
-    history = db.inspect(obj).attrs[name].history
+    """Return the values a column had and has (loaded if the object was expired)."""
+    history = db.inspect(obj).attrs[name].load_history()
     return [v for v in (*history.deleted, *history.unchanged, *history.added) if v]
 
 
@@ -155,22 +156,32 @@ def _refuse_unnoted(state: ORMExecuteState) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    apply_pending(session)
+    # SQLAlchemy calls this on the release of a savepoint too: only the transaction's
+    # own commit applies, so that a savepoint rolled back later takes nothing with it
+    # and the counters are locked once, at the end
+    if session.in_nested_transaction():
+        return
+    apply_pending(session, final=True)
 
 
-def apply_pending(session: Session) -> None:
+def apply_pending(session: Session, *, final: bool = False) -> None:
     """Apply the changes of the transaction so far (at commit, and before the store is read).
 
     A transaction that reads figures after changing records sees its own changes, as
-    it would computing them live.
+    it would computing them live. Before the commit (``final`` False) the people stay
+    noted: if a savepoint that holds the changes rolls back, the commit applies them
+    again from what is then stored (applying is idempotent).
     """
     # the last changes are flushed first, so that _after_flush has noted their people
     session.flush()
+    if session.info.get(_TOUCHED) and session is not db.session():
+        raise RuntimeError("the indicator store is kept through db.session only")
+    if not final:
+        if session.info.get(_TOUCHED):
+            apply(set(session.info[_TOUCHED]))
+        return
     while session.info.get(_TOUCHED):
-        ids = session.info.pop(_TOUCHED)
-        if session is not db.session():
-            raise RuntimeError("the indicator store is kept through db.session only")
-        apply(ids)
+        apply(session.info.pop(_TOUCHED))
         session.flush()
 
 
