@@ -158,7 +158,10 @@ def erase(participant: Participant) -> None:
 
     Names become "[erased]", contact details, exact birth date, languages and notes
     are removed; sex, birth year, nationality, region and every enrolment and
-    placement stay, so that indicators are unchanged.
+    placement stay, so that the figures stay, except that the age group, then
+    computed from the birth year alone, can move by one year (born in September,
+    registered in March: "under 18" may become "18–24"). The indicator store
+    follows the change in the same transaction.
     """
     # the records merged into hers are her too: their identity goes with hers
     records = [participant, *(db.session.get(Participant, i) for i in merged_into(participant))]
