@@ -60,10 +60,22 @@ def facts_of(participant_ids: Sequence[int]) -> dict[int, dict]:
 
     A person with no event (merged into another record, or gone) is left out.
     """
+    facts: dict[int, dict] = {}
     if not participant_ids:
-        return {}
-    ids = list(participant_ids)
+        return facts
     scope = indicators.Scope(tuple(db.session.scalars(select(Project.id))))
+    ids = list(participant_ids)
+    for start in range(0, len(ids), IN_LIST):
+        facts.update(_facts_of(ids[start : start + IN_LIST], scope))
+    return facts
+
+
+#: ids per IN list: SQLite 3.40 plans a list of 5,000 over the indicators' subqueries
+#: as a scan (6.6 s at 100,000 people, against 5 ms for 1,000)
+IN_LIST = 1_000
+
+
+def _facts_of(ids: list[int], scope: indicators.Scope) -> dict[int, dict]:
     events: dict[int, dict[str, list]] = defaultdict(dict)
     for key in STORED:
         rows = indicators.INDICATORS[key].rows(scope).subquery()
