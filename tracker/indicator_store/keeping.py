@@ -21,6 +21,7 @@ writers a shared one. SQLite has one writer at a time (``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -257,15 +258,7 @@ def apply(participant_ids: Iterable[int]) -> Counter:
         if gone:
             db.session.execute(delete(person).where(person.c.participant_id.in_(gone)))
         if upserts:
-            statement = _insert(person)
-            statement = statement.on_conflict_do_update(
-                index_elements=["participant_id"],
-                set_={
-                    "facts": statement.excluded.facts,
-                    "project_id": statement.excluded.project_id,
-                },
-            )
-            db.session.execute(statement, upserts)
+            db.session.execute(_upsert("person", _postgresql()), upserts)
     add_to_counters(delta)
     return delta
 
@@ -279,29 +272,39 @@ def _project_of(facts: dict) -> int:
     raise ValueError("facts without events")
 
 
-def _insert(table: Any) -> Any:
-    if _postgresql():
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
-
-
 def add_to_counters(delta: Counter) -> None:
     """Add ``delta`` to the counters (UPSERT), in a fixed order so writers never deadlock."""
-    for kind, (table, columns) in _TABLES.items():
+    for kind, (_table, columns) in _TABLES.items():
         rows = [
             {**dict(zip(columns, key[1:], strict=True)), "n": n}
             for key, n in sorted(delta.items())
             if key[0] == kind and n
         ]
-        if not rows:
-            continue
-        statement = _insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(columns), set_={"n": table.c.n + statement.excluded.n}
+        if rows:
+            db.session.execute(_upsert(kind, _postgresql()), rows)
+
+
+@functools.cache
+def _upsert(kind: str, postgresql: bool) -> Any:
+    """Return the statement that adds to one table's counters, or sets a person's facts.
+
+    Built once per kind and dialect: see ``facts._statements``.
+    """
+    if postgresql:
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    if kind == "person":
+        statement = insert(IndicatorPerson.__table__)
+        return statement.on_conflict_do_update(
+            index_elements=["participant_id"],
+            set_={"facts": statement.excluded.facts, "project_id": statement.excluded.project_id},
         )
-        db.session.execute(statement, rows)
+    table, columns = _TABLES[kind]
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(columns), set_={"n": table.c.n + statement.excluded.n}
+    )
 
 
 # --- Rebuilding ---------------------------------------------------------------------------------
