@@ -65,14 +65,15 @@ def differences(project: Project) -> Iterator[str]:
             )
     for pid in keeping.stored_facts_outside(project.id):
         yield f"{project.code}: participant #{pid} is no longer in the records, still in the store"
-    counters = keeping.stored_counters(project.id)
-    expected = +expected  # zeros out, as stored_counters leaves them out
-    for key in sorted(counters.keys() | {k for k in expected if k[1] == project.id}):
-        if counters.get(key, 0) != expected.get(key, 0):
-            yield (
-                f"{project.code}: {_key_text(key)}: stored {counters.get(key, 0)}, "
-                f"records {expected.get(key, 0)}"
-            )
+    # the stored counters are streamed against the expected ones (one set in memory)
+    wrong = []
+    for key, n in keeping.iter_stored_counters(project.id):
+        should = expected.pop(key, 0)
+        if n != should:
+            wrong.append((key, n, should))
+    wrong.extend((key, 0, n) for key, n in expected.items() if n and key[1] == project.id)
+    for key, n, should in sorted(wrong):
+        yield f"{project.code}: {_key_text(key)}: stored {n}, records {should}"
     for scope in _scopes(project):
         yield from _figure_differences(project, scope)
 

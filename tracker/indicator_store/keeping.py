@@ -383,14 +383,17 @@ def stale_projects(project_ids: Iterable[int]) -> set[int]:
 
 def stored_counters(project_id: int) -> Counter:
     """Return the project's counters as stored (zeros left out)."""
-    out: Counter = Counter()
+    return Counter(dict(iter_stored_counters(project_id)))
+
+
+def iter_stored_counters(project_id: int) -> Iterator[tuple[tuple, int]]:
+    """Yield (key, n) of the project's stored counters (zeros left out), streamed."""
     for kind, (table, columns) in _TABLES.items():
         query = select(*(table.c[c] for c in columns), table.c.n).where(
             table.c.project_id == project_id, table.c.n != 0
         )
-        for *key, n in db.session.execute(query):
-            out[(kind, *key)] = n
-    return out
+        for *key, n in db.session.execute(query.execution_options(yield_per=10_000)):
+            yield (kind, *key), n
 
 
 def stored_facts(participant_ids: Sequence[int]) -> dict[int, dict]:
