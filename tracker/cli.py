@@ -231,11 +231,13 @@ def demo_command(host: str, port: int) -> None:
                 projects = [] if role is Role.ADMIN else [project]
                 create_user(email, DEMO_PASSWORD, role, projects=projects)
                 created.append(email)
-        db.session.commit()
         # a database created before the store existed: fill it once
         for project_id in sorted(keeping.stale_projects(db.session.scalars(select(Project.id)))):
             keeping.rebuild(project_id)
-            db.session.commit()
+        db.session.commit()
+    # the command's own session must not hold the database (and its write lock) while
+    # the app serves
+    db.session.remove()
     click.echo(f"Demo ready. Sign in with one of these, password {DEMO_PASSWORD}:")
     for role in Role:
         click.echo(f"  {role.value}@demo.example.org")

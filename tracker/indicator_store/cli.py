@@ -8,6 +8,7 @@ import click
 from sqlalchemy import select
 
 from tracker.commands import project_by_code
+from tracker.database import READ_ONLY
 from tracker.extensions import db
 from tracker.indicator_store import checking, keeping
 from tracker.models import Project
@@ -33,6 +34,8 @@ def verify_command(code: str | None) -> None:
     """
     found = 0
     for project in _projects(code):
+        db.session.rollback()
+        _snapshot()
         started = time.perf_counter()
         mine = 0
         for line in checking.differences(project):
@@ -50,6 +53,19 @@ def verify_command(code: str | None) -> None:
             f"{found} difference(s): run `flask --app tracker indicators rebuild`.", err=True
         )
         raise SystemExit(1)
+
+
+def _snapshot() -> None:
+    """Begin a transaction that reads one snapshot and takes no write lock.
+
+    SQLite: a deferred transaction (commands otherwise begin IMMEDIATE and would hold
+    writers back for the whole check); PostgreSQL: REPEATABLE READ, so that a change
+    committed while the check runs does not show as a difference.
+    """
+    options: dict = {READ_ONLY: True}
+    if db.engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    db.session.connection(execution_options=options)
 
 
 @indicators_group.command("rebuild")
