@@ -57,7 +57,8 @@ def _audit_head() -> tuple[int, Any, bool]:
     commits, so a line with a lower id than the last one seen may still be on
     its way: a dashboard is then not kept, and a kept one is not vouched for
     beyond the lines seen. One statement reads both, so both come from the same
-    snapshot (under READ COMMITTED each statement has its own). SQLite has one
+    snapshot (under READ COMMITTED each statement has its own). Only this
+    database's writers count (``pg_stat_activity``), not the whole server's. SQLite has one
     writer at a time, so its ids commit in order.
     """
     last = (
@@ -68,8 +69,14 @@ def _audit_head() -> tuple[int, Any, bool]:
     )
     columns = [select(last.c.id).scalar_subquery(), select(last.c.occurred_at).scalar_subquery()]
     if db.engine.dialect.name == "postgresql":
+        # writing transactions of this database only: another database of the same
+        # server (a second application, a benchmark) must not keep dashboards from
+        # being kept; backend_xid is set once a transaction has written
         columns.append(
-            literal_column("(SELECT count(*) FROM txid_snapshot_xip(txid_current_snapshot()))")
+            literal_column(
+                "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_xid IS NOT NULL AND pid <> pg_backend_pid())"
+            )
         )
     head_id, head_at, *writers = db.session.execute(select(*columns)).one()
     return head_id or 0, head_at, not any(writers)
