@@ -63,6 +63,7 @@ from tracker.columns import (
     yes_no_cell,
 )
 from tracker.extensions import db
+from tracker.indicator_store import reading
 from tracker.models import (
     Activity,
     ActivityAttendance,
@@ -528,14 +529,16 @@ def indicator_export(
     """
     scope = indicators.Scope(tuple(p.id for p in projects), start, end)
     codes = " ".join(p.code for p in projects)
-    figures = indicators.headline(scope)
+    # read as the dashboard reads them: from the indicator store where it answers
+    source = reading.figures_for(scope)
+    figures = source.headline()
     rows: list[list[Any]] = []
     for key in indicators.HEADLINE:
         indicator = indicators.get(key)
         label = str(indicator.label)
         rows.append([codes, start, end, key, label, None, None, None, None, _figure(figures[key])])
         for dimension in indicator.dimensions:
-            pairs = indicators.disaggregate(key, dimension, scope)
+            pairs = source.breakdowns(key, (dimension,))[dimension]
             values: list[Any] = [n for _category, n in pairs]
             if suppress_small and dimension in indicators.PERSON_DIMENSIONS:
                 values = disclosure.suppress(

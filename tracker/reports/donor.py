@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from tracker import indicators
 from tracker.extensions import db
 from tracker.i18n import country_name
+from tracker.indicator_store import reading
 from tracker.models import (
     Activity,
     ActivityAttendance,
@@ -162,8 +163,11 @@ def collect(
             )
         )
 
+    # the breakdowns and trends from the indicator store where it answers the period,
+    # as the dashboard reads them (the headline's ids above are read live: hashed)
+    source = reading.figures_for(scope)
     people = {
-        key: indicators.disaggregate_people(key, dimensions, scope)
+        key: source.breakdowns(key, dimensions)
         for key, dimensions in _PEOPLE_BREAKDOWNS.items()
         if dimensions
     }
@@ -173,7 +177,7 @@ def collect(
             return people[key][dimension]
         if (key, dimension) == ("placed", "placement_kind"):
             return sorted(by_kind.items(), key=lambda pair: (-pair[1], str(pair[0])))
-        return indicators.disaggregate(key, dimension, scope)
+        return source.breakdowns(key, (dimension,))[dimension]
 
     disaggregations = []
     for key, dimension in REPORT_BREAKDOWNS:
@@ -198,8 +202,8 @@ def collect(
             )
         )
 
-    trained_q = {(y, q): n for y, q, n in indicators.by_quarter("trained", scope)}
-    placed_q = {(y, q): n for y, q, n in indicators.by_quarter("placed", scope)}
+    trained_q = {(y, q): n for y, q, n in source.by_period("trained", "quarter")}
+    placed_q = {(y, q): n for y, q, n in source.by_period("placed", "quarter")}
     trend = [
         (_quarter_label(y, q), trained_q.get((y, q), 0), placed_q.get((y, q), 0))
         for y, q in _quarters(start, end)
