@@ -345,3 +345,13 @@ def test_synthetic_data_is_stored_and_verified(app, runner):
     stored = reading.figures_for(Scope((project_id,)))
     assert stored.source == reading.STORE
     assert stored.count("registered") == 300
+
+
+def test_the_region_filter_offers_the_regions_of_the_people_counted(small):
+    from tracker.dashboard import services as dashboard
+
+    project, people = small
+    assert dashboard.filter_choices([project.id])[1] == ["Rabat", "Souss-Massa"]
+    update_participant(people["chris"], region="Oriental")
+    db.session.commit()
+    assert dashboard.filter_choices([project.id])[1] == ["Oriental", "Rabat", "Souss-Massa"]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from tracker import indicators
 from tracker.extensions import db
-from tracker.indicator_store import reading
+from tracker.indicator_store import keeping, reading
 from tracker.models import Participant, Partner, Project, TrainingCourse
 from tracker.reports import charts
 
@@ -188,8 +188,10 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
 def filter_choices(project_ids: list[int]) -> tuple[list[tuple[int, str | None, str]], list[str]]:
     """Return the providers (id, acronym, name) and regions the filters offer for the projects.
 
-    Live; the views read it through ``cache.cached_filter_choices`` (the regions are read
-    from every participant).
+    The views read it through ``cache.cached_filter_choices``. The regions come from
+    the indicator store (the regions of the people it counts as registered: a few
+    hundred rows) unless a project's store waits for a rebuild; reading them from
+    every participant took 250 ms at 1,000,000 people, after every change.
     """
     providers = db.session.execute(
         select(Partner.id, Partner.acronym, Partner.name)
@@ -200,12 +202,15 @@ def filter_choices(project_ids: list[int]) -> tuple[list[tuple[int, str | None, 
         )
         .order_by(Partner.name)
     ).all()
-    regions = db.session.scalars(
-        select(Participant.region)
-        .where(Participant.project_id.in_(project_ids), Participant.region.is_not(None))
-        .distinct()
-        .order_by(Participant.region)
-    ).all()
+    if project_ids and not keeping.stale_projects(project_ids):
+        regions = reading.regions(project_ids)
+    else:
+        regions = db.session.scalars(
+            select(Participant.region)
+            .where(Participant.project_id.in_(project_ids), Participant.region.is_not(None))
+            .distinct()
+            .order_by(Participant.region)
+        ).all()
     return [tuple(row) for row in providers], list(regions)
 
 

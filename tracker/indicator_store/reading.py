@@ -172,6 +172,24 @@ def _category(dimension: str, value: str) -> Any:
     return value
 
 
+def regions(project_ids: Sequence[int]) -> list[str]:
+    """Return the regions of the people the store counts as registered in the projects."""
+    keeping.apply_pending(db.session())
+    query = (
+        select(IndicatorCell.region)
+        .where(
+            IndicatorCell.project_id.in_(list(project_ids)),
+            IndicatorCell.indicator == "registered",
+            IndicatorCell.window == windows.ALL,
+            IndicatorCell.n > 0,
+            IndicatorCell.region != "",
+        )
+        .distinct()
+        .order_by(IndicatorCell.region)
+    )
+    return list(db.session.scalars(query))
+
+
 def figures_for(scope: indicators.Scope) -> Live:
     """Return the reader that answers for ``scope``: the store's when it can, else live."""
     if scope.provider_id is not None or keeping.stale_projects(scope.project_ids):
