@@ -230,9 +230,10 @@ def apply(participant_ids: Iterable[int]) -> Counter:
     delta: Counter = Counter()
     person = IndicatorPerson.__table__
     for batch in _chunks(ids):
-        projects = select(Participant.project_id).where(Participant.id.in_(batch))
-        stored_projects = select(person.c.project_id).where(person.c.participant_id.in_(batch))
-        _lock(db.session.scalars(projects.union(stored_projects)), exclusive=False)
+        if _postgresql():
+            projects = select(Participant.project_id).where(Participant.id.in_(batch))
+            stored = select(person.c.project_id).where(person.c.participant_id.in_(batch))
+            _lock(db.session.scalars(projects.union(stored)), exclusive=False)
         old_query = select(person.c.participant_id, person.c.facts).where(
             person.c.participant_id.in_(batch)
         )
