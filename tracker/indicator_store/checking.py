@@ -83,12 +83,12 @@ def _scopes(project: Project) -> list[indicators.Scope]:
         indicators.Scope((project.id,)),
         indicators.Scope((project.id,), project.start_date, project.end_date),
     ]
-    with_events = reading.figures_for(scopes[0])
-    if isinstance(with_events, reading.Stored):
-        years = sorted(w for (key, w) in with_events._totals if key == "trained" and len(w) == 4)
-        if years:
-            year = int(years[-1])
-            scopes.append(indicators.Scope((project.id,), date(year, 1, 1), date(year, 12, 31)))
+    whole = reading.figures_for(scopes[0])
+    years = whole.years_with_events("trained") if isinstance(whole, reading.Stored) else []
+    if years:
+        scopes.append(
+            indicators.Scope((project.id,), date(years[-1], 1, 1), date(years[-1], 12, 31))
+        )
     return scopes
 
 

@@ -85,6 +85,10 @@ class Stored(Live):
             conditions.append(model.region == self.scope.region)
         return conditions
 
+    def years_with_events(self, key: str) -> list[int]:
+        """Return the years in which ``key`` counts somebody, in the scope's projects."""
+        return sorted(int(w) for (k, w), n in self._totals.items() if k == key and len(w) == 4)
+
     def count(self, key: str) -> int:
         if self.window[key] == windows.NOTHING:
             return 0
