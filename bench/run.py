@@ -54,6 +54,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -844,6 +845,52 @@ class Bench:
         m.note = f"{imported:,} rows written by the last run"
         return m
 
+    # the web import, as jobs ------------------------------------------------------------------
+
+    def web_import(self, rows: int = 50_000) -> Measurement:
+        """Time a web import of ``rows`` rows on gunicorn: the upload's and the confirmation's
+        answers (each a job's page), and how long their jobs take to end.
+
+        The server runs its jobs itself (the embedded default's in-process workers, queue
+        in the instance folder). The imported people are deleted afterwards.
+        """
+        m = Measurement(
+            "web_import",
+            f"web import of {rows:,} rows: upload and confirmation answers",
+            target="< 2 s each",
+        )
+        m.rows = rows
+        with tempfile.TemporaryDirectory() as folder, Server(self.env) as server:
+            path = Path(folder) / "participants.csv"
+            write_import_file(path, rows, self.info["start"], self.info["end"])
+            data = path.read_bytes()
+            browser = server.browser(MANAGER, PASSWORD)
+            before = self._last_participant_id()
+            started = time.perf_counter()
+            status, location = browser.upload("/imports/", data, "participants.csv")
+            upload_s = time.perf_counter() - started
+            if status != 302 or "/jobs/" not in location:
+                m.available = False
+                m.note = f"the upload answered {status}"
+                return m
+            check_s, check_steps = browser.until_done(location)
+            preview = browser.location(location)
+            started = time.perf_counter()
+            status, write_job = browser.post(preview + "/confirm", {}, form_page=preview)
+            confirm_s = time.perf_counter() - started
+            write_s, write_steps = browser.until_done(write_job)
+            # the web process ran both jobs: its memory is theirs too
+            m.peak_mb, m.peak_kind = server.peak_mb(), "rss"
+            imported = self._remove_participants_after(before)
+        m.runs = [upload_s, confirm_s]
+        m.met = max(m.runs) < 2.0 and imported == rows
+        m.note = (
+            f"upload {upload_s:.2f} s, its check ended {check_s:.1f} s later "
+            f"({check_steps} progress readings); confirmation {confirm_s:.2f} s, its writing "
+            f"ended {write_s:.1f} s later ({write_steps} readings); {imported:,} rows written"
+        )
+        return m
+
     # start-up -------------------------------------------------------------------------------
 
     def startup(self) -> Measurement:
@@ -1015,6 +1062,87 @@ class Server:
 
         return Session()
 
+    def browser(self, email: str, password: str) -> _Browser:
+        """Return a browser that does not follow redirects, signed in through the form."""
+        browser = _Browser(self)
+        browser.post("/auth/login", {"email": email, "password": password})
+        return browser
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+class _Browser:
+    """A person's browser on ``server``: cookies, CSRF tokens, uploads, no redirects."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+        )
+
+    def _open(self, path: str, data: bytes | None = None, headers: dict | None = None):
+        request = urllib.request.Request(self.server.url(path), data=data, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=300) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def _token(self, path: str) -> str:
+        page = self._open(path)[2].decode()
+        found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+            r'value="([^"]+)"[^>]*name="csrf_token"', page
+        )
+        return found.group(1) if found else ""
+
+    def post(self, path: str, fields: dict, *, form_page: str | None = None) -> tuple[int, str]:
+        fields = {"csrf_token": self._token(form_page or path), **fields}
+        status, headers, _ = self._open(path, urllib.parse.urlencode(fields).encode())
+        return status, headers.get("Location", "")
+
+    def upload(self, path: str, data: bytes, name: str) -> tuple[int, str]:
+        page = self._open(path)[2].decode()
+        token = self._token(path)
+        project = re.search(r'<option value="(\d+)"[^>]*>\s*SYNTH', page)
+        boundary = "bench" + os.urandom(8).hex()
+        fields = {"csrf_token": token, "kind": "participants", "project": project.group(1)}
+        body = b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in fields.items()
+        )
+        body += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"'
+                "\r\nContent-Type: text/csv\r\n\r\n"
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        status, answer, _ = self._open(path, body, headers)
+        return status, answer.get("Location", "")
+
+    def location(self, path: str) -> str:
+        """Where a page sends the browser (a done job's page: to its result)."""
+        return urllib.parse.urlparse(self._open(path)[1].get("Location", "")).path
+
+    def until_done(self, job_page: str) -> tuple[float, int]:
+        """Poll the job's JSON until it ends; its time and how many progress values were seen."""
+        job = urllib.parse.urlparse(job_page).path.rstrip("/")
+        started = time.perf_counter()
+        seen = set()
+        while True:
+            state = json.loads(self._open(job + ".json")[2])
+            seen.add((state.get("step"), state.get("done")))
+            if state["state"] in ("done", "failed", "cancelled"):
+                if state["state"] != "done":
+                    raise RuntimeError(f"{job}: {state['state']}: {state.get('error')}")
+                return time.perf_counter() - started, len(seen)
+            time.sleep(0.2)
+
 
 def write_import_file(path: Path, rows: int, start: Any, end: Any) -> None:
     """Write ``rows`` new participants in the export's columns, codes left to the importer."""
@@ -1080,6 +1208,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rng-seed", type=int, default=2019)
     parser.add_argument("--json", type=Path, default=None, help="default: bench/results-<db>.json")
     parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--web-import-rows", type=int, default=50_000)
     parser.add_argument(
         "--data-dir", type=Path, default=DATA, help="where the SQLite databases are kept"
     )
@@ -1157,6 +1286,7 @@ def _measure(bench: Bench, app, args: argparse.Namespace, info: dict[str, Any]) 
         ("export_csv", lambda: bench.export("csv")),
         ("export_xlsx", lambda: bench.export("xlsx")),
         ("import", lambda: bench.bench_import(args.import_rows)),
+        ("web_import", lambda: bench.web_import(args.web_import_rows)),
         ("startup", bench.startup),
     ]
     for key, step in steps:

@@ -99,6 +99,9 @@ def app(tmp_path, database_url, monkeypatch, app_config):
             "PASSWORD_HASH_METHOD": FAST_HASH,
             # sign-in limits are on by default; tests/test_security_auth.py turns them on
             "RATELIMIT_ENABLED": False,
+            # jobs run when they are sent, in a context of their own (tests/test_jobs.py
+            # runs real workers)
+            "JOBS_WORKER": "immediate",
             **app_config,
         }
     )

@@ -13,7 +13,8 @@ import pytest
 
 from tracker.activities.services import add_attendance, record_activity
 from tracker.extensions import db
-from tracker.models import ActivityKind, PartnerKind, PendingImport, PlacementKind, Role
+from tracker.jobs import running
+from tracker.models import ActivityKind, Job, PartnerKind, PendingImport, PlacementKind, Role
 from tracker.participants import merging
 from tracker.placements.services import record_follow_up, record_placement
 from tracker.reports.services import generate_donor_report
@@ -22,6 +23,7 @@ from tracker.trainings.services import enrol
 PUBLIC, ALL, EDITORS, MANAGERS, ADMIN = "public", "all", "editors", "managers", "admin"
 READERS = "readers"  # donor reports: managers write them, viewers read them, officers neither
 OWNER = "owner"  # an upload waiting to be imported: its uploader (the manager) only
+JOB = "job"  # the manager's job in project A: hers, and the administrator's; others: none
 ALLOWED = {
     READERS: {"viewer", "manager", "admin"},
     ALL: {"viewer", "stranger", "officer", "manager", "admin"},
@@ -29,6 +31,7 @@ ALLOWED = {
     MANAGERS: {"manager", "admin"},
     ADMIN: {"admin"},
     OWNER: {"manager"},
+    JOB: {"manager", "admin"},
 }
 #: routes that need a query string to mean something
 QUERY = {"dashboard.drill_down": "?indicator=trained"}
@@ -105,6 +108,13 @@ ACCESS = {
     "users.deactivate": (ADMIN, False),
     "users.reset_password": (ADMIN, False),
     "auditlog.index": (ADMIN, False),
+    "jobs.index": (ALL, False),
+    "jobs.show": (JOB, False),
+    "jobs.status": (JOB, False),
+    "jobs.cancel": (JOB, False),
+    "jobs.download": (JOB, False),
+    "jobs.maintenance": (ADMIN, False),
+    "jobs.start_maintenance": (ADMIN, False),
 }
 
 
@@ -175,9 +185,28 @@ def world(make_project, make_partner, make_participant, make_course, make_user):
         content=b"code;given_name\n;Awa\n",
     )
     db.session.add(upload)
+    job = Job(
+        kind="export",
+        state="done",
+        user_id=users["manager"].id,
+        actor_label="manager@example.org",
+        project_id=a.id,
+        locale="en",
+        parameters={"kind": "participants", "fmt": "csv"},
+        done=1,
+        total=1,
+        attempts=1,
+        cancel_requested=False,
+        file_name="participants.csv",
+        file_type="text/csv",
+    )
+    db.session.add(job)
+    db.session.flush()
+    running.new_file(job, ".csv").write_text("code\nA-0001\n")
     db.session.commit()
     ids = {
         "token": upload.token,
+        "job_id": job.id,
         "project_id": a.id,
         "report_id": report.id,
         "participant_id": person.id,
@@ -210,6 +239,8 @@ def expected(role: str, who: str, scoped: bool) -> set[int]:
         return {302}
     if who == OWNER and role in ALLOWED[EDITORS] - ALLOWED[OWNER]:
         return {404}  # someone else's upload does not exist for them
+    if who == JOB and role not in ALLOWED[JOB]:
+        return {404}  # someone else's job, of a project not theirs to manage
     if role not in ALLOWED[who]:
         # refused for the role; a scoped loader may answer first for another project
         return {403, 404} if role == "stranger" and scoped else {403}

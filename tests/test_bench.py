@@ -31,6 +31,7 @@ EXPECTED = (
     "export_csv",
     "export_xlsx",
     "import",
+    "web_import",
     "startup",
 )
 
@@ -42,6 +43,7 @@ def results(tmp_path, database_url, monkeypatch, capsys):
     bench.main(
         [
             "--participants", "200", "--repeat", "1", "--import-rows", "30",
+            "--web-import-rows", "30",
             "--data-dir", str(tmp_path / "data"), "--database-url", database_url,
             "--json", str(out),
         ]

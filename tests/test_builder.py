@@ -85,7 +85,10 @@ def test_generate_from_the_web_keeps_the_file_unchanged(client, login, seeded, m
     response = generate(client, seeded)
     assert response.status_code == 302
     report = db.session.scalar(select(GeneratedReport))
-    assert response.headers["Location"].endswith(f"/reports/generated/{report.id}")
+    # a worker generates it; its job's page, once done, shows the report
+    job_page = client.get(response.headers["Location"])
+    assert job_page.status_code == 303
+    assert job_page.headers["Location"].endswith(f"/reports/generated/{report.id}")
 
     assert report.project_id == seeded.id
     assert (report.period_start, report.period_end) == (seeded.start_date, seeded.end_date)

@@ -138,7 +138,8 @@ def test_registration_import_preview_and_quality_panel_give_the_same_pairs_and_w
         },
         content_type="multipart/form-data",
     )
-    preview = client.get(response.headers["Location"]).get_data(as_text=True)
+    # the check is a job, whose page leads to the preview
+    preview = client.get(response.headers["Location"], follow_redirects=True).get_data(as_text=True)
     in_preview = _warning_pairs(preview, r"may be the same person as ([A-Z0-9-]+) \(([^)]*)\)")
 
     # 3. the data-quality panel, once she is registered after all

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import pty
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +15,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from tracker.exports import services as exports
@@ -712,19 +714,31 @@ def test_killing_a_large_import_leaves_nothing(app, project, tmp_path):
         "TRACKER_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
     }
     command = [sys.executable, "-m", "flask", "--app", "tracker", "import", "participants"]
+    # on a terminal the command shows its progress: the test reads it as a person would
+    terminal, their_end = pty.openpty()
     process = subprocess.Popen(
         [*command, str(big), "--project", "IDF-MA-2014"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=their_end,
     )
-    line = process.stderr.readline()
-    assert b"12000" in line, (
-        line + process.stderr.read()
-    )  # the first batch is written, the rest is coming
+    os.close(their_end)
+    labels = []
+    for locale in ("fr", "en"):
+        with force_locale(locale):
+            labels.append(re.escape(gettext("Writing the rows").encode()))
+    writing = re.compile(b"(" + b"|".join(labels) + rb")[^\r\n%]*?\s([1-9][0-9]*)%")
+    shown = b""
+    while not writing.search(shown):  # the first batch is written, the rest is coming
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # the command ended: the terminal is closed
+            chunk = b""
+        assert chunk, shown
+        shown += chunk
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    process.stderr.close()
+    os.close(terminal)
     assert process.returncode == -signal.SIGKILL
     db.session.rollback()
     assert count(Participant) == 0 and count(Consent) == 0
@@ -748,7 +762,9 @@ def test_web_upload_preview_and_import_of_the_valid_rows(client, signin, manager
     signin(manager)
     response = upload(client, MESSY)
     assert response.status_code == 302
-    page = client.get(response.headers["Location"])
+    # the check is a job: its page leads to the preview once it is done
+    assert "/jobs/" in response.headers["Location"]
+    page = client.get(response.headers["Location"], follow_redirects=True)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "is not a known country" in html and "Import the 4 valid rows only" in html
@@ -758,7 +774,10 @@ def test_web_upload_preview_and_import_of_the_valid_rows(client, signin, manager
     listing = client.get(f"/imports/{token}/problems.csv").get_data(as_text=True)
     assert "6;nationality;error;is not a known country" in listing
     done = client.post(f"/imports/{token}/confirm", data={"keep_valid": "1"})
-    assert done.status_code == 302 and done.headers["Location"].endswith("/participants/")
+    assert done.status_code == 302 and "/jobs/" in done.headers["Location"]
+    job_page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert 'data-state="done"' in job_page and "4 rows imported from people.csv" in job_page
+    assert 'href="/participants/"' in job_page
     assert count(Participant) == 4 and count(PendingImport) == 0
     (line,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import"))
     assert line.actor_id == manager.id and line.changes["file"] == "people.csv"

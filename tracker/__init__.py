@@ -67,6 +67,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     web.init_app(app)
     logs.init_app(app)
+    from tracker.jobs import queue as jobs_queue
+
+    jobs_queue.init_app(app)
 
     # a feature's package holds its blueprint, and importing its views adds their routes
     # to it: the packages do not import their views, so that importing a feature's
@@ -79,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from tracker.dashboard import views as dashboard
     from tracker.exports import views as exports
     from tracker.imports import views as imports
+    from tracker.jobs import views as jobs
     from tracker.participants import merge_views  # noqa: F401 (its routes: participants.bp)
     from tracker.participants import views as participants
     from tracker.partners import views as partners
@@ -98,6 +102,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         builder.bp,
         exports.bp,
         imports.bp,
+        jobs.bp,
         users.bp,
         auditlog.bp,
     ):

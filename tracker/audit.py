@@ -25,7 +25,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, object_session
 from tracker import models
 from tracker.database import SAFE_METHODS
 from tracker.extensions import db
-from tracker.models import AuditEvent, Base, Participant, User
+from tracker.models import AuditEvent, Base, Job, Participant, User
 
 MASK = "***"
 #: per entity, fields whose values never reach the audit log
@@ -268,23 +268,28 @@ def _forget_fresh(session: Session, transaction) -> None:
         session.info.pop(_FRESH, None)
 
 
+#: rows whose changes are not lines of the log: the log itself, and jobs (what a job
+#: does is logged by the work: the import, the export, the report, the file's download)
+NOT_AUDITED = (AuditEvent, Job)
+
+
 def _before_flush(session: Session, _flush_context, _instances) -> None:
     _guard_audit_log(session)
     actor_id, label = current_actor()
     addr = _remote_addr()
     pending: list[tuple[Base, str, dict]] = []
     for obj in session.new:
-        if isinstance(obj, Base) and not isinstance(obj, AuditEvent):
+        if isinstance(obj, Base) and not isinstance(obj, NOT_AUDITED):
             entity = obj.__tablename__
             pending.append((obj, "create", _field_changes(session, obj, entity, new=True)))
     for obj in session.dirty:
-        if isinstance(obj, Base) and not isinstance(obj, AuditEvent):
+        if isinstance(obj, Base) and not isinstance(obj, NOT_AUDITED):
             entity = obj.__tablename__
             changes = _field_changes(session, obj, entity, new=False)
             if changes:
                 pending.append((obj, "update", changes))
     for obj in session.deleted:
-        if isinstance(obj, Base) and not isinstance(obj, AuditEvent):
+        if isinstance(obj, Base) and not isinstance(obj, NOT_AUDITED):
             pending.append((obj, "delete", {}))
     if not pending:
         return
@@ -333,6 +338,7 @@ ACTION_LABELS = {
     "merge": _l("duplicates merged"),
     "unmerge": _l("merge undone"),
     "rebuild_indicators": _l("indicator store rebuilt"),
+    "cancel": _l("cancelled"),
 }
 ENTITY_LABELS = {
     "participant": _l("participant"),
@@ -357,6 +363,7 @@ ENTITY_LABELS = {
     "indicators": _l("indicator tables"),
     "report_narrative": _l("report narrative"),
     "pending_import": _l("uploaded file"),
+    "job": _l("job"),
     "database": _l("database"),
     "participant_merge": _l("merge of duplicates"),
 }

@@ -22,6 +22,7 @@ from tracker.extensions import db
 from tracker.imports.cli import import_command, xlsform_command
 from tracker.indicator_store import keeping
 from tracker.indicator_store.cli import indicators_group
+from tracker.jobs.cli import worker_command
 from tracker.maintenance.cli import backup_command, restore_command, retention_command
 from tracker.models import Project, Role, User
 from tracker.participants.cli import duplicates_group, merge_command, unmerge_command
@@ -262,5 +263,6 @@ def register_commands(app: Flask) -> None:
         merge_command,
         unmerge_command,
         indicators_group,
+        worker_command,
     ):
         app.cli.add_command(command)

@@ -21,8 +21,8 @@ class Defaults:
     # cells of disaggregation tables under this count are shown as "< N" in
     # documents that leave the organisation; totals stay exact
     SMALL_CELL_THRESHOLD = 5
-    # above this, spreadsheets are offered as CSV only (XLSX is built in memory)
-    EXPORT_XLSX_MAX_ROWS = 50_000
+    # an XLSX sheet holds at most 1,048,576 rows: above, exports are offered as CSV only
+    EXPORT_XLSX_MAX_ROWS = 1_048_575
     # imports: the largest file and the most rows one file may hold
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
     IMPORT_MAX_ROWS = 50_000
@@ -38,6 +38,33 @@ class Defaults:
     # enrolment, placement, follow-up or archiving date) is past retention:
     # `flask --app tracker retention` lists it, `--erase` erases the identity
     RETENTION_YEARS = 5
+    # --- background jobs (tracker/jobs, docs/deployment.md) ---
+    # the queue: Redis at this URL (also read from REDIS_URL), else instance/jobs.sqlite
+    REDIS_URL = None
+    # who runs jobs: "in-process" (default without Redis: threads of the web process),
+    # "external" (default with Redis: `flask --app tracker worker`), "immediate" (tests)
+    JOBS_WORKER = None
+    JOBS_QUEUE_NAME = "tracker"
+    JOBS_IN_PROCESS_WORKERS = 2
+    # a running job's worker says it is alive this often; after JOBS_STALE_SECONDS of
+    # silence the job is requeued (or failed), looked for every JOBS_REAP_SECONDS
+    JOBS_HEARTBEAT_SECONDS = 5
+    JOBS_STALE_SECONDS = 60
+    JOBS_REAP_SECONDS = 30
+    # a job stopped by a lost database is tried this many times in all
+    JOBS_MAX_ATTEMPTS = 3
+    JOBS_RETRY_DELAY_SECONDS = 30
+    # finished jobs and their result files are deleted this many days after their end
+    JOBS_RETENTION_DAYS = 7
+    # where result files are kept: instance/job-files unless set (shared storage when
+    # workers run on other hosts than the web)
+    JOBS_FILES_DIR = None
+    # where backups started from the maintenance page go: instance/backups unless set
+    BACKUP_DIR = None
+    # exports of more rows than this are made by a worker, with a progress page: XLSX
+    # is written at about 12,000 rows a second, CSV at about 110,000 (docs/performance.md)
+    EXPORT_JOB_MIN_ROWS = 5_000
+    EXPORT_CSV_JOB_MIN_ROWS = 100_000
     # --- security (tracker/security.py; README "Configuration") ---
     # "production" (TRACKER_ENV=production) refuses to start with a missing, short or
     # known secret key or with debug on, and makes the session cookie always Secure

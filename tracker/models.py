@@ -809,6 +809,84 @@ class PendingImport(Base):
         return f"<PendingImport {self.kind} {self.filename}>"
 
 
+class JobState(enum.StrEnum):
+    """Where a job is; ``queued`` and ``running`` are the only states a job leaves."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+#: the states a job ends in
+FINISHED_JOB_STATES = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+class Job(Base):
+    """A piece of long work handed to a worker (``tracker.jobs``): who asked, its progress.
+
+    The queue (Huey, on SQLite or Redis) only carries the job's id: what to do, how far
+    it has gone, its result and its error are here, so that every web process and
+    worker sees the same thing, and a job outlives the queue message that started it.
+    """
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value, index=True)
+    #: None for the scheduled work of the app itself (purges)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    actor_label: Mapped[str] = mapped_column(String(254))
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    #: the interface language of the person who asked: messages and files are in it
+    locale: Mapped[str] = mapped_column(String(5))
+    parameters: Mapped[dict] = mapped_column(JSON, default=dict)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    #: what the job is doing now, in words (in ``locale``)
+    step: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the worker (host:pid) running it, for the operator
+    worker: Mapped[str | None] = mapped_column(String(255))
+    #: what it produced: ids and counts the result page links to
+    result: Mapped[dict | None] = mapped_column(JSON)
+    #: its file in the job files' store (``JOBS_FILES_DIR``), name, type and size
+    file_path: Mapped[str | None] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_type: Mapped[str | None] = mapped_column(String(100))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: its result file is deleted then, and the job with it
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+    user: Mapped[User | None] = relationship()
+    project: Mapped[Project | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('queued', 'running', 'done', 'failed', 'cancelled')", name="state"
+        ),
+        Index("ix_job_user_created", "user_id", "created_at"),
+    )
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED_JOB_STATES
+
+    def __repr__(self) -> str:
+        return f"<Job {self.id} {self.kind} {self.state}>"
+
+
 class GeneratedReport(Base):
     """A donor report as it was generated: kept unchanged, with what it was made from.
 

@@ -79,9 +79,18 @@ def test_manager_reads_the_errors_fixes_the_file_and_imports_it(page, screenshot
     check_page(page, screenshot, "import-check-clean")
     page.get_by_role("button", name=tn("Import %(num)d row", "Import %(num)d rows", 3)).click()
 
+    # the writing is a job: its page follows it, then says what was imported
+    expect(page.locator("main")).to_have_attribute("data-state", "done", timeout=30_000)
     expect(page.locator("main p.flash")).to_contain_text(
-        t("%(n)d rows imported from %(file)s.", n=3, file="terrain-corrige.csv")
+        tn(
+            "%(num)d row imported from %(file)s.",
+            "%(num)d rows imported from %(file)s.",
+            3,
+            file="terrain-corrige.csv",
+        )
     )
+    check_page(page, screenshot, "import-job-done")
+    page.get_by_role("link", name=t("See the records")).click()
     page.get_by_label(t("Name, code or phone")).fill("Ndeye Coumba")
     page.get_by_role("button", name=t("Search")).click()
     expect(page.locator("main table")).to_contain_text("Sarr")

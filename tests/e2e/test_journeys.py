@@ -589,7 +589,8 @@ def test_manager_builds_the_donor_report_and_downloads_the_pdf(page, screenshot)
     labelled(page, t("Context")).fill(context)
     page.get_by_role("button", name=t("Save the narrative")).click()
     page.get_by_role("button", name=t("Generate and keep the PDF")).click()
-    expect(page.get_by_role("link", name=t("Download the PDF"))).to_be_visible()
+    # a job makes it: its page follows it, then shows the kept report
+    expect(page.get_by_role("link", name=t("Download the PDF"))).to_be_visible(timeout=60_000)
     check_page(page, screenshot, "report-generated")
 
     with page.expect_download() as download_info:

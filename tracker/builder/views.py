@@ -20,6 +20,7 @@ from tracker.builder.forms import GenerateForm, NarrativeForm, PeriodForm, PickF
 from tracker.config import LANGUAGES
 from tracker.domain import DomainError
 from tracker.extensions import db
+from tracker.jobs import queue
 from tracker.models import GeneratedReport, Project, Role
 from tracker.participants import merging
 from tracker.permissions import (
@@ -287,28 +288,35 @@ def edit(project_id: int):
 @bp.route("/<int:project_id>/generate", methods=["POST"])
 @role_required(*MANAGERS)
 def generate(project_id: int):
-    """Generate the donor PDF with the saved narrative, keep it, and show it."""
+    """Have the donor PDF generated with the saved narrative, kept, then shown.
+
+    A worker makes it (tracker/reports/jobs.py); the job's page shows it when done.
+    """
     project = get_project_or_404(project_id)
     form = GenerateForm()
     if form.validate_on_submit():
+        language = form.lang.data or str(get_locale() or LANGUAGES[0])
         try:
-            report = reports.generate_donor_report(
-                project,
-                form.start.data,
-                form.end.data,
-                language=form.lang.data or str(get_locale() or LANGUAGES[0]),
-                narrative=reports.narrative_texts(project),
-                by=current_user,
-                actor_label=current_user.email,
-                threshold=current_app.config["SMALL_CELL_THRESHOLD"],
-            )
+            # what can be refused at once is, on the form
+            start, end = reports.resolve_period(project, form.start.data, form.end.data)
+            if language not in LANGUAGES:
+                raise DomainError(_("Unknown language: %(lang)s.", lang=language), "lang")
         except DomainError as error:
-            db.session.rollback()
             field_error(form, error)
         else:
-            db.session.commit()
-            flash(_("The report is generated and kept."), "success")
-            return redirect(url_for(".report", report_id=report.id))
+            job = queue.submit(
+                "donor_report",
+                user=current_user,
+                project=project,
+                parameters={
+                    "from": start.isoformat(),
+                    "to": end.isoformat(),
+                    "lang": language,
+                    # the narrative as saved when "generate" was pressed
+                    "narrative": reports.narrative_texts(project),
+                },
+            )
+            return redirect(url_for("jobs.show", job_id=job.id))
     narrative_form = NarrativeForm(formdata=None, data=reports.narrative_texts(project))
     for section, row in reports.narrative_rows(project).items():
         narrative_form[f"version_{section}"].data = str(row.version)

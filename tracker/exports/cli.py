@@ -15,6 +15,7 @@ from tracker.commands import fail, parse_date, project_by_code
 from tracker.database import READ_ONLY
 from tracker.exports import services
 from tracker.extensions import db
+from tracker.jobs.terminal import TerminalProgress
 from tracker.models import Project
 
 
@@ -101,12 +102,19 @@ def export_command(
         )
     db.session.rollback()
     written = 0
+    bar = TerminalProgress()
+    if bar.shown and kind != services.INDICATORS:
+        # on a terminal only: counting the rows costs a query the pipe does not need
+        bar.step("rows written", export.count)
 
     def counted(rows):
         nonlocal written
         for row in rows:
             written += 1
+            if written % 1000 == 0:
+                bar.update(written)
             yield row
+        bar.close()
 
     temporary: Path | None = None
     try:

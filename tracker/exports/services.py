@@ -608,10 +608,12 @@ def save_xlsx(
     *,
     rows: Iterable[list[Any]] | None = None,
     hxl: bool = False,
+    tmpdir: str | Path | None = None,
 ) -> int:
     """Write the export (or ``rows`` in its columns) to ``out`` as XLSX, row by row.
 
-    Return the number of rows written.
+    Return the number of rows written. ``tmpdir``: where XlsxWriter keeps its
+    temporary files meanwhile (default: the system's).
     """
     return spreadsheets.save_xlsx(
         out,
@@ -620,6 +622,7 @@ def save_xlsx(
         hxl=export.hxl if hxl else None,
         sheet_title=export.table.key,
         date_columns=export.date_columns,
+        tmpdir=tmpdir,
     )
 
 

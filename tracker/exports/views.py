@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Response, abort, current_app, flash, render_template, request
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Connection
@@ -11,6 +11,7 @@ from tracker.columns import TABLES
 from tracker.exports import bp, services
 from tracker.exports.forms import ExportForm, IndicatorForm
 from tracker.extensions import db
+from tracker.jobs import queue
 from tracker.models import Project
 from tracker.permissions import can_see_names, visible_projects
 from tracker.reports.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
@@ -28,6 +29,13 @@ def _closing(chunks: Iterator[bytes], connection: Connection) -> Iterator[bytes]
         yield from chunks
     finally:
         connection.close()
+
+
+def _job_threshold(fmt: str) -> int:
+    """Rows above which an export is made by a worker rather than sent at once."""
+    if fmt == "csv":
+        return current_app.config["EXPORT_CSV_JOB_MIN_ROWS"]
+    return current_app.config["EXPORT_JOB_MIN_ROWS"]
 
 
 def _page(form: ExportForm, indicator_form: IndicatorForm, status: int = 200):
@@ -108,12 +116,10 @@ def download(kind: str, fmt: str):
             )
         limit = current_app.config.get("EXPORT_XLSX_MAX_ROWS", services.XLSX_WEB_MAX_ROWS)
         if fmt == "xlsx" and export.count > limit:
-            # a workbook is built whole in memory, at a few thousand rows a second
             flash(
                 _(
-                    "%(rows)d rows are too many for an XLSX file made on the web (at most "
-                    "%(limit)d). Take the CSV file, or ask an administrator for the export "
-                    "command.",
+                    "%(rows)d rows are too many for an XLSX file (at most %(limit)d): take the "
+                    "CSV file.",
                     rows=export.count,
                     limit=limit,
                 ),
@@ -122,6 +128,25 @@ def download(kind: str, fmt: str):
             if kind != services.INDICATORS:
                 indicator_form.start.data, indicator_form.end.data = _default_period(projects)
             return _page(form, indicator_form, 400)
+        if kind != services.INDICATORS and export.count > _job_threshold(fmt):
+            # made by a worker, with its progress on the job's page
+            connection.close()
+            connection = None
+            job = queue.submit(
+                "export",
+                user=current_user,
+                project=project,
+                parameters={
+                    "kind": kind,
+                    "fmt": fmt,
+                    "pseudonymous": pseudonymous,
+                    "hxl": hxl,
+                    "sep": bound.sep.data,
+                    "rows": export.count,
+                    "remote_addr": request.remote_addr,
+                },
+            )
+            return redirect(url_for("jobs.show", job_id=job.id))
         services.record_audit(
             kind,
             services.audit_detail(

@@ -24,6 +24,7 @@ from tracker.extensions import db
 from tracker.imports import reader, services, xlsform
 from tracker.imports.header import KINDS
 from tracker.imports.report import Context, Report
+from tracker.jobs.terminal import TerminalProgress
 from tracker.models import Project
 
 UNUSABLE = 2
@@ -131,18 +132,15 @@ def _import(kind: str, file: Path, project_code: str | None, *, dry_run: bool, k
         sheet = reader.read(data, max_rows=config["IMPORT_MAX_ROWS"])
     except reader.FileRefused as refused:
         fail_unusable(f"{file.name}: {refused.message}")
-    total = len(sheet.rows)
-
-    def progress(done: int, todo: int) -> None:
-        click.echo(_("written %(done)d of %(todo)d rows", done=done, todo=todo), err=True)
-
+    bar = TerminalProgress()
     ctx = Context(
         user=None,
         default_project=project,
         today=date.today(),
-        progress=progress if total >= 1000 else None,
+        progress=bar.update,
+        step=bar.step,
     )
-    with audit.acting_as("cli:import"):
+    with audit.acting_as("cli:import"), bar:
         report = services.run(
             kind,
             sheet,

@@ -167,6 +167,10 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+#: rows read between two progress reports
+PROGRESS_EVERY = 1000
+
+
 def read_rows(
     table: Table, sheet: Sheet, positions: dict[str, int], report: Report, ctx: Context
 ) -> list[Row]:
@@ -214,5 +218,7 @@ def read_rows(
         if len(report.sample) < SAMPLE_ROWS:
             report.sample.append({name: _show(row.values.get(name)) for name in report.columns})
         rows.append(row)
+        if ctx.progress and len(rows) % PROGRESS_EVERY == 0:
+            ctx.progress(len(rows), len(sheet.rows))
     report.rows = len(rows)
     return rows

@@ -100,8 +100,14 @@ class Context:
     user: User | None
     default_project: Project | None
     today: date
-    #: called as (rows done, rows to do) while writing, for progress display
+    #: called as (rows done, rows to do) while reading and writing, for progress display
     progress: Callable[[int, int], None] | None = None
+    #: called as (what is being done, in words; rows to do) at each step of the import
+    step: Callable[[str, int | None], None] | None = None
+
+    def announce(self, label: str, total: int | None) -> None:
+        if self.step is not None:
+            self.step(label, total)
 
     def project_query(self):
         query = select(Project)

@@ -84,10 +84,12 @@ def run(
     )
     if report.file_errors:
         return report
+    ctx.announce(_("Reading the rows"), len(sheet.rows))
     rows = header.read_rows(table, sheet, positions, report, ctx)
     if not rows:
         report.errors.append(Problem(None, None, _("The file has no data rows.")))
         return report
+    ctx.announce(_("Checking the rows"), None)
     to_write = _CHECKS[kind](ctx, rows, report)
     report.valid = len(to_write)
     _note_earlier_import(report)
@@ -95,6 +97,10 @@ def run(
     # the import's own audit line first: every record written points to it
     import_event = audit.record(db.session, "import", kind, None, {})
     db.session.flush()
+    if not dry_run or kind != "participants":
+        ctx.announce(
+            _("Writing the rows") if not dry_run else _("Checking the rows"), len(to_write)
+        )
     if kind == "participants":
         if dry_run:
             # the checks above are all a participant row must pass: no need to write it

@@ -1,14 +1,15 @@
 """Upload, preview, confirm: an import on the web.
 
-The upload is checked at once (a dry run) and kept in ``pending_import`` until the
-user confirms or cancels; the confirmation checks the file again against the
-database as it is then, and writes. Only the person who uploaded a file sees it.
+The upload is kept in ``pending_import`` and checked by a job (a dry run,
+``tracker.imports.jobs``) whose page shows its progress, then the preview; it waits
+there until the user confirms or cancels. The confirmation is a job too: it checks the
+file again against the database as it is then, and writes. Both answer at once, however
+long the file. Only the person who uploaded a file sees it.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,19 +22,13 @@ from tracker.forms import record_id
 from tracker.imports import bp, reader, services, xlsform
 from tracker.imports.forms import UploadForm
 from tracker.imports.header import KINDS
-from tracker.imports.report import Context, Report
-from tracker.models import PendingImport, Project
+from tracker.imports.report import Report
+from tracker.jobs import queue
+from tracker.models import Job, JobState, PendingImport, Project
 from tracker.permissions import EDITORS, in_scope, role_required, visible_projects
 from tracker.reports.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv, write_xlsx
 from tracker.text import has_control_characters
 
-#: where each kind of record is listed once imported
-LISTS = {
-    "participants": "participants.index",
-    "enrolments": "trainings.index",
-    "placements": "placements.index",
-    "followups": "placements.index",
-}
 #: errors shown on the page; the full list is a download
 SHOWN = 200
 
@@ -47,10 +42,6 @@ def _pending(token: str) -> PendingImport:
     if pending is None:
         abort(404)
     return pending
-
-
-def _context(project: Project | None) -> Context:
-    return Context(user=current_user, default_project=project, today=date.today())
 
 
 def _upload_name(filename: str | None) -> str:
@@ -92,26 +83,19 @@ def index():
         upload = form.file.data
         data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
         filename = _upload_name(upload.filename)
-        try:
-            if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
-                raise reader.FileRefused(
-                    _(
-                        "The file is larger than %(mb)d MB: split it.",
-                        mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
-                    )
+        if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
+            form.file.errors.append(
+                _(
+                    "The file is larger than %(mb)d MB: split it.",
+                    mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
                 )
-            sheet = reader.read(data, max_rows=current_app.config["IMPORT_MAX_ROWS"])
-        except reader.FileRefused as refused:
-            form.file.errors.append(refused.message)
-        else:
-            report = services.run(
-                form.kind.data,
-                sheet,
-                filename=filename,
-                digest=services.sha256(data),
-                ctx=_context(project),
-                dry_run=True,
             )
+        else:
+            try:
+                reader.sniff(data)
+            except reader.FileRefused as refused:
+                form.file.errors.append(refused.message)
+        if not form.file.errors:
             services.purge()
             pending = PendingImport(
                 token=secrets.token_urlsafe(24),
@@ -119,14 +103,20 @@ def index():
                 kind=form.kind.data,
                 project=project,
                 filename=filename,
-                sha256=report.sha256,
+                sha256=services.sha256(data),
                 size=len(data),
-                summary=report.to_dict(),
+                summary={},
                 content=data,
             )
             db.session.add(pending)
-            db.session.commit()
-            return redirect(url_for("imports.preview", token=pending.token))
+            db.session.flush()
+            job = queue.submit(
+                "import_check",
+                user=current_user,
+                project=project,
+                parameters={"pending": pending.id, "file": filename, "kind": form.kind.data},
+            )
+            return redirect(url_for("jobs.show", job_id=job.id))
     waiting = db.session.scalars(
         select(PendingImport)
         .where(PendingImport.user_id == current_user.id)
@@ -151,6 +141,12 @@ def index():
 def preview(token: str):
     """Show what the check found: errors by row, what to look at, the first rows as read."""
     pending = _pending(token)
+    if not pending.summary:
+        # still being checked: its job shows how far
+        job_id = _job_of(pending, "import_check")
+        if job_id is None:
+            abort(404)
+        return redirect(url_for("jobs.show", job_id=job_id))
     report = Report.from_dict(pending.summary)
     return render_template(
         "imports/preview.html",
@@ -166,36 +162,35 @@ def preview(token: str):
 def confirm(token: str):
     """Check the file again against today's records and write it, in one transaction."""
     pending = _pending(token)
-    keep_valid = request.form.get("keep_valid") == "1"
-    try:
-        sheet = reader.read(pending.content, max_rows=current_app.config["IMPORT_MAX_ROWS"])
-    except reader.FileRefused:  # pragma: no cover - it was read at upload
-        abort(400)
-    report = services.run(
-        pending.kind,
-        sheet,
-        filename=pending.filename,
-        digest=pending.sha256,
-        ctx=_context(pending.project),
-        keep_valid=keep_valid,
+    # a second click (or a resent form) follows the import already under way
+    under_way = _job_of(pending, "import_write", unfinished=True)
+    if under_way is not None:
+        return redirect(url_for("jobs.show", job_id=under_way))
+    job = queue.submit(
+        "import_write",
+        user=current_user,
+        project=pending.project,
+        parameters={
+            "pending": pending.id,
+            "file": pending.filename,
+            "kind": pending.kind,
+            "keep_valid": request.form.get("keep_valid") == "1",
+        },
     )
-    if not report.written:
-        # the records changed since the preview (or nothing was valid): show what now holds
-        pending.summary = report.to_dict()
-        db.session.commit()
-        flash(_("Nothing was imported: see the problems below."), "error")
-        return redirect(url_for("imports.preview", token=token))
-    db.session.delete(pending)
-    db.session.commit()
-    flash(
-        _(
-            "%(n)d rows imported from %(file)s.",
-            n=report.written,
-            file=report.filename,
-        ),
-        "success",
-    )
-    return redirect(url_for(LISTS[pending.kind]))
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+def _job_of(pending: PendingImport, kind: str, *, unfinished: bool = False) -> int | None:
+    """The latest job of ``kind`` on ``pending``, by its uploader."""
+    query = select(Job.id).where(Job.kind == kind, Job.user_id == pending.user_id)
+    if unfinished:
+        query = query.where(Job.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]))
+    for job_id, parameters in db.session.execute(
+        select(Job.id, Job.parameters).where(Job.id.in_(query)).order_by(Job.id.desc())
+    ):
+        if (parameters or {}).get("pending") == pending.id:
+            return job_id
+    return None
 
 
 @bp.route("/<token>/cancel", methods=["POST"])

@@ -11,6 +11,7 @@ from tracker.commands import project_by_code
 from tracker.database import READ_ONLY
 from tracker.extensions import db
 from tracker.indicator_store import checking, keeping
+from tracker.jobs.terminal import TerminalProgress
 from tracker.models import Project
 
 
@@ -78,7 +79,9 @@ def rebuild_command(code: str | None) -> None:
     """
     for project in _projects(code):
         started = time.perf_counter()
-        people = keeping.rebuild(project.id)
+        with TerminalProgress() as bar:
+            bar.step(project.code)
+            people = keeping.rebuild(project.id, progress=bar.update)
         db.session.commit()
         elapsed = time.perf_counter() - started
         click.echo(f"{project.code}: rebuilt from {people} people in {elapsed:.1f} s.")

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from tracker import audit
@@ -329,7 +329,12 @@ def facts_by_chunk(
         yield batch, facts_.facts_of(batch)
 
 
-def rebuild(project_id: int, *, audited: bool = True) -> int:
+def rebuild(
+    project_id: int,
+    *,
+    audited: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Compute the project's part of the store again from the records; return its people.
 
     Runs in the caller's transaction (commit it): readers see the old counters until
@@ -337,9 +342,15 @@ def rebuild(project_id: int, *, audited: bool = True) -> int:
     ``audited``, an audit line says who rebuilt it and when (and tells the kept
     dashboards that the figures may have moved). People are read a chunk at a time
     and the counters written whenever many are held, so memory stays flat.
+    ``progress`` is told (people done, people in all) after each chunk.
     """
     db.session.flush()
     _lock([project_id], exclusive=True)
+    everyone = 0
+    if progress:
+        everyone = db.session.scalar(
+            select(func.count()).where(Participant.project_id == project_id)
+        )
     person = IndicatorPerson.__table__
     for table, _columns in _TABLES.values():
         db.session.execute(delete(table).where(table.c.project_id == project_id))
@@ -348,6 +359,8 @@ def rebuild(project_id: int, *, audited: bool = True) -> int:
     totals: Counter = Counter()
     for _batch, found in facts_by_chunk(project_id):
         people += len(found)
+        if progress:
+            progress(people, everyone)
         rows = [
             {"participant_id": pid, "project_id": project_id, "facts": facts_.dumps(facts)}
             for pid, facts in sorted(found.items())

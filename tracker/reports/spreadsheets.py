@@ -221,6 +221,7 @@ def save_xlsx(
     hxl: Sequence[str] | None = None,
     sheet_title: str = "export",
     date_columns: Collection[int] = (),
+    tmpdir: str | Path | None = None,
 ) -> int:
     """Write an XLSX workbook of one sheet to ``out``: bold frozen header, sized columns.
 
@@ -232,7 +233,10 @@ def save_xlsx(
     """
     from xlsxwriter import Workbook
 
-    workbook = Workbook(out, {"constant_memory": True})
+    options: dict[str, Any] = {"constant_memory": True}
+    if tmpdir is not None:
+        options["tmpdir"] = str(tmpdir)
+    workbook = Workbook(out, options)
     try:
         workbook.set_properties({"author": "tracker"})
         sheet = workbook.add_worksheet(safe_sheet_title(sheet_title))
