@@ -302,6 +302,11 @@ def serve(start, env) -> str:
         "tracker:create_app()",
         env=env,
     )
+    return serving(port, f"the web process on port {port}")
+
+
+def serving(port: int, what: str) -> str:
+    """Wait until the server on ``port`` answers its sign-in page; its base URL."""
     base = f"http://127.0.0.1:{port}"
 
     def up():
@@ -311,7 +316,7 @@ def serve(start, env) -> str:
         except OSError:
             return False
 
-    wait_for(up, timeout=60, what=f"the web process on port {port}")
+    wait_for(up, timeout=60, what=what)
     return base
 
 
@@ -440,16 +445,7 @@ def test_flask_run_on_the_embedded_default_runs_jobs_itself(app, project, make_u
             str(port),
             env=env,
         )
-        base = f"http://127.0.0.1:{port}"
-
-        def up():
-            try:
-                with urllib.request.urlopen(base + "/auth/login", timeout=2) as response:
-                    return response.status == 200
-            except OSError:
-                return False
-
-        wait_for(up, timeout=60, what="flask run")
+        base = serving(port, "flask run")
         browser = Browser(base)
         browser.sign_in(officer)
         write = import_through(browser, browser, project_id, people(50, "Local"), "local.csv")

@@ -159,17 +159,37 @@ def record_read(entity: str, entity_id: int | None, detail: dict[str, Any] | Non
     page that only reads never holds a write lock, and the line stays even if
     the page later fails.
     """
+    record_now("view", entity, entity_id, detail)
+
+
+_CURRENT = object()
+
+
+def record_now(
+    action: str,
+    entity: str,
+    entity_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    *,
+    remote_addr: Any = _CURRENT,
+) -> None:
+    """Write and commit an audit line at once, in a short transaction of its own.
+
+    For what reads (a download, an export, a backup): the caller's transaction stays
+    read-only, and the line stays whatever happens next. ``remote_addr``: the
+    client's address (default: the current request's, None outside one).
+    """
     actor_id, label = current_actor()
     with Session(db.engine) as session:
         session.add(
             AuditEvent(
                 actor_id=actor_id,
                 actor_label=label,
-                action="view",
+                action=action,
                 entity=entity,
                 entity_id=entity_id,
                 changes={k: plain_value(v) for k, v in detail.items()} if detail else None,
-                remote_addr=_remote_addr(),
+                remote_addr=_remote_addr() if remote_addr is _CURRENT else remote_addr,
             )
         )
         session.commit()

@@ -44,7 +44,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.engine import Result
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 from sqlalchemy.types import NullType
 
 from tracker import audit, indicators
@@ -67,7 +67,6 @@ from tracker.indicator_store import reading
 from tracker.models import (
     Activity,
     ActivityAttendance,
-    AuditEvent,
     Consent,
     ConsentPurpose,
     Enrolment,
@@ -651,20 +650,7 @@ def record_audit(kind: str, detail: dict[str, Any], *, remote_addr: str | None) 
     session stays read-only, and the line stays even if the download breaks off.
     ``remote_addr`` is the client's address for a download, None for the command.
     """
-    actor_id, label = audit.current_actor()
-    with Session(db.engine) as session:
-        session.add(
-            AuditEvent(
-                actor_id=actor_id,
-                actor_label=label,
-                action="export",
-                entity=kind,
-                entity_id=None,
-                changes=detail,
-                remote_addr=remote_addr,
-            )
-        )
-        session.commit()
+    audit.record_now("export", kind, None, detail, remote_addr=remote_addr)
 
 
 def audit_detail(

@@ -38,13 +38,22 @@ def _pending(job: Job) -> PendingImport:
     return pending
 
 
-def _context(job: Job, pending: PendingImport, progress: Progress) -> Context:
-    return Context(
+def _run(job: Job, pending: PendingImport, sheet: reader.Sheet, progress: Progress, **options):
+    """The importer on the upload, as the job's asker, its progress reported to the job."""
+    ctx = Context(
         user=job.user,
         default_project=pending.project,
         today=date.today(),
         progress=progress.update,
         step=progress.step,
+    )
+    return services.run(
+        pending.kind,
+        sheet,
+        filename=pending.filename,
+        digest=pending.sha256,
+        ctx=ctx,
+        **options,
     )
 
 
@@ -66,14 +75,7 @@ def check(job: Job, progress: Progress) -> dict:
         raise JobFailed(
             refused.message + " " + _("Correct the file and upload it again.")
         ) from None
-    report = services.run(
-        pending.kind,
-        sheet,
-        filename=pending.filename,
-        digest=pending.sha256,
-        ctx=_context(job, pending, progress),
-        dry_run=True,
-    )
+    report = _run(job, pending, sheet, progress, dry_run=True)
     pending.summary = report.to_dict()
     progress.step(_("Checked"), report.rows)
     progress.update(report.rows)
@@ -93,14 +95,7 @@ def write(job: Job, progress: Progress) -> dict:
         sheet = _sheet(pending, progress)
     except reader.FileRefused as refused:  # it was read by the check
         raise JobFailed(refused.message) from None
-    report = services.run(
-        pending.kind,
-        sheet,
-        filename=pending.filename,
-        digest=pending.sha256,
-        ctx=_context(job, pending, progress),
-        keep_valid=bool(job.parameters.get("keep_valid")),
-    )
+    report = _run(job, pending, sheet, progress, keep_valid=bool(job.parameters.get("keep_valid")))
     if not report.written:
         # the records changed since the check (or nothing was valid): the preview shows why
         pending.summary = report.to_dict()

@@ -423,11 +423,17 @@ def _resend_lost(before) -> int:
 
 def purge() -> int:
     """Delete the finished jobs past their expiry, with their files; return how many."""
+    # looked for without the write lock (SQLite): most rounds find nothing to delete
+    db.session.rollback()
+    db.session.connection(execution_options={READ_ONLY: True})
     expired = db.session.execute(
         select(Job.id, Job.file_path).where(
             Job.state.in_([s.value for s in FINISHED_JOB_STATES]), Job.expires_at < now_utc()
         )
     ).all()
+    db.session.rollback()
+    if not expired:
+        return 0
     for job_id, path in expired:
         if path:
             _remove(files_dir() / path)

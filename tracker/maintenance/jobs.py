@@ -16,7 +16,6 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tracker import audit
 from tracker.extensions import db
@@ -24,7 +23,7 @@ from tracker.indicator_store import keeping
 from tracker.jobs.running import JobFailed, Progress, kind
 from tracker.maintenance import backup as backups
 from tracker.maintenance import retention
-from tracker.models import AuditEvent, Job, Project, now_utc
+from tracker.models import Job, Project, now_utc
 
 
 def backup_dir() -> Path:
@@ -70,18 +69,7 @@ def backup(job: Job, progress: Progress) -> dict:
         sha256 = backups._sha256(out)
     detail = {"file": str(out), "bytes": size, "sha256": sha256, "job": job.id}
     # the line of a backup, at once, in a transaction of its own (this one only reads)
-    actor_id, label = audit.current_actor()
-    with Session(db.engine) as session:
-        session.add(
-            AuditEvent(
-                actor_id=actor_id,
-                actor_label=label,
-                action="backup",
-                entity="database",
-                changes=detail,
-            )
-        )
-        session.commit()
+    audit.record_now("backup", "database", None, detail, remote_addr=None)
     progress.update(1, 1)
     return {"file": out.name, "folder": str(out.parent), "bytes": size, "sha256": sha256,
             "participants": participants}  # fmt: skip
