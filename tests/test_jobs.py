@@ -434,3 +434,20 @@ def test_commands_show_a_progress_bar_on_a_terminal_only():
     assert "Writing the rows" in shown and "100%" in shown
     assert "A step whose size comes later" in shown
     assert pipe.getvalue() == "", "piped or in cron: silent"
+
+
+def test_a_dead_job_whose_cancellation_was_asked_is_not_started_again(
+    app, client, signin, officer, project
+):
+    signin(officer)
+    upload(client, people(2), project=project.id)
+    pending = db.session.scalar(select(PendingImport))
+    job = queued_job(officer, project, kind="import_write", pending=pending.id, file="x.csv")
+    # cancelled while it ran, then its worker died before it saw the cancellation
+    job.state, job.attempts, job.cancel_requested = "running", 1, True
+    job.started_at = now_utc() - timedelta(minutes=10)
+    db.session.commit()
+    client.get(f"/jobs/{job.id}.json")
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).state == "cancelled"
+    assert count(Participant) == 0

@@ -91,9 +91,9 @@ FORMATS = ("csv", "xlsx")
 DELIMITERS = {"semicolon": ";", "comma": ","}
 #: rows fetched from the database at a time
 BATCH = 1000
-#: the largest XLSX built during a web request (about 12,000 rows a second, so a few
-#: seconds); config EXPORT_XLSX_MAX_ROWS overrides it. CSV streams and has no limit.
-XLSX_WEB_MAX_ROWS = 50_000
+#: the most rows an XLSX sheet holds (with its header); config EXPORT_XLSX_MAX_ROWS overrides
+#: it. CSV has no limit.
+XLSX_MAX_ROWS = 1_048_575
 
 
 @dataclass

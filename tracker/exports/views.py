@@ -114,7 +114,7 @@ def download(kind: str, fmt: str):
                 pseudonymous=pseudonymous,
                 connection=connection,
             )
-        limit = current_app.config.get("EXPORT_XLSX_MAX_ROWS", services.XLSX_WEB_MAX_ROWS)
+        limit = current_app.config.get("EXPORT_XLSX_MAX_ROWS", services.XLSX_MAX_ROWS)
         if fmt == "xlsx" and export.count > limit:
             flash(
                 _(

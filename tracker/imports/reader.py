@@ -58,14 +58,9 @@ class Sheet:
 
 def read(data: bytes, *, max_rows: int) -> Sheet:
     """Return the sheet in ``data`` (CSV or XLSX), or raise ``FileRefused``."""
-    if not data.strip():
-        raise FileRefused(_("The file is empty."))
+    sniff(data)
     if data.startswith(XLSX_MAGIC):
         sheet = _read_xlsx(data, max_rows=max_rows)
-    elif data.startswith(OLE_MAGIC):
-        raise FileRefused(
-            _("This is an old Excel file (.xls): save it as .xlsx or CSV and upload it again.")
-        )
     else:
         sheet = _read_csv(data, max_rows=max_rows)
     if not any(sheet.header):
@@ -87,12 +82,12 @@ def sniff(data: bytes) -> None:
         raise FileRefused(
             _("This is an old Excel file (.xls): save it as .xlsx or CSV and upload it again.")
         )
+    if b"\x00" in data:
+        raise FileRefused(_("This file is neither CSV nor XLSX."))
     # the start of the text, cut at a line's end so that no character is cut in two
     start = data[: 1 << 16]
     if len(data) > len(start) and b"\n" in start:
         start = start[: start.rindex(b"\n")]
-    if b"\x00" in data:
-        raise FileRefused(_("This file is neither CSV nor XLSX."))
     _decode(start)
 
 

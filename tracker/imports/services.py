@@ -97,10 +97,8 @@ def run(
     # the import's own audit line first: every record written points to it
     import_event = audit.record(db.session, "import", kind, None, {})
     db.session.flush()
-    if not dry_run or kind != "participants":
-        ctx.announce(
-            _("Writing the rows") if not dry_run else _("Checking the rows"), len(to_write)
-        )
+    if not dry_run:
+        ctx.announce(_("Writing the rows"), len(to_write))
     if kind == "participants":
         if dry_run:
             # the checks above are all a participant row must pass: no need to write it

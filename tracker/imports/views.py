@@ -182,15 +182,14 @@ def confirm(token: str):
 
 def _job_of(pending: PendingImport, kind: str, *, unfinished: bool = False) -> int | None:
     """The latest job of ``kind`` on ``pending``, by its uploader."""
-    query = select(Job.id).where(Job.kind == kind, Job.user_id == pending.user_id)
+    query = select(Job.id).where(
+        Job.kind == kind,
+        Job.user_id == pending.user_id,
+        Job.parameters["pending"].as_integer() == pending.id,
+    )
     if unfinished:
         query = query.where(Job.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]))
-    for job_id, parameters in db.session.execute(
-        select(Job.id, Job.parameters).where(Job.id.in_(query)).order_by(Job.id.desc())
-    ):
-        if (parameters or {}).get("pending") == pending.id:
-            return job_id
-    return None
+    return db.session.scalar(query.order_by(Job.id.desc()).limit(1))
 
 
 @bp.route("/<token>/cancel", methods=["POST"])

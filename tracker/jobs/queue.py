@@ -26,7 +26,7 @@ from huey.consumer import Consumer
 
 from tracker import audit
 from tracker.extensions import db
-from tracker.jobs.running import send
+from tracker.jobs.running import run, send
 from tracker.models import Job, JobState, Project, User
 
 log = logging.getLogger(__name__)
@@ -53,18 +53,15 @@ def init_app(app: Flask) -> None:
     elif url:
         huey = RedisHuey(name, url=url)
     else:
-        path = Path(app.config.get("JOBS_QUEUE_FILE") or Path(app.instance_path) / "jobs.sqlite")
-        huey = SqliteHuey(name, filename=str(path))
+        huey = SqliteHuey(name, filename=str(Path(app.instance_path) / "jobs.sqlite"))
     app.config["JOBS_WORKER"] = mode
 
     @huey.task(name="tracker.run_job")
     def run_job(job_id: int) -> None:
-        from tracker.jobs import running
-
         # a context of its own, even when run at once inside a request: its own session
         with app.app_context():
             try:
-                running.run(job_id)
+                run(job_id)
             finally:
                 db.session.remove()
 

@@ -24,14 +24,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tracker import audit
@@ -229,12 +229,12 @@ def _end(job_id: int, state: JobState, **values: Any) -> None:
     db.session.execute(
         update(Job)
         .where(Job.id == job_id)
-        .values(state=state.value, finished_at=now_utc(), expires_at=_expiry(), **values)
+        .values(state=state.value, finished_at=now_utc(), expires_at=expiry(), **values)
     )
     db.session.commit()
 
 
-def _expiry():
+def expiry():
     return now_utc() + timedelta(days=current_app.config["JOBS_RETENTION_DAYS"])
 
 
@@ -281,7 +281,7 @@ def run(job_id: int) -> None:
                     setattr(job, column, value)
                 job.state = JobState.DONE.value
                 job.finished_at = now_utc()
-                job.expires_at = _expiry()
+                job.expires_at = expiry()
                 db.session.commit()
         except Cancelled:
             db.session.rollback()
@@ -343,35 +343,57 @@ def _requeue(job_id: int, *, delay: float = 0) -> None:
 # --- The dead, and the old ---------------------------------------------------------------
 
 
+def _read(statement) -> list:
+    """Run ``statement`` in a short read of its own: on SQLite it takes no write lock."""
+    db.session.rollback()
+    db.session.connection(execution_options={READ_ONLY: True})
+    rows = db.session.execute(statement).all()
+    db.session.rollback()
+    return rows
+
+
+def is_dead(job: Job) -> bool:
+    """Whether ``job``, shown as running, has had no heartbeat for ``JOBS_STALE_SECONDS``."""
+    stale = current_app.config["JOBS_STALE_SECONDS"]
+    if job.state != JobState.RUNNING.value or job.started_at is None:
+        return False
+    started = job.started_at if job.started_at.tzinfo else job.started_at.replace(tzinfo=UTC)
+    if now_utc() - started < timedelta(seconds=stale):
+        return False
+    beat = last_beat(job.id)
+    return beat is None or time.time() - beat >= stale
+
+
 def reap() -> int:
     """Requeue or fail the running jobs whose worker stopped beating; return how many."""
     stale = current_app.config["JOBS_STALE_SECONDS"]
     now = time.time()
     found = 0
     cutoff = now_utc() - timedelta(seconds=stale)
-    # a read of its own that ends at once: on SQLite no write lock is taken to look
-    db.session.rollback()
-    db.session.connection(execution_options={READ_ONLY: True})
-    running = db.session.execute(
-        select(Job.id, Job.kind, Job.attempts, Job.locale).where(
+    running = _read(
+        select(Job.id, Job.kind, Job.attempts, Job.locale, Job.cancel_requested).where(
             Job.state == JobState.RUNNING.value, Job.started_at < cutoff
         )
-    ).all()
-    db.session.rollback()
-    for job_id, kind_name, attempts, locale in running:
+    )
+    for job_id, kind_name, attempts, locale, cancelled in running:
         beat = last_beat(job_id)
         if beat is not None and now - beat < stale:
             continue
         found += 1
         handler = KINDS.get(kind_name)
         again = (
-            handler is not None
+            not cancelled  # its cancellation was asked: it ends cancelled, not started again
+            and handler is not None
             and handler.restartable
             and attempts < current_app.config["JOBS_MAX_ATTEMPTS"]
         )
         # only if still running as read: another reaper may have been first
         values: dict[str, Any] = {"worker": None, "step": None}
-        if again:
+        if cancelled:
+            values.update(
+                state=JobState.CANCELLED.value, finished_at=now_utc(), expires_at=expiry()
+            )
+        elif again:
             values.update(state=JobState.QUEUED.value, started_at=None)
         else:
             with force_locale(locale):  # the language of the person who asked
@@ -382,7 +404,7 @@ def reap() -> int:
             values.update(
                 state=JobState.FAILED.value,
                 finished_at=now_utc(),
-                expires_at=_expiry(),
+                expires_at=expiry(),
                 error=error,
             )
         changed = db.session.execute(
@@ -395,7 +417,7 @@ def reap() -> int:
             _forget_live(job_id)
             if again:
                 send(job_id)
-            log.warning("job %s: its worker stopped; %s", job_id, "requeued" if again else "failed")
+            log.warning("job %s: its worker stopped; %s", job_id, values["state"])
     return found + _resend_lost(cutoff - timedelta(seconds=4 * stale))
 
 
@@ -405,11 +427,12 @@ def _resend_lost(before) -> int:
     A Redis that restarted empty, or a worker killed between taking a message and
     claiming its job, loses the message; the job, in the database, is still "queued".
     """
-    db.session.connection(execution_options={READ_ONLY: True})
-    waiting = db.session.scalars(
-        select(Job.id).where(Job.state == JobState.QUEUED.value, Job.created_at < before)
-    ).all()
-    db.session.rollback()
+    waiting = [
+        job_id
+        for (job_id,) in _read(
+            select(Job.id).where(Job.state == JobState.QUEUED.value, Job.created_at < before)
+        )
+    ]
     if not waiting:
         return 0
     huey = _huey()
@@ -424,20 +447,17 @@ def _resend_lost(before) -> int:
 def purge() -> int:
     """Delete the finished jobs past their expiry, with their files; return how many."""
     # looked for without the write lock (SQLite): most rounds find nothing to delete
-    db.session.rollback()
-    db.session.connection(execution_options={READ_ONLY: True})
-    expired = db.session.execute(
+    expired = _read(
         select(Job.id, Job.file_path).where(
             Job.state.in_([s.value for s in FINISHED_JOB_STATES]), Job.expires_at < now_utc()
         )
-    ).all()
-    db.session.rollback()
-    if not expired:
-        return 0
-    for job_id, path in expired:
+    )
+    for _job_id, path in expired:
         if path:
             _remove(files_dir() / path)
-        db.session.execute(Job.__table__.delete().where(Job.id == job_id))
+    for batch in range(0, len(expired), 1000):
+        ids = [job_id for job_id, _path in expired[batch : batch + 1000]]
+        db.session.execute(delete(Job).where(Job.id.in_(ids)))
     db.session.commit()
     return len(expired)
 
@@ -445,12 +465,17 @@ def purge() -> int:
 # --- Result files -------------------------------------------------------------------------
 
 
-def files_dir() -> Path:
-    """The folder of job results: shared storage when workers run on other hosts."""
-    configured = current_app.config.get("JOBS_FILES_DIR")
-    folder = Path(configured) if configured else Path(current_app.instance_path) / "job-files"
+def private_dir(setting: str, default: str) -> Path:
+    """The folder the setting names, else ``instance/<default>``; made private (0700)."""
+    configured = current_app.config.get(setting)
+    folder = Path(configured) if configured else Path(current_app.instance_path) / default
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
+
+
+def files_dir() -> Path:
+    """The folder of job results: shared storage when workers run on other hosts."""
+    return private_dir("JOBS_FILES_DIR", "job-files")
 
 
 def new_file(job: Job, suffix: str) -> Path:

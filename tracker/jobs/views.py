@@ -87,8 +87,12 @@ def may_manage(job: Job) -> bool:
 
 
 def _look_after(job: Job) -> Job:
-    """A job shown as running whose worker died: requeued or failed before it is shown."""
-    if job.state == JobState.RUNNING.value and running.reap():
+    """A job shown as running whose worker died: requeued or failed before it is shown.
+
+    Its page is polled every few seconds: only its own heartbeat is read, and the
+    reaper runs only when that one has stopped.
+    """
+    if running.is_dead(job) and running.reap():
         db.session.refresh(job)
     return job
 
@@ -207,7 +211,7 @@ def cancel(job_id: int):
             state=JobState.CANCELLED.value,
             cancel_requested=True,
             finished_at=now_utc(),
-            expires_at=running._expiry(),
+            expires_at=running.expiry(),
         )
     ).rowcount
     if not cancelled:
@@ -244,6 +248,8 @@ def download(job_id: int):
             "sha256": (job.result or {}).get("sha256"),
         },
     )
+    # the file is opened when the body is first read, and closed at its end (send_file
+    # opens it at once: a response never read would leave it open)
     response = Response(_chunks(path), mimetype=job.file_type or "application/octet-stream")
     response.headers.set("Content-Disposition", "attachment", filename=job.file_name)
     response.headers["Content-Length"] = str(path.stat().st_size)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from tracker import audit
 from tracker.extensions import db
 from tracker.indicator_store import keeping
-from tracker.jobs.running import JobFailed, Progress, kind
+from tracker.jobs.running import JobFailed, Progress, kind, private_dir
 from tracker.maintenance import backup as backups
 from tracker.maintenance import retention
 from tracker.models import Job, Project, now_utc
@@ -28,10 +28,7 @@ from tracker.models import Job, Project, now_utc
 
 def backup_dir() -> Path:
     """Where backups made from the web go: ``BACKUP_DIR``, else ``instance/backups``."""
-    configured = current_app.config.get("BACKUP_DIR")
-    folder = Path(configured) if configured else Path(current_app.instance_path) / "backups"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
+    return private_dir("BACKUP_DIR", "backups")
 
 
 @kind("indicators_rebuild")
