@@ -12,9 +12,19 @@ from datetime import date
 import pytest
 
 from tracker.activities.services import add_attendance, record_activity
+from tracker.api import tokens as api_tokens
 from tracker.extensions import db
 from tracker.jobs import running
-from tracker.models import ActivityKind, Job, PartnerKind, PendingImport, PlacementKind, Role
+from tracker.models import (
+    ActivityKind,
+    IncomingSubmission,
+    Job,
+    PartnerKind,
+    PendingImport,
+    PlacementKind,
+    Role,
+    SubmissionState,
+)
 from tracker.participants import merging
 from tracker.placements.services import record_follow_up, record_placement
 from tracker.reports.services import generate_donor_report
@@ -23,6 +33,7 @@ from tracker.trainings.services import enrol
 PUBLIC, ALL, EDITORS, MANAGERS, ADMIN = "public", "all", "editors", "managers", "admin"
 READERS = "readers"  # donor reports: managers write them, viewers read them, officers neither
 OWNER = "owner"  # an upload waiting to be imported: its uploader (the manager) only
+TOKEN = "token"  # the manager's API token: hers to revoke; nobody else's to see
 JOB = "job"  # the manager's job in project A: hers, and the administrator's; others: none
 ALLOWED = {
     READERS: {"viewer", "manager", "admin"},
@@ -115,6 +126,36 @@ ACCESS = {
     "jobs.download": (JOB, False),
     "jobs.maintenance": (ADMIN, False),
     "jobs.start_maintenance": (ADMIN, False),
+    # the API's description and its page: no data in them
+    "api-docs.openapi_json": (PUBLIC, False),
+    "api_docs_page.docs": (PUBLIC, False),
+    "tokens.index": (ALL, False),
+    "tokens.revoke": (TOKEN, False),
+    "imports.incoming_list": (MANAGERS, False),
+    "imports.incoming_detail": (MANAGERS, True),
+    "imports.incoming_discard": (MANAGERS, True),
+}
+NAMES = "names"  # the API's case files: every role but the viewer (codes only)
+#: the API's routes, reached with a token (a session opens nothing there)
+API_ACCESS = {
+    "api_participants.list_participants": (ALL, False),
+    "api_participants.create_participant": (EDITORS, False),
+    "api_participants.get_participant": (NAMES, True),
+    "api_participants.change_participant": (EDITORS, True),
+    "api_enrolments.list_records": (ALL, False),
+    "api_enrolments.get_record": (ALL, True),
+    "api_placements.list_records": (ALL, False),
+    "api_placements.get_record": (ALL, True),
+    "api_followups.list_records": (ALL, False),
+    "api_followups.get_record": (ALL, True),
+    "api_activities.list_records": (ALL, False),
+    "api_activities.get_record": (ALL, True),
+    "api_courses.list_courses": (ALL, False),
+    "api_courses.get_course": (ALL, True),
+    "api_partners.list_partners": (ALL, False),
+    "api_partners.get_partner": (ALL, False),
+    "api_indicators.figures": (ALL, False),
+    "api_kobo.submit": (EDITORS, True),
 }
 
 
@@ -133,9 +174,10 @@ RULES = _rules()
 
 
 def test_every_route_declares_who_may_use_it():
-    undeclared = sorted({endpoint for endpoint, _, _ in RULES} - set(ACCESS))
+    declared = set(ACCESS) | set(API_ACCESS)
+    undeclared = sorted({endpoint for endpoint, _, _ in RULES} - declared)
     assert not undeclared
-    assert not set(ACCESS) - {endpoint for endpoint, _, _ in RULES}
+    assert not declared - {endpoint for endpoint, _, _ in RULES}
 
 
 @pytest.fixture
@@ -203,6 +245,15 @@ def world(make_project, make_partner, make_participant, make_course, make_user):
     db.session.add(job)
     db.session.flush()
     running.new_file(job, ".csv").write_text("code\nA-0001\n")
+    token, _secret = api_tokens.create(users["manager"], "sync")
+    submission = IncomingSubmission(
+        project=a,
+        submission_uuid="a-kobo-submission",
+        state=SubmissionState.INVALID,
+        payload={"participant/given_name": "Secret"},
+        problems=[{"field": "family_name", "message": "is missing"}],
+    )
+    db.session.add(submission)
     db.session.commit()
     ids = {
         "token": upload.token,
@@ -221,6 +272,10 @@ def world(make_project, make_partner, make_participant, make_course, make_user):
         "partner_id": provider.id,
         "user_id": users["viewer"].id,
         "lang": "en",
+        "project_code": a.code,
+        "token_id": token.id,
+        "submission_id": submission.id,
+        "record_id": enrolment.id,
         "kind": "participants",
         "fmt": "csv",
         "filename": "style.css",
@@ -239,6 +294,8 @@ def expected(role: str, who: str, scoped: bool) -> set[int]:
         return {302}
     if who == OWNER and role in ALLOWED[EDITORS] - ALLOWED[OWNER]:
         return {404}  # someone else's upload does not exist for them
+    if who == TOKEN:
+        return {302} if role == "manager" else {404}
     if who == JOB and role not in ALLOWED[JOB]:
         return {404}  # someone else's job, of a project not theirs to manage
     if role not in ALLOWED[who]:
@@ -280,6 +337,41 @@ def test_route_for_every_role(app, world, login, endpoint, method, rule):
         if role == "viewer" and response.status_code == 200 and response.mimetype == "text/html":
             page = response.get_data(as_text=True)
             assert "Secret" not in page and "Name" not in page.replace("name=", "")
+
+
+def expected_api(role: str, who: str, scoped: bool) -> set[int]:
+    if role == "anonymous":
+        return {401}
+    allowed = ALLOWED[EDITORS] if who == NAMES else ALLOWED[who]
+    if role not in allowed:
+        return {403, 404} if role == "stranger" and scoped else {403}
+    if role == "stranger" and scoped:
+        return {404}
+    # allowed; an empty body is answered 422 (invalid input), never 403 or 404
+    return {200, 201, 422}
+
+
+API_RULES = [r for r in RULES if r[0] in API_ACCESS]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method", "rule"), API_RULES, ids=[f"{m} {e}" for e, m, _ in API_RULES]
+)
+def test_api_route_for_every_role(app, world, endpoint, method, rule):
+    users, ids = world
+    who, scoped = API_ACCESS[endpoint]
+    url = url_for_rule(rule, ids)
+    secrets = {role: api_tokens.create(user, "matrix")[1] for role, user in users.items()}
+    db.session.commit()
+    for role in ROLES:
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {secrets[role]}"} if role != "anonymous" else {}
+        response = client.open(url, method=method, json={}, headers=headers)
+        assert response.status_code in expected_api(role, who, scoped), (role, method, url)
+        if response.status_code >= 400:
+            assert response.mimetype == "application/problem+json"
+        if role == "viewer" and response.status_code == 200:
+            assert "Secret" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", ["/auth/login", "/static/style.css"])

@@ -860,6 +860,14 @@ NOT_FUZZED = {
     "participants.merge": "fields named after the records compared: fuzzed by "
     "test_merge.py::test_the_merge_form_never_fails_on_what_it_is_sent",
     "participants.undo_merge": "no input",
+    "api_participants.create_participant": "JSON, not a form: every documented operation is "
+    "fuzzed by schemathesis in test_api_schema.py",
+    "api_kobo.submit": "JSON, not a form: fuzzed by schemathesis in test_api_schema.py",
+    "tokens.index": "a name and a number of days, checked by tokens.create: test_api.py",
+    "tokens.revoke": "no input",
+    "imports.incoming_detail": "the import columns, read by the importer's readers (fuzzed "
+    "by test_uploads_never_fail): test_kobo.py",
+    "imports.incoming_discard": "a reason: test_kobo.py",
 }
 
 

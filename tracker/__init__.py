@@ -70,6 +70,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from tracker.jobs import queue as jobs_queue
 
     jobs_queue.init_app(app)
+    from tracker.api import auth as api_auth
+    from tracker.api import extension as api_extension
+
+    login_manager.request_loader(api_auth.user_from_header)
 
     # a feature's package holds its blueprint, and importing its views adds their routes
     # to it: the packages do not import their views, so that importing a feature's
@@ -81,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from tracker.builder import views as builder
     from tracker.dashboard import views as dashboard
     from tracker.exports import views as exports
+    from tracker.imports import incoming_views  # noqa: F401 (its routes: imports.bp)
     from tracker.imports import views as imports
     from tracker.jobs import views as jobs
     from tracker.participants import merge_views  # noqa: F401 (its routes: participants.bp)
@@ -107,5 +112,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auditlog.bp,
     ):
         app.register_blueprint(blueprint)
+    api_extension.init_app(app)
     register_commands(app)
     return app

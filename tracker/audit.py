@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect, select
@@ -40,10 +40,24 @@ MASKED_FIELDS: dict[str, frozenset[str]] = {
     "pending_import": frozenset({"summary", "content", "token"}),
     # a merge keeps every column of the records as they were, names and phones included
     "participant_merge": frozenset({"before", "after"}),
+    "api_token": frozenset({"token_hash"}),
+    # a submission waiting for a fix holds the person's answers, and its problems quote them
+    "incoming_submission": frozenset({"payload", "problems"}),
 }
 #: bookkeeping and derived columns (the search columns repeat personal fields)
 IGNORED_FIELDS = frozenset(
-    {"created_at", "updated_at", "version", "search_text", "name_key", "phone_key"}
+    {
+        "created_at",
+        "updated_at",
+        "version",
+        "search_text",
+        "name_key",
+        "phone_key",
+        "last_used_at",
+        "last_used_addr",
+        "deliveries",
+        "last_received_at",
+    }
 )
 
 
@@ -80,7 +94,8 @@ def current_actor() -> tuple[int | None, str]:
         from flask_login import current_user
 
         if current_user and current_user.is_authenticated:
-            return current_user.id, current_user.email
+            # a program acting with a token: the line says which token
+            return current_user.id, g.get("api_token_label") or current_user.email
         return None, "anonymous"
     return None, "system"
 
@@ -359,6 +374,7 @@ ACTION_LABELS = {
     "unmerge": _l("merge undone"),
     "rebuild_indicators": _l("indicator store rebuilt"),
     "cancel": _l("cancelled"),
+    "discard": _l("discarded"),
 }
 ENTITY_LABELS = {
     "participant": _l("participant"),
@@ -386,6 +402,8 @@ ENTITY_LABELS = {
     "job": _l("job"),
     "database": _l("database"),
     "participant_merge": _l("merge of duplicates"),
+    "api_token": _l("API token"),
+    "incoming_submission": _l("incoming form submission"),
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from tracker import audit, seed, synthetic
+from tracker.api.cli import create_token_command
 from tracker.auth.services import AccountError, create_user
 from tracker.commands import fail, parse_date, project_by_code
 from tracker.config import LANGUAGES
@@ -259,6 +260,7 @@ def register_commands(app: Flask) -> None:
         retention_command,
         import_command,
         xlsform_command,
+        create_token_command,
         duplicates_group,
         merge_command,
         unmerge_command,

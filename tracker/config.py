@@ -82,6 +82,9 @@ class Defaults:
     RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
     LOGIN_LIMIT_PER_ADDRESS = "10 per minute; 50 per hour"
+    # the API (tracker/api): requests per token (per address without one); a sync of
+    # 10,000 participants at 200 a page is 50 requests
+    API_RATE_LIMIT = "300 per minute; 10000 per hour"
     # reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust
     TRUSTED_PROXY_COUNT = 0
 

@@ -46,6 +46,11 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime) -> datetime:
+    """Return ``moment`` with its time zone: SQLite gives back UTC times without one."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -1003,3 +1008,103 @@ class IndicatorStale(Base):
 
     project_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+
+
+# --- The API (tracker/api) ------------------------------------------------------------------------
+
+
+class ApiToken(TimestampMixin, Base):
+    """A personal access token: another program acting as its user, with her role and projects.
+
+    Only the SHA-256 of the secret is kept (the secret is long and random, so a fast hash
+    is enough); the secret is shown once, when the token is made. ``prefix`` (its first
+    characters) lets a user tell her tokens apart in the list and in the audit log.
+    """
+
+    __tablename__ = "api_token"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_addr: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+
+    def active_at(self, moment: datetime) -> bool:
+        """Whether the token opens the API at ``moment``: not revoked, not expired."""
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or aware(self.expires_at) > moment
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.prefix}… of user {self.user_id}>"
+
+
+class SubmissionState(LabelledEnum):
+    """What became of a form submission pushed by KoboToolbox."""
+
+    REGISTERED = "registered"
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+    DISCARDED = "discarded"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "registered": _l("registered"),
+            "duplicate": _l("sent again, already registered"),
+            "invalid": _l("to fix"),
+            "discarded": _l("discarded"),
+        }
+
+
+class IncomingSubmission(Base):
+    """A form submission KoboToolbox pushed to the tracker, and what became of it.
+
+    One row per submission (Kobo's ``_uuid``) and project, however often Kobo sends it
+    again. The submission as sent (``payload``: personal data) is kept only while it
+    waits for a fix (``invalid``); once registered or discarded only its identifiers,
+    dates and outcome stay, as the delivery log.
+    """
+
+    __tablename__ = "incoming_submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16), default="kobo")
+    submission_uuid: Mapped[str] = mapped_column(String(64))
+    form_id: Mapped[str | None] = mapped_column(String(120))
+    source_id: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[SubmissionState] = mapped_column(
+        enum_column(SubmissionState, "submission_state"), index=True
+    )
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    problems: Mapped[list | None] = mapped_column(JSON)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    deliveries: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    last_received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    project: Mapped[Project] = relationship()
+    participant: Mapped[Participant | None] = relationship()
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+    __table_args__ = (
+        UniqueConstraint(
+            "project_id", "source", "submission_uuid", name="uq_incoming_submission_uuid"
+        ),
+        Index("ix_incoming_submission_project_received", "project_id", "received_at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<IncomingSubmission {self.id} {self.submission_uuid} {self.state}>"

@@ -53,6 +53,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import audit
+from tracker.api import is_api_request, problems
 from tracker.auth.passwords import rules_text
 from tracker.auth.services import email_fingerprint
 from tracker.extensions import db, limiter
@@ -184,6 +185,17 @@ class SessionCookies(SecureCookieSessionInterface):
     "Secure on HTTPS requests"; True and False force it either way.
     """
 
+    def open_session(self, app: Flask, request):
+        # the API is called with tokens: a browser's session cookie opens nothing there
+        if is_api_request():
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if is_api_request():
+            return None
+        return super().save_session(app, session, response)
+
     def get_cookie_secure(self, app: Flask) -> bool:
         configured = app.config["SESSION_COOKIE_SECURE"]
         if configured is None:
@@ -264,7 +276,9 @@ def _expiry_reason(now: float) -> str | None:
 
 def enforce_session_limits():
     """Sign out a session idle for too long or older than its lifetime; else note this request."""
-    if request.endpoint in (None, "static") or not current_user.is_authenticated:
+    if request.endpoint in (None, "static") or is_api_request():
+        return None
+    if not current_user.is_authenticated:
         return None
     now = clock()
     reason = _expiry_reason(now)
@@ -352,6 +366,9 @@ def _retry_after() -> int:
 
 def too_many_attempts(_error: RateLimitExceeded):
     """Answer 429 with a page that says what happened and how long to wait; audit it."""
+    if is_api_request():
+        seconds = _retry_after()
+        return problems.problem(429, headers={"Retry-After": str(seconds)})
     if request.endpoint in SIGN_IN_ENDPOINTS:
         if current_user.is_authenticated:
             audit.record(db.session, "login_throttled", "user", current_user.id)

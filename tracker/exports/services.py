@@ -502,6 +502,54 @@ def record_export(
     return Export(TABLES[kind], columns, rows(), count, pseudonymous)
 
 
+def record_page(
+    kind: str,
+    id_column: ColumnElement,
+    *,
+    user: User,
+    project: Project | None,
+    pseudonymous: bool,
+    after: int,
+    limit: int,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> tuple[tuple[Column, ...], list[tuple[int, list[Any]]], int, bool]:
+    """Return a page of the export of ``kind`` in ``id_column`` order, for the API.
+
+    The same columns, scope and consent rules as the export, one row per record after
+    the cursor ``after``: (columns, [(id, cells)], how many match, whether more follow).
+    """
+    columns, query, source = record_query(
+        kind, user=user, project=project, pseudonymous=pseudonymous
+    )
+    query = query.where(*where)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    paged = (
+        query.add_columns(id_column.label("_id"))
+        .where(id_column > after)
+        .order_by(None)
+        .order_by(id_column)
+        .limit(limit + 1)
+    )
+    connection = db.session.connection()
+    result = connection.execute(paged)
+    rows = list(result)
+    ids = [row[-1] for row in rows]
+    trimmed = [tuple(row)[:-1] for row in rows]
+    cells = list(_cells(_Rows(trimmed), columns, source, connection.dialect.name))
+    pairs = list(zip(ids, cells, strict=True))
+    return columns, pairs[:limit], total or 0, len(pairs) > limit
+
+
+class _Rows:
+    """Rows already read, shaped as the result ``_cells`` reads them."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+
+    def partitions(self) -> Iterator[list[tuple[Any, ...]]]:
+        yield self._rows
+
+
 # --- Indicator tables ------------------------------------------------------------------
 
 

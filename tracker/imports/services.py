@@ -22,7 +22,10 @@ counts; each record it creates gets its own "created" line, as if typed in a for
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
@@ -123,6 +126,19 @@ def run(
     savepoint.commit()
     db.session.flush()
     return report
+
+
+def run_record(kind: str, values: Mapping[str, Any], *, source: str, ctx: Context) -> Report:
+    """Check one record given as column -> cell text and, if it holds, write it.
+
+    For what arrives one record at a time (an API call, a form submission pushed by
+    KoboToolbox): the same columns, rules, duplicate warnings and audit lines as a file
+    of one row. ``source`` names where it came from on the import's audit line.
+    """
+    names = list(values)
+    sheet = Sheet(header=names, rows=[(2, [values[name] for name in names])], format="json")
+    digest = sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8"))
+    return run(kind, sheet, filename=source, digest=digest, ctx=ctx)
 
 
 def _audit_import(ctx: Context, report: Report, event: AuditEvent) -> None:
