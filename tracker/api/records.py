@@ -121,10 +121,6 @@ def _make_resource(kind: str, model: Any, path: str, description: str) -> Bluepr
             )
         return items, total, more
 
-    @bp.route("/")
-    @bp.arguments(RecordArgs, location="query")
-    @bp.response(200, page_of)
-    @document_errors(bp, 401, 422, 429)
     def list_records(args: dict[str, Any]):
         items, total, more = rows(args, [])
         next_after = items[-1]["id"] if more and items else None
@@ -135,17 +131,23 @@ def _make_resource(kind: str, model: Any, path: str, description: str) -> Bluepr
             next_url = url_for(request.endpoint, **query_args)
         return {"items": items, "total": total, "next_after": next_after, "next": next_url}
 
-    @bp.route("/<int:record_id>")
-    @bp.response(200, item)
-    @document_errors(bp, 401, 404, 429)
     def get_record(record_id: int):
         items, _total, _more = rows({"after": record_id - 1, "limit": 1}, [model.id == record_id])
         if not items:
             abort(404)
         return items[0]
 
-    list_records.__doc__ = f"List the {path} of your projects, in id order, a page at a time."
+    # the summaries name the resource: set before the decorators read them
+    list_records.__doc__ = (
+        f"List the {path} of your projects, in id order, a page at a time.\n\n"
+        "`code`: the records of one participant. The columns of the export."
+    )
     get_record.__doc__ = f"Read one of the {path} by its id."
+    listed = document_errors(bp, 401, 422, 429)(list_records)
+    listed = bp.response(200, page_of)(listed)
+    bp.route("/")(bp.arguments(RecordArgs, location="query")(listed))
+    read = document_errors(bp, 401, 404, 429)(get_record)
+    bp.route("/<int:record_id>")(bp.response(200, item)(read))
     return bp
 
 
