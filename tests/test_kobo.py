@@ -115,33 +115,19 @@ def test_a_bad_submission_is_refused_listed_fixed_and_registered(client, kobo, l
     assert f"/imports/incoming/{record.id}" in listed
     page = client.get(f"/imports/incoming/{record.id}").get_data(as_text=True)
     assert "Wakanda" in page
-    still_bad = client.post(
-        f"/imports/incoming/{record.id}",
-        data={
-            "given_name": "Mariam",
-            "family_name": "Konaté",
-            "sex": "F",
-            "date_of_birth": "1992-05-14",
-            "nationality": "Wakanda",
-            "consent_given": "yes",
-            "consent_date": "2016-11-03",
-            "registered_on": "2016-11-03",
-        },
-    )
+    corrected = {
+        "given_name": "Mariam",
+        "family_name": "Konaté",
+        "sex": "F",
+        "date_of_birth": "1992-05-14",
+        "nationality": "Wakanda",
+        "consent_given": "yes",
+        "consent_date": "2016-11-03",
+        "registered_on": "2016-11-03",
+    }
+    still_bad = client.post(f"/imports/incoming/{record.id}", data=corrected)
     assert still_bad.status_code == 200 and people() == 0
-    fixed = client.post(
-        f"/imports/incoming/{record.id}",
-        data={
-            "given_name": "Mariam",
-            "family_name": "Konaté",
-            "sex": "F",
-            "date_of_birth": "1992-05-14",
-            "nationality": "CIV",
-            "consent_given": "yes",
-            "consent_date": "2016-11-03",
-            "registered_on": "2016-11-03",
-        },
-    )
+    fixed = client.post(f"/imports/incoming/{record.id}", data={**corrected, "nationality": "CIV"})
     assert fixed.status_code == 302
     assert people() == 1
     db.session.expire_all()
@@ -184,6 +170,8 @@ def test_kobo_is_refused_without_a_valid_token_or_outside_its_projects(client, k
     no_id = {k: v for k, v in submission().items() if k not in ("_uuid", "meta/instanceID")}
     refused = post(client, kobo, no_id)
     assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "_uuid"
+    control = post(client, kobo, {**submission(), "_uuid": "a\x00b"})
+    assert control.status_code == 422 and control.json["errors"][0]["field"] == "_uuid"
     assert people() == 0
     # Basic authentication opens the Kobo endpoint only
     basic = base64.b64encode(f"officer@example.org:{kobo['secret']}".encode()).decode()

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
+from flask_smorest import abort as smorest_abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 
@@ -16,6 +18,7 @@ from tracker.api import auth
 from tracker.extensions import csrf, db, limiter
 from tracker.models import Project, User
 from tracker.permissions import in_scope
+from tracker.text import has_control_characters
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -29,6 +32,7 @@ def blueprint(name: str, import_name: str, url_prefix: str, description: str) ->
     bp = Blueprint(f"api_{name}", import_name, url_prefix=url_prefix, description=description)
     bp.url_value_preprocessor(_ids_in_range)
     bp.before_request(auth.require_token)
+    bp.before_request(_plain_query)
     csrf.exempt(bp)
     limiter.limit(auth.rate_limit, key_func=auth.rate_key)(bp)
     return bp
@@ -39,10 +43,23 @@ MAX_ID = 2**31 - 1
 
 
 def _ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """Answer 404 for an id past what any table holds (the driver would overflow)."""
+    """Answer 404 for an id past what any table holds (the driver would overflow), or a
+    code with control characters (no code has any; PostgreSQL refuses NUL)."""
     for value in (values or {}).values():
         if isinstance(value, int) and not 0 <= value <= MAX_ID:
             abort(404)
+        if isinstance(value, str) and has_control_characters(value):
+            abort(404)
+
+
+def _plain_query() -> None:
+    """Refuse a query parameter holding control characters (422 naming it), as forms do."""
+    for name, value in request.args.items(multi=True):
+        if has_control_characters(value):
+            smorest_abort(
+                422,
+                messages={"query": {name: [_("Control characters are not allowed.")]}},
+            )
 
 
 def document_errors(bp: Blueprint, *statuses: int) -> Callable:
@@ -151,9 +168,6 @@ def project_by_code(code: str | None, user: User | None = None) -> Project | Non
         select(Project).where(Project.code == code.strip(), in_scope(user, Project.id))
     )
     if project is None:
-        from flask_babel import gettext as _
-        from flask_smorest import abort as smorest_abort
-
         smorest_abort(
             422,
             messages={"query": {"project": [_("No project of yours has this code.")]}},

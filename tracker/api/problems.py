@@ -41,6 +41,12 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String()
     errors = fields.List(fields.Nested(FieldProblemSchema))
+    current_version = fields.Integer(
+        metadata={"description": "A 409 on a change: the record's version now."}
+    )
+    submission = fields.Integer(
+        metadata={"description": "A refused KoboToolbox submission: its line in the list."}
+    )
 
 
 def _default_detail(status: int) -> str:

@@ -33,6 +33,7 @@ from tracker.models import (
     User,
     now_utc,
 )
+from tracker.text import has_control_characters
 
 SOURCE = "kobo"
 #: the longest submission kept (characters of JSON): a form of ours is far smaller
@@ -70,6 +71,8 @@ def submission_uuid(payload: dict[str, Any]) -> str:
         value = payload.get(key)
         if isinstance(value, str) and value.strip():
             uuid = value.strip().removeprefix("uuid:")
+            if has_control_characters(uuid):
+                raise Refused(_("The submission's identifier holds control characters."), key)
             if len(uuid) > 64:
                 raise Refused(_("The submission's identifier is too long."), key)
             return uuid
@@ -109,7 +112,11 @@ def _submitted_at(payload: dict[str, Any]) -> datetime | None:
 
 
 def _short(value: Any, length: int) -> str | None:
-    return str(value)[:length] if value not in (None, "") else None
+    """Return an identifier Kobo sent, as text kept for the list (no control characters)."""
+    if value in (None, ""):
+        return None
+    text = "".join(c for c in str(value) if not has_control_characters(c))
+    return text[:length] or None
 
 
 def _find(project: Project, uuid: str) -> IncomingSubmission | None:
