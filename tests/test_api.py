@@ -260,6 +260,9 @@ def test_the_indicators_are_the_dashboards_with_links_to_their_people(client, se
     # the people behind a figure: as many as it counts
     people = client.get(figures["placed"]["people"] + "&limit=200", headers=headers).json
     assert people["total"] == 41
+    strengthened = figures["institutions_strengthened"]
+    institutions = client.get(strengthened["people"], headers=headers).json
+    assert institutions["total"] == strengthened["value"]
     # a part of the project: no whole-project target against it
     part = client.get(
         "/api/v1/indicators/?project=IDF-MA-2014&from=2015-01-01&to=2015-12-31", headers=headers

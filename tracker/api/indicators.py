@@ -65,7 +65,8 @@ class FigureSchema(Schema):
     )
     target = fields.Integer(allow_none=True)
     people = fields.String(
-        allow_none=True, metadata={"description": "The API list of the people behind it."}
+        allow_none=True,
+        metadata={"description": "The API list of the people (or institutions) behind it."},
     )
     breakdowns = fields.List(fields.Nested(BreakdownSchema))
 
@@ -143,7 +144,7 @@ def figures(args: dict[str, Any]):
                     }
                 )
         people = None
-        if indicator.unit == indicators.PEOPLE and projects:
+        if indicator.unit != indicators.RATIO and projects:
             query = {"indicator": key}
             if project:
                 query["project"] = project.code
@@ -151,7 +152,12 @@ def figures(args: dict[str, Any]):
                 query["from"] = start.isoformat()
             if end:
                 query["to"] = end.isoformat()
-            people = url_for("api_participants.list_participants", **query)
+            endpoint = (
+                "api_participants.list_participants"
+                if indicator.unit == indicators.PEOPLE
+                else "api_partners.list_partners"
+            )
+            people = url_for(endpoint, **query)
         shown.append(
             {
                 "key": key,

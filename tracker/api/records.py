@@ -17,7 +17,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from tracker import audit, columns
+from tracker import audit, columns, indicators
 from tracker.api.common import (
     PageArgs,
     blueprint,
@@ -38,7 +38,7 @@ from tracker.models import (
     Placement,
     TrainingCourse,
 )
-from tracker.permissions import can_see_names, get_course_or_404, in_scope
+from tracker.permissions import can_see_names, get_course_or_404, in_scope, visible_projects
 
 _FIELD_OF_KIND = {
     columns.DATE: lambda d: fields.String(allow_none=True, metadata={"format": "date", **d}),
@@ -285,8 +285,25 @@ def _partner(partner: Partner) -> dict[str, Any]:
     return shown
 
 
+INSTITUTION_INDICATORS = [
+    key for key, ind in indicators.INDICATORS.items() if ind.unit == indicators.INSTITUTIONS
+]
+
+
 class PartnerArgs(PageArgs):
     kind = fields.String(validate=validate.OneOf([k.value for k in PartnerKind]))
+    indicator = fields.String(
+        validate=validate.OneOf(INSTITUTION_INDICATORS),
+        metadata={
+            "description": "The institutions behind this figure (with `project`, `from`, `to`)."
+        },
+    )
+    project = fields.String(
+        validate=validate.Length(max=32),
+        metadata={"description": "With `indicator`: the project's code (default: all yours)."},
+    )
+    from_ = fields.Date(data_key="from", metadata={"description": "The figure's first day."})
+    to = fields.Date(metadata={"description": "The figure's last day."})
 
 
 @partners_bp.route("/")
@@ -294,10 +311,20 @@ class PartnerArgs(PageArgs):
 @partners_bp.response(200, page_schema(PartnerSchema, "PartnerPage"))
 @document_errors(partners_bp, 401, 422, 429)
 def list_partners(args: dict[str, Any]):
-    """List the partner institutions, in id order."""
+    """List the partner institutions, in id order.
+
+    With `indicator` (and `project`, `from`, `to`), the institutions behind that figure
+    of the dashboard, e.g. the institutions strengthened.
+    """
     query = select(Partner)
     if args.get("kind"):
         query = query.where(Partner.kind == PartnerKind(args["kind"]))
+    if args.get("indicator"):
+        project = project_by_code(args.get("project"))
+        projects = [project] if project else visible_projects(current_user)
+        scope = indicators.Scope(tuple(p.id for p in projects), args.get("from_"), args.get("to"))
+        behind = indicators.subject_ids_in(args["indicator"], scope, None, None)
+        query = query.where(Partner.id.in_(behind))
     rows, links = page(query, Partner.id, args)
     return {"items": [_partner(p) for p in rows], **links}
 

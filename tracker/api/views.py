@@ -12,7 +12,7 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker.api import tokens
-from tracker.api.extension import api
+from tracker.api.openapi import api
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import ApiToken
