@@ -16,7 +16,7 @@ from tracker.commands import fail, parse_date, project_by_code
 from tracker.database import READ_ONLY
 from tracker.exports import services
 from tracker.extensions import db
-from tracker.interop.cli import iati_command
+from tracker.interop.cli import dhis2_command, iati_command
 from tracker.jobs.terminal import TerminalProgress
 from tracker.models import Project
 
@@ -201,3 +201,4 @@ def export_table(
 for _kind in services.KINDS:
     export_command.add_command(_table_command(_kind))
 export_command.add_command(iati_command)
+export_command.add_command(dhis2_command)

@@ -1,11 +1,13 @@
-"""IATI documents of a project: the figures read from the database, then the builders.
+"""IATI and DHIS2 documents of a project: the figures read from the database, then the builders.
 
 Small cells. An IATI file is public: a breakdown by sex of one period is
 published only when none of its cells is under ``SMALL_CELL_THRESHOLD``
 (``tracker.reports.disclosure``, as the donor report hides them); otherwise the
 period carries its total alone, which stays exact, as every total does. A
 whole breakdown rather than one cell, because with two sexes one hidden cell is
-the total minus the other.
+the total minus the other. DHIS2 values go to the programme's own health or
+migration information system, not to the public: they are exact, as the
+dashboard shows them to a manager.
 """
 
 from __future__ import annotations
@@ -17,19 +19,21 @@ from typing import Any
 
 import pycountry
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker import audit, indicators
 from tracker.config import LANGUAGES
 from tracker.exports.services import filename as export_filename
 from tracker.extensions import db
-from tracker.interop import iati
+from tracker.interop import dhis2, iati
 from tracker.interop.figures import KEYS, Figure, figures
-from tracker.interop.periods import reporting_periods, whole_project
+from tracker.interop.periods import Period, reporting_periods, whole_project
 from tracker.models import Project, ProjectTarget, now_utc
 from tracker.reports import disclosure
 
 IATI = "iati"
+DHIS2 = "dhis2"
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,46 @@ def iati_file(
         now=now,
     )
     return iati.activity_xml(activity)
+
+
+def check_period(project: Project, period: dhis2.Dhis2Period) -> None:
+    """Raise PeriodError if ``period`` has no day in common with the project."""
+    if period.end < project.start_date or period.start > project.end_date:
+        raise dhis2.PeriodError(
+            _(
+                "%(period)s is outside the project %(code)s (%(start)s to %(end)s).",
+                period=period.code,
+                code=project.code,
+                start=project.start_date.isoformat(),
+                end=project.end_date.isoformat(),
+            )
+        )
+
+
+def dhis2_values(
+    project: Project, period: dhis2.Dhis2Period, mapping: dhis2.Mapping
+) -> list[dhis2.Value]:
+    """Return the data values of ``project`` over ``period`` that ``mapping`` sends."""
+    keys = tuple(element.indicator for element in mapping.elements)
+    found = figures([project.id], Period(period.start, period.end), keys)
+    return dhis2.values(mapping, found)
+
+
+def dhis2_file(
+    project: Project,
+    period: dhis2.Dhis2Period,
+    mapping: dhis2.Mapping,
+    fmt: str,
+    *,
+    now: datetime | None = None,
+) -> tuple[bytes, int]:
+    """Return the DHIS2 document (JSON or ADX) of ``project`` over ``period``, and its size."""
+    if fmt == dhis2.ADX:
+        dhis2.check_for_adx(mapping)
+    found = dhis2_values(project, period, mapping)
+    if fmt == dhis2.ADX:
+        return dhis2.adx_document(mapping, period, found, exported=now or now_utc()), len(found)
+    return dhis2.json_document(mapping, period, found), len(found)
 
 
 def filename(kind: str, project: Project, extension: str, today: date | None = None) -> str:
