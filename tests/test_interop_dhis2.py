@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask_babel import force_locale
 from lxml import etree
 from sqlalchemy import select
 
@@ -229,11 +230,11 @@ def _with(**changes):
         (_with(adx__sex__values__M=KeyError), "adx.sex.values.M", "a code"),
         (_with(adx__groupAttributes__SEX="x"), "adx.sex.attribute", "already an attribute"),
         (_with(adx__groupAttributes={"bad name": "x"}), "adx.groupAttributes.bad name", "ADX"),
-        ([], "", "an object"),
+        ([], "", "a JSON object"),
     ],
 )
 def test_a_wrong_mapping_is_refused_naming_the_key(app, data, key, words):
-    with pytest.raises(dhis2.MappingError) as raised:
+    with force_locale("en"), pytest.raises(dhis2.MappingError) as raised:
         dhis2.load_mapping(data)
     assert raised.value.key == key
     assert words in str(raised.value)
@@ -241,9 +242,12 @@ def test_a_wrong_mapping_is_refused_naming_the_key(app, data, key, words):
 
 
 def test_a_mapping_that_is_not_json_says_where(app):
-    with pytest.raises(dhis2.MappingError, match=r"line 2, column 1.*not JSON"):
+    # in French, as a page would show it; the command speaks English
+    with pytest.raises(dhis2.MappingError, match=r"^dataElements\.nope: indicateur inconnu"):
+        dhis2.load_mapping(_with(dataElements__nope="X"))
+    with force_locale("en"), pytest.raises(dhis2.MappingError, match=r"line 2, column 1.*not JSON"):
         dhis2.read_mapping('{"orgUnit": "X",\n}')
-    with pytest.raises(dhis2.MappingError, match="UTF-8"):
+    with force_locale("en"), pytest.raises(dhis2.MappingError, match="UTF-8"):
         dhis2.read_mapping(b"\xff\xfe{")
 
 

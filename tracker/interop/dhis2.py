@@ -154,7 +154,7 @@ def _check_keys(data: MappingType, allowed: Sequence[str], where: str) -> None:
 
 def _object(data: Any, key: str) -> MappingType:
     if not isinstance(data, dict):
-        raise MappingError(key, _("an object {…} is expected."))
+        raise MappingError(key, _("a JSON object is expected."))
     return data
 
 
