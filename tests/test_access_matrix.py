@@ -69,6 +69,7 @@ ACCESS = {
     "builder.download_annex": (READERS, True),
     "exports.index": (ALL, False),
     "exports.download": (EDITORS, False),
+    "exports.iati": (MANAGERS, True),
     "imports.index": (EDITORS, False),
     "imports.template": (EDITORS, False),
     "imports.form_download": (EDITORS, False),

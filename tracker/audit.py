@@ -397,6 +397,8 @@ ENTITY_LABELS = {
     "activities": _l("activities"),
     "attendance": _l("attendance"),
     "indicators": _l("indicator tables"),
+    "iati": _l("IATI results file"),
+    "dhis2": _l("DHIS2 aggregates"),
     "report_narrative": _l("report narrative"),
     "pending_import": _l("uploaded file"),
     "job": _l("job"),

@@ -65,6 +65,12 @@ class Defaults:
     # is written at about 12,000 rows a second, CSV at about 110,000 (docs/performance.md)
     EXPORT_JOB_MIN_ROWS = 5_000
     EXPORT_CSV_JOB_MIN_ROWS = 100_000
+    # IATI results (`export iati`, docs/interop.md): who publishes, and the prefix of the
+    # activity identifiers (prefix-PROJECTCODE); organisation type 40 = multilateral
+    IATI_REPORTING_ORG_REF = "XM-DAC-47066"
+    IATI_REPORTING_ORG_NAME = "International Organization for Migration"
+    IATI_REPORTING_ORG_TYPE = "40"
+    IATI_IDENTIFIER_PREFIX = "XM-DAC-47066"
     # --- security (tracker/security.py; README "Configuration") ---
     # "production" (TRACKER_ENV=production) refuses to start with a missing, short or
     # known secret key or with debug on, and makes the session cookie always Secure

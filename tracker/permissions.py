@@ -72,6 +72,11 @@ def can_read_reports(user: User) -> bool:
     return user.role in (Role.ADMIN, Role.MANAGER, Role.VIEWER)
 
 
+def can_publish_results(user: User) -> bool:
+    """Take a project's IATI results or DHIS2 aggregates: what a programme manager publishes."""
+    return user.role in MANAGERS
+
+
 def can_import(user: User) -> bool:
     """Import spreadsheets of records into one's own projects (the rows obey the scope)."""
     return user.role in EDITORS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -15,6 +16,7 @@ from tracker.commands import fail, parse_date, project_by_code
 from tracker.database import READ_ONLY
 from tracker.exports import services
 from tracker.extensions import db
+from tracker.interop.cli import dhis2_command, iati_command
 from tracker.jobs.terminal import TerminalProgress
 from tracker.models import Project
 
@@ -26,30 +28,60 @@ def _temporary_file(out: Path) -> Path:
     return Path(name)
 
 
-@click.command("export")
-@click.argument("kind", type=click.Choice(services.KINDS))
-@click.option(
-    "--format", "fmt", type=click.Choice(services.FORMATS), default="csv", show_default=True
+#: the options of ``export KIND``, the same for every table (as before ``export`` was a group)
+_TABLE_OPTIONS = (
+    click.option(
+        "--format", "fmt", type=click.Choice(services.FORMATS), default="csv", show_default=True
+    ),
+    click.option("--project", "project_code", default=None, help="Project code (default: all)."),
+    click.option(
+        "--pseudonymous",
+        is_flag=True,
+        help="Codes only: no names, birth dates, contacts (indicators: small numbers hidden).",
+    ),
+    click.option("--hxl", is_flag=True, help="Add a row of HXL hashtags under the header."),
+    click.option(
+        "--delimiter",
+        type=click.Choice(sorted(services.DELIMITERS)),
+        default="semicolon",
+        show_default=True,
+        help="CSV separator.",
+    ),
+    click.option("--from", "start", default=None, help="Indicators: first day, YYYY-MM-DD."),
+    click.option("--to", "end", default=None, help="Indicators: last day, YYYY-MM-DD."),
+    click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path)),
 )
-@click.option("--project", "project_code", default=None, help="Project code (default: all).")
-@click.option(
-    "--pseudonymous",
-    is_flag=True,
-    help="Codes only: no names, birth dates, contacts (indicators: small numbers hidden).",
-)
-@click.option("--hxl", is_flag=True, help="Add a row of HXL hashtags under the header.")
-@click.option(
-    "--delimiter",
-    type=click.Choice(sorted(services.DELIMITERS)),
-    default="semicolon",
-    show_default=True,
-    help="CSV separator.",
-)
-@click.option("--from", "start", default=None, help="Indicators: first day, YYYY-MM-DD.")
-@click.option("--to", "end", default=None, help="Indicators: last day, YYYY-MM-DD.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def export_command(
+
+
+@click.group("export")
+def export_command() -> None:
+    """Export a table (CSV, XLSX), a project's IATI results or its DHIS2 aggregates.
+
+    A table: export KIND [--format csv|xlsx] --out FILE, KIND being a table of
+    records or "indicators" (the indicator tables).
+    """
+
+
+def _table_command(kind: str) -> click.Command:
+    """Return the ``export KIND`` command of one table."""
+
+    def command(**options: Any) -> None:
+        export_table(kind, **options)
+
+    for option in reversed(_TABLE_OPTIONS):
+        command = option(command)
+
+    help_text = (
+        "Export the indicator tables: every headline figure and breakdown, for a period."
+        if kind == services.INDICATORS
+        else f"Export the table {kind} (CSV or XLSX)."
+    )
+    return click.command(kind, help=help_text)(command)
+
+
+def export_table(
     kind: str,
+    *,
     fmt: str,
     project_code: str | None,
     pseudonymous: bool,
@@ -59,7 +91,7 @@ def export_command(
     end: str | None,
     out: Path,
 ) -> None:
-    """Export participants, enrolments, placements, follow-ups, activities or indicators."""
+    """Write one table of records, or the indicator tables, to ``out``."""
     start_date = parse_date(start, "--from")
     end_date = parse_date(end, "--to")
     if kind != services.INDICATORS and (start_date or end_date):
@@ -164,3 +196,9 @@ def export_command(
             connection.close()
     what = "pseudonymous " if pseudonymous and kind != services.INDICATORS else ""
     click.echo(f"Wrote {out} ({written:,} rows of {what}{kind}).")
+
+
+for _kind in services.KINDS:
+    export_command.add_command(_table_command(_kind))
+export_command.add_command(iati_command)
+export_command.add_command(dhis2_command)

@@ -11,9 +11,16 @@ from tracker.columns import TABLES
 from tracker.exports import bp, services
 from tracker.exports.forms import ExportForm, IndicatorForm
 from tracker.extensions import db
+from tracker.interop import services as interop
 from tracker.jobs import queue
 from tracker.models import Project
-from tracker.permissions import can_see_names, visible_projects
+from tracker.permissions import (
+    MANAGERS,
+    can_see_names,
+    get_project_or_404,
+    role_required,
+    visible_projects,
+)
 from tracker.reports.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
 
 
@@ -38,7 +45,9 @@ def _job_threshold(fmt: str) -> int:
     return current_app.config["EXPORT_JOB_MIN_ROWS"]
 
 
-def _page(form: ExportForm, indicator_form: IndicatorForm, status: int = 200):
+def _page(
+    form: ExportForm, indicator_form: IndicatorForm, projects: list[Project], status: int = 200
+):
     return (
         render_template(
             "exports/index.html",
@@ -46,6 +55,7 @@ def _page(form: ExportForm, indicator_form: IndicatorForm, status: int = 200):
             indicator_form=indicator_form,
             tables=list(TABLES.values()),
             threshold=current_app.config["SMALL_CELL_THRESHOLD"],
+            projects=projects,
         ),
         status,
     )
@@ -59,7 +69,7 @@ def index():
     form = ExportForm(formdata=None, projects=projects)
     indicator_form = IndicatorForm(formdata=None, projects=projects)
     indicator_form.start.data, indicator_form.end.data = _default_period(projects)
-    return _page(form, indicator_form)
+    return _page(form, indicator_form, projects)
 
 
 @bp.route("/<kind>.<fmt>")
@@ -87,7 +97,7 @@ def download(kind: str, fmt: str):
         if kind != services.INDICATORS:
             indicator_form.start.data, indicator_form.end.data = _default_period(projects)
         flash(_("Some options are not valid: see the messages below."), "error")
-        return _page(form, indicator_form, 400)
+        return _page(form, indicator_form, projects, 400)
     project = chosen[0] if bound.project.data else None
     hxl = bool(bound.hxl.data)
 
@@ -127,7 +137,7 @@ def download(kind: str, fmt: str):
             )
             if kind != services.INDICATORS:
                 indicator_form.start.data, indicator_form.end.data = _default_period(projects)
-            return _page(form, indicator_form, 400)
+            return _page(form, indicator_form, projects, 400)
         if kind != services.INDICATORS and export.count > _job_threshold(fmt):
             # made by a worker, with its progress on the job's page
             connection.close()
@@ -177,6 +187,23 @@ def download(kind: str, fmt: str):
     name = services.filename(
         kind, fmt, projects=[project] if project else [], pseudonymous=pseudonymous
     )
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/projects/<int:project_id>/iati.xml")
+@role_required(*MANAGERS)
+def iati(project_id: int):
+    """Send a project's IATI results file, after writing who took it to the audit log."""
+    project = get_project_or_404(project_id)
+    content = interop.iati_file(project, current_app.config)
+    interop.record_audit(
+        interop.IATI, interop.iati_audit_detail(project), remote_addr=request.remote_addr
+    )
+    response = Response(content, mimetype="application/xml")
+    name = interop.filename(interop.IATI, project, "xml")
     response.headers.set("Content-Disposition", "attachment", filename=name)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

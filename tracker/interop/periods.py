@@ -1,0 +1,56 @@
+"""The reporting periods of a project: one function, so that a reporting calendar can replace it.
+
+Until projects have a reporting calendar of their own, a project reports by
+calendar quarter, the first and last quarters cut to its start and end dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from tracker.models import Project
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive period of days."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
+
+
+def whole_project(project: Project) -> Period:
+    """Return the period the whole project covers."""
+    return Period(project.start_date, project.end_date)
+
+
+def _quarter_after(day: date) -> date:
+    """Return the first day of the calendar quarter after the one ``day`` is in."""
+    first_month = (day.month - 1) // 3 * 3 + 1
+    if first_month == 10:
+        return date(day.year + 1, 1, 1)
+    return date(day.year, first_month + 3, 1)
+
+
+def quarters(start: date, end: date) -> list[Period]:
+    """Return the calendar quarters from ``start`` to ``end``, the first and last cut to them."""
+    periods = []
+    day = start
+    while day <= end:
+        next_quarter = _quarter_after(day) if day.year < 9999 or day.month < 10 else None
+        last = end if next_quarter is None else min(end, next_quarter - timedelta(days=1))
+        periods.append(Period(day, last))
+        if next_quarter is None:
+            break
+        day = next_quarter
+    return periods
+
+
+def reporting_periods(project: Project) -> list[Period]:
+    """Return the periods the project reports on, in order: its calendar quarters for now."""
+    return quarters(project.start_date, project.end_date)
