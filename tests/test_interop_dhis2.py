@@ -295,7 +295,9 @@ def test_json_and_adx_carry_the_dashboard_figures(
     if period == "2015":
         assert figures[("trained", "total")] > 50 and figures[("trained", "F")] > 50
 
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)
+    ).all()
     assert [(e.entity, e.actor_label, e.changes["format"]) for e in events] == [
         ("dhis2", "cli:export", "json"),
         ("dhis2", "cli:export", "adx"),
@@ -540,7 +542,9 @@ def test_push_runs_a_dry_run_then_imports(seeded, runner, mapping_file, out_dir,
         assert request["body"] == out.read_bytes()
     sent = from_json(json.loads(real["body"]), "2016Q4")
     assert sent == expected(seeded, date(2016, 10, 1), date(2016, 12, 31))
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)
+    ).all()
     assert len(events) == 2 and events[1].changes["pushed_to"].endswith("/dhis/api/dataValueSets")
     assert events[1].changes["imported"] == 6 and events[1].changes["dry_run_conflicts"] == 0
 
@@ -582,7 +586,9 @@ def test_conflicts_in_the_dry_run_stop_the_import(
     assert "1 conflicts." in result.output
     assert "conflict: DE_PLACED: Data element not found or not accessible" in result.output
     assert "was not clean: nothing imported" in result.output
-    (_file, pushed) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export"))
+    (_file, pushed) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)
+    )
     assert pushed.changes["dry_run_conflicts"] == 1 and pushed.changes["imported"] == 0
 
 
@@ -596,7 +602,9 @@ def test_a_refused_or_unreadable_answer_is_an_error(
     with FakeDhis2([(200, {"something": "else"})]) as fake:
         result = invoke_push(runner, mapping_file, out_dir / "v.json", fake.url)
     assert result.exit_code == 1 and "not an import summary" in result.output
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)
+    ).all()
     assert [e.changes.get("error", "")[:30] for e in events if "pushed_to" in e.changes] == [
         "the server refused the credent",
         "the server's answer is not an ",
