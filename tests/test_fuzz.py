@@ -120,6 +120,7 @@ from tracker.partners.forms import PartnerFilterForm, PartnerForm
 from tracker.partners.services import create_partner
 from tracker.placements.forms import FollowUpForm, PlacementFilterForm, PlacementForm
 from tracker.placements.services import MAX_INCOME, record_follow_up, record_placement
+from tracker.projects.forms import NewProjectForm, ProjectForm
 from tracker.reports.services import generate_donor_report
 from tracker.trainings.forms import (
     CompleteAllForm,
@@ -838,6 +839,8 @@ TARGETS = [
     ),
     Target("users.new", NewAccountForm, examples=({"name": CONTROL_EXAMPLE},)),
     Target("users.edit", AccountForm),
+    Target("projects.new", NewProjectForm, examples=({"title": CONTROL_EXAMPLE},)),
+    Target("projects.edit", ProjectForm, examples=({"donor": CONTROL_EXAMPLE},)),
     Target("users.reset_password", PasswordForm, page="users.edit"),
     Target("builder.edit", NarrativeForm, examples=({"achievements": "a\x00b"},)),
     Target("builder.generate", GenerateForm, page="builder.edit"),
@@ -862,6 +865,10 @@ NOT_FUZZED = {
     "participants.merge": "fields named after the records compared: fuzzed by "
     "test_merge.py::test_the_merge_form_never_fails_on_what_it_is_sent",
     "participants.undo_merge": "no input",
+    "projects.close": "no input",
+    "projects.reopen": "no input",
+    "projects.targets": "cells named after the indicators and periods, read as whole numbers "
+    "or refused: test_projects.py",
     "api_participants.create_participant": "JSON, not a form: every documented operation is "
     "fuzzed by schemathesis in test_api_schema.py",
     "api_kobo.submit": "JSON, not a form: fuzzed by schemathesis in test_api_schema.py",

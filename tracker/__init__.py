@@ -92,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from tracker.participants import views as participants
     from tracker.partners import views as partners
     from tracker.placements import views as placements
+    from tracker.projects import views as projects
     from tracker.trainings import views as trainings
     from tracker.users import views as users
 
@@ -109,6 +110,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         imports.bp,
         jobs.bp,
         users.bp,
+        projects.bp,
         auditlog.bp,
     ):
         app.register_blueprint(blueprint)

@@ -27,6 +27,7 @@ from tracker.jobs.cli import worker_command
 from tracker.maintenance.cli import backup_command, restore_command, retention_command
 from tracker.models import Project, Role, User
 from tracker.participants.cli import duplicates_group, merge_command, unmerge_command
+from tracker.projects.cli import project_group
 from tracker.reports.services import generate_donor_report, narrative_texts
 
 
@@ -261,6 +262,7 @@ def register_commands(app: Flask) -> None:
         import_command,
         xlsform_command,
         create_token_command,
+        project_group,
         duplicates_group,
         merge_command,
         unmerge_command,

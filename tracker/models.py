@@ -308,30 +308,63 @@ class Project(TimestampMixin, VersionedMixin, Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     description: Mapped[str | None] = mapped_column(Text)
+    #: the donor's reporting calendar: quarters, semesters or years (tracker.projects.calendar)
+    calendar: Mapped[str] = mapped_column(String(16), default="quarters")
+    #: days after the end of a reporting period when its report is due
+    report_due_days: Mapped[int] = mapped_column(SmallInteger, default=30)
+    #: set when the project is closed: no one is registered into it any more
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    #: the targets of the whole project (one per indicator); the per-period ones are
+    #: in ``all_targets`` with them
     targets: Mapped[list[ProjectTarget]] = relationship(
-        back_populates="project", cascade="all, delete-orphan"
+        primaryjoin="and_(Project.id == ProjectTarget.project_id, ProjectTarget.period == 'all')",
+        cascade="all, delete-orphan",
+    )
+    all_targets: Mapped[list[ProjectTarget]] = relationship(
+        primaryjoin="Project.id == ProjectTarget.project_id",
+        viewonly=True,
+        order_by="(ProjectTarget.indicator, ProjectTarget.period)",
     )
 
-    __table_args__ = (CheckConstraint("end_date >= start_date", name="period"),)
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="period"),
+        CheckConstraint("calendar IN ('quarters', 'semesters', 'years')", name="calendar"),
+        CheckConstraint("report_due_days BETWEEN 0 AND 365", name="report_due_days"),
+    )
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
 
     def __repr__(self) -> str:
         return f"<Project {self.code}>"
 
 
 class ProjectTarget(TimestampMixin, Base):
-    """A target value for one indicator of a project (e.g. 150 trained)."""
+    """A target of one indicator of a project, for the whole project or one reporting period.
+
+    ``period`` is ``all`` (the whole project) or a period of the project's calendar
+    (``2015Q2``, ``2015S1``, ``2015``); ``baseline``, the value before the project, when
+    the donor asks for one.
+    """
 
     __tablename__ = "project_target"
 
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
     indicator: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(8), default="all")
     target: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[int | None] = mapped_column(Integer)
 
-    project: Mapped[Project] = relationship(back_populates="targets")
+    # the project's ``targets`` (the whole project's) write the same key
+    project: Mapped[Project] = relationship(overlaps="targets")
 
     __table_args__ = (
-        UniqueConstraint("project_id", "indicator", name="uq_project_target_project_indicator"),
+        UniqueConstraint(
+            "project_id", "indicator", "period", name="uq_project_target_project_indicator"
+        ),
+        CheckConstraint("baseline IS NULL OR baseline >= 0", name="baseline_not_negative"),
         CheckConstraint("target >= 0", name="target_not_negative"),
     )
 

@@ -120,12 +120,8 @@ def figures(args: dict[str, Any]):
     values = reader.headline(tuple(indicators.INDICATORS))
     threshold = current_app.config["SMALL_CELL_THRESHOLD"]
     hide = threshold if not can_see_names(current_user) and disclosure.enabled(threshold) else None
-    # a target is the whole project's: shown only against the whole project's period
-    whole = all(
-        (start is None or start <= p.start_date) and (end is None or end >= p.end_date)
-        for p in projects
-    )
-    targets = targets_of(projects) if whole and projects else {}
+    # the target of the period shown (never the whole project's against a part of it)
+    targets = targets_of(projects, start, end)
     shown = []
     for key, indicator in indicators.INDICATORS.items():
         breakdowns = []

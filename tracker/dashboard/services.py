@@ -22,6 +22,7 @@ from tracker import indicators
 from tracker.extensions import db
 from tracker.indicator_store import keeping, reading
 from tracker.models import Participant, Partner, Project, TrainingCourse
+from tracker.projects import calendar
 from tracker.reports import charts
 
 #: the breakdowns shown for each indicator, in order
@@ -41,6 +42,8 @@ class Card:
     value: int | float | None
     unit: str
     target: int | None = None
+    #: the whole project's target, when the period shown has none of its own
+    project_target: int | None = None
     # (label, value, dimension, category) for a figure split in parts, e.g. placed by kind
     parts: list[tuple[str, int, str, Any]] = field(default_factory=list)
 
@@ -73,15 +76,17 @@ class Dashboard:
     source: str = reading.LIVE
 
 
-def targets_of(projects: list[Project]) -> dict[str, int]:
-    """Return the targets summed over ``projects`` (a target missing in one is dropped)."""
-    totals: dict[str, int] = {}
-    counted: dict[str, int] = {}
-    for project in projects:
-        for target in project.targets:
-            totals[target.indicator] = totals.get(target.indicator, 0) + target.target
-            counted[target.indicator] = counted.get(target.indicator, 0) + 1
-    return {k: v for k, v in totals.items() if counted[k] == len(projects)}
+def targets_of(
+    projects: list[Project], start: date | None = None, end: date | None = None
+) -> dict[str, int]:
+    """Return the targets of the period shown, summed over ``projects``.
+
+    The whole project's target for the whole project, the sum of the reporting periods'
+    targets for a period made of whole reporting periods, else none: never a
+    whole-project target against a part of the project (``tracker.projects.calendar``).
+    A target missing in one project is dropped.
+    """
+    return calendar.targets_for(projects, indicators.INDICATORS, start, end)
 
 
 def period_label(year: int, part: int, grain: str) -> str:
@@ -109,12 +114,15 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
     """
     source = reading.figures_for(scope)
     figures = source.headline()
-    targets = targets_of(projects)
+    targets = targets_of(projects, scope.start, scope.end)
+    whole = targets_of(projects) if len(targets) < len(indicators.HEADLINE) else {}
     pairs = {key: source.breakdowns(key, dims) for key, dims in BREAKDOWNS.items()}
     cards = []
     for key in indicators.HEADLINE:
         ind = indicators.get(key)
         card = Card(key, str(ind.label), figures[key], ind.unit, targets.get(key))
+        if card.target is None:
+            card.project_target = whole.get(key)
         if key == "placed":
             card.parts = [
                 (

@@ -32,6 +32,16 @@ def check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Ro
     for row in rows:
         v = row.values
         v["project"] = projects.get(v.get("project_code"))
+        if v["project"] is not None and v["project"].closed:
+            fail(
+                report,
+                row,
+                "project_code",
+                _(
+                    "the project %(code)s is closed: nobody is registered into it",
+                    code=v["project"].code,
+                ),
+            )
         _check_registration(ctx, row, report)
     # codes: unique in the file and not taken
     given_codes = [r.values["code"] for r in rows if r.values.get("code")]

@@ -1,7 +1,7 @@
 """The reporting periods of a project: one function, so that a reporting calendar can replace it.
 
-Until projects have a reporting calendar of their own, a project reports by
-calendar quarter, the first and last quarters cut to its start and end dates.
+A project reports by its calendar (quarters, semesters or years: ``Project.calendar``,
+``tracker.projects.calendar``), the first and last periods cut to its start and end.
 """
 
 from __future__ import annotations
@@ -52,5 +52,7 @@ def quarters(start: date, end: date) -> list[Period]:
 
 
 def reporting_periods(project: Project) -> list[Period]:
-    """Return the periods the project reports on, in order: its calendar quarters for now."""
-    return quarters(project.start_date, project.end_date)
+    """Return the periods the project reports on, in order, by its reporting calendar."""
+    from tracker.projects import calendar
+
+    return [Period(p.start, p.end) for p in calendar.periods(project)]

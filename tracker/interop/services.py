@@ -20,16 +20,15 @@ from typing import Any
 import pycountry
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from tracker import audit, indicators
 from tracker.config import LANGUAGES
 from tracker.exports.services import filename as export_filename
-from tracker.extensions import db
 from tracker.interop import dhis2, iati
 from tracker.interop.figures import KEYS, Figure, figures
 from tracker.interop.periods import Period, reporting_periods, whole_project
-from tracker.models import Project, ProjectTarget, now_utc
+from tracker.models import Project, now_utc
+from tracker.projects import calendar
 from tracker.reports import disclosure
 
 IATI = "iati"
@@ -76,13 +75,10 @@ def _translated(text: Any, language: str) -> list[tuple[str | None, str]]:
     return found
 
 
-def _targets(project: Project) -> dict[str, int]:
-    rows = db.session.execute(
-        select(ProjectTarget.indicator, ProjectTarget.target).where(
-            ProjectTarget.project_id == project.id
-        )
-    )
-    return {key: target for key, target in rows}
+def _target(project: Project, key: str, period: Period) -> int | None:
+    """The target of ``key`` for ``period``: the whole project's, or its periods' sum."""
+    found = calendar.target_for(project, key, period.start, period.end)
+    return found.value if found is not None else None
 
 
 def recipient_country(alpha3: str | None) -> str | None:
@@ -95,7 +91,6 @@ def iati_activity(
     project: Project, settings: IatiSettings, *, threshold: int, today: date, now: datetime
 ) -> iati.Activity:
     """Return the IATI activity of ``project``: its results for each period and as a whole."""
-    targets = _targets(project)
     whole = whole_project(project)
     # the whole project last, once (a project of one quarter reports one period)
     periods = [p for p in reporting_periods(project) if p != whole] + [whole]
@@ -107,7 +102,7 @@ def iati_activity(
             iati.ResultPeriod(
                 period,
                 by_period[period][key].total,
-                target=targets.get(key) if period == whole else None,
+                target=_target(project, key, period),
                 by_sex=published_by_sex(by_period[period][key], threshold),
             )
             for period in periods

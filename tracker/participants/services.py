@@ -55,6 +55,11 @@ def register_participant(
 ) -> Participant:
     """Register a participant who consented to case management; flush only."""
     today = today or date.today()
+    if project.closed:
+        raise DomainError(
+            _("The project %(code)s is closed: nobody is registered into it.", code=project.code),
+            "project_id",
+        )
     values = {
         "given_name": given_name,
         "family_name": family_name,

@@ -122,7 +122,8 @@ def index():
 @role_required(*EDITORS)
 def new():
     """Register a participant, after showing likely duplicates."""
-    projects = visible_projects(current_user)
+    # a closed project takes nobody new
+    projects = [p for p in visible_projects(current_user) if not p.closed]
     form = RegisterForm()
     form.project_id.choices = [(p.id, f"{p.code} – {p.title}") for p in projects]
     if not can_read_sensitive_notes(current_user):

@@ -30,6 +30,7 @@ from tracker.models import (
     now_utc,
 )
 from tracker.participants.consent import donor_reporting_allowed_sql
+from tracker.projects import calendar
 from tracker.reports.model import (
     ActivityLine,
     Definition,
@@ -128,7 +129,8 @@ def collect(
     scope = indicators.Scope((project.id,), start, end)
     headline = headline or gather_headline(scope)
     figures = headline.values
-    targets = {t.indicator: t.target for t in project.targets}
+    # the target of the period reported on, never the whole project's against a part of it
+    targets = calendar.targets_for([project], indicators.INDICATORS, start, end)
     # each placed person's kind (employment, IGA or both): the note under "placed",
     # its breakdown by kind and the annex, from one query
     kind_of = indicators.category_by_subject("placed", "placement_kind", scope)
