@@ -45,7 +45,7 @@ ALLOWED = {
     JOB: {"manager", "admin"},
 }
 #: routes that need a query string to mean something
-QUERY = {"dashboard.drill_down": "?indicator=trained"}
+QUERY = {"dashboard.drill_down": "?indicator=trained", "home.todo_group": "?group=overdue"}
 #: actions that remove what they act on: once done, the next allowed role finds nothing
 REMOVING = {"activities.remove_attendance", "imports.cancel"}
 ROLES = ("anonymous", "viewer", "stranger", "officer", "manager", "admin")
@@ -58,6 +58,8 @@ ACCESS = {
     "auth.logout": (ALL, False),
     "auth.change_password": (ALL, False),
     "home.index": (ALL, False),
+    # the to-do list names people: not to viewers; each user's own scope, so never a 404
+    "home.todo_group": (EDITORS, False),
     "dashboard.index": (ALL, False),
     "dashboard.drill_down": (ALL, False),
     "dashboard.quality": (EDITORS, False),

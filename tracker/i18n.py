@@ -50,5 +50,6 @@ def init_app(app: Flask) -> None:
         format_datetime=flask_babel.format_datetime,
         format_decimal=flask_babel.format_decimal,
         format_percent=flask_babel.format_percent,
+        format_timedelta=flask_babel.format_timedelta,
     )
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES

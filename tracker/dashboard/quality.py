@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from tracker.dashboard.cache import kept
 from tracker.extensions import db
@@ -50,19 +50,40 @@ def quality(
     ]
 
 
+def missing_key_fields_condition() -> ColumnElement[bool]:
+    """Return the condition: a live record without nationality, region, or birth date and year."""
+    return and_(
+        Participant.erased_at.is_(None),
+        # a record merged into another is kept for the undo, not for data entry
+        Participant.merged_into_id.is_(None),
+        (Participant.nationality.is_(None))
+        | (Participant.region.is_(None))
+        | (Participant.date_of_birth.is_(None) & Participant.birth_year.is_(None)),
+    )
+
+
+def missing_key_fields(person: Participant) -> list[tuple[str, str]]:
+    """Return (form field, label) of each key field ``person`` lacks."""
+    return [
+        (name, label)
+        for name, label, absent in (
+            ("nationality", _("nationality"), person.nationality is None),
+            ("region", _("region"), person.region is None),
+            (
+                "date_of_birth",
+                _("birth date"),
+                person.date_of_birth is None and person.birth_year is None,
+            ),
+        )
+        if absent
+    ]
+
+
 def missing_fields(project_ids: list[int], limit: int = 50) -> QualityCheck:
     """Check for live records without nationality, region, or birth date and year."""
     query = (
         select(Participant)
-        .where(
-            Participant.project_id.in_(project_ids),
-            Participant.erased_at.is_(None),
-            # a record merged into another is kept for the undo, not for data entry
-            Participant.merged_into_id.is_(None),
-            (Participant.nationality.is_(None))
-            | (Participant.region.is_(None))
-            | (Participant.date_of_birth.is_(None) & Participant.birth_year.is_(None)),
-        )
+        .where(Participant.project_id.in_(project_ids), missing_key_fields_condition())
         .order_by(Participant.code)
     )
     people = db.session.scalars(query.limit(limit)).all()
@@ -70,26 +91,18 @@ def missing_fields(project_ids: list[int], limit: int = 50) -> QualityCheck:
         "missing_fields",
         _("Records missing key fields"),
         _("Nationality, region and birth date or year feed every breakdown."),
-        [
-            (
-                p,
-                p.code,
-                ", ".join(
-                    label
-                    for label, absent in (
-                        (_("nationality"), p.nationality is None),
-                        (_("region"), p.region is None),
-                        (
-                            _("birth date"),
-                            p.date_of_birth is None and p.birth_year is None,
-                        ),
-                    )
-                    if absent
-                ),
-            )
-            for p in people
-        ],
+        [(p, p.code, ", ".join(label for _name, label in missing_key_fields(p))) for p in people],
         _count(query),
+    )
+
+
+def open_enrolment_condition(today: date) -> ColumnElement[bool]:
+    """Return the condition on an enrolment joined to its course and participant: still
+    marked enrolled after the course ended before ``today``."""
+    return and_(
+        Enrolment.status == EnrolmentStatus.ENROLLED,
+        TrainingCourse.end_date < today,
+        Participant.merged_into_id.is_(None),
     )
 
 
@@ -99,12 +112,7 @@ def open_enrolments(project_ids: list[int], today: date, limit: int = 50) -> Qua
         select(Enrolment)
         .join(TrainingCourse)
         .join(Participant, Enrolment.participant_id == Participant.id)
-        .where(
-            TrainingCourse.project_id.in_(project_ids),
-            Enrolment.status == EnrolmentStatus.ENROLLED,
-            TrainingCourse.end_date < today,
-            Participant.merged_into_id.is_(None),
-        )
+        .where(TrainingCourse.project_id.in_(project_ids), open_enrolment_condition(today))
         .order_by(TrainingCourse.end_date, Enrolment.id)
     )
     enrolments = db.session.scalars(query.limit(limit)).all()

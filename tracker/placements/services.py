@@ -124,17 +124,29 @@ def missing_milestones(placement: Placement, *, keep: FollowUp | None = None) ->
 # --- Queries -----------------------------------------------------------------------
 
 
+def milestone_pending_condition(
+    months: int, *, due_by: date, due_after: date | None = None
+) -> ColumnElement[bool]:
+    """Return the condition: the ``months``-month follow-up is not recorded and falls due
+    on or before ``due_by`` (and, given ``due_after``, after that day).
+
+    The due day is ``add_months(start, months)``, as in ``follow_up_schedule``; it is
+    monotonic in the start, so each bound is a bound on ``Placement.start_date``.
+    """
+    recorded = (
+        select(FollowUp.id)
+        .where(FollowUp.placement_id == Placement.id, FollowUp.months_after == months)
+        .exists()
+    )
+    clauses = [Placement.start_date <= latest_start_due(due_by, months), ~recorded]
+    if due_after is not None:
+        clauses.append(Placement.start_date > latest_start_due(due_after, months))
+    return and_(*clauses)
+
+
 def follow_up_due_condition(today: date) -> ColumnElement[bool]:
     """Return the condition: a 3-, 6- or 12-month follow-up is due and not recorded."""
-    clauses = []
-    for months in MILESTONES:
-        recorded = (
-            select(FollowUp.id)
-            .where(FollowUp.placement_id == Placement.id, FollowUp.months_after == months)
-            .exists()
-        )
-        clauses.append(and_(Placement.start_date <= latest_start_due(today, months), ~recorded))
-    return or_(*clauses)
+    return or_(*(milestone_pending_condition(months, due_by=today) for months in MILESTONES))
 
 
 def placements_query(

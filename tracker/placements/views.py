@@ -264,10 +264,12 @@ def _placement_page(placement: Placement, follow_up_form: FollowUpForm | None = 
         follow_up_form = FollowUpForm(
             formdata=None, milestones=services.missing_milestones(placement)
         )
-        # propose the first follow-up not yet recorded
-        pending = next((m for m in schedule if m.state != "done"), None)
-        if pending is not None:
-            follow_up_form.months_after.data = str(pending.months)
+        # propose the follow-up a link asks for (?months=6, from the to-do list) if it is
+        # not recorded yet, else the first one not recorded
+        pending = [m.months for m in schedule if m.state != "done"]
+        wanted = request.args.get("months", type=int)
+        if pending:
+            follow_up_form.months_after.data = str(wanted if wanted in pending else pending[0])
     return render_template(
         "placements/placement.html",
         placement=placement,

@@ -214,6 +214,8 @@ def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None,
         "today": today,
         "may_record": may_record,
         "refusals": refusals,
+        # the roster row whose outcome forms open at once (?outcome=<enrolment id>)
+        "open_outcome": request.args.get("outcome", type=int),
     }
     if may_record:
         q = (request.args.get("q") if enrol_form is None else enrol_form.q.data) or ""
