@@ -191,3 +191,31 @@ def test_a_busy_database_answers_503_so_that_kobo_retries(client, kobo, monkeypa
     answer = post(client, kobo, submission())
     assert answer.status_code == 503 and answer.headers["Retry-After"]
     assert people() == 0
+
+
+def test_a_submission_nobody_fixes_is_discarded_with_its_answers(client, kobo):
+    from datetime import timedelta
+
+    from tracker.imports import incoming
+    from tracker.models import AuditEvent, now_utc
+
+    post(client, kobo, submission(uuid="old-one", nationality="Wakanda"))
+    post(client, kobo, submission(uuid="new-one", nationality="Wakanda"))
+    old = db.session.scalar(
+        select(IncomingSubmission).where(IncomingSubmission.submission_uuid == "old-one")
+    )
+    old.last_received_at = now_utc() - timedelta(days=91)
+    db.session.commit()
+    assert incoming.purge_stale(90) == 1
+    db.session.expire_all()
+    states = {
+        s.submission_uuid: (s.state, s.payload is None)
+        for s in db.session.scalars(select(IncomingSubmission))
+    }
+    assert states == {
+        "old-one": (SubmissionState.DISCARDED, True),
+        "new-one": (SubmissionState.INVALID, False),
+    }
+    line = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "discard"))
+    assert line.entity == "incoming_submission" and line.actor_label == "system"
+    assert incoming.purge_stale(90) == 0

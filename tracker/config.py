@@ -91,6 +91,9 @@ class Defaults:
     # the API (tracker/api): requests per token (per address without one); a sync of
     # 10,000 participants at 200 a page is 50 requests
     API_RATE_LIMIT = "300 per minute; 10000 per hour"
+    # a KoboToolbox submission refused and not fixed within this many days is discarded:
+    # the person's answers it holds are deleted (its trace stays in the delivery log)
+    INCOMING_RETENTION_DAYS = 90
     # reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust
     TRUSTED_PROXY_COUNT = 0
 

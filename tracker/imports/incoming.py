@@ -13,7 +13,7 @@ its content there until a manager fixes it and registers it, or discards it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -226,6 +226,38 @@ def register(
         db.session.add(record)
     db.session.commit()
     return Outcome(record, status, warnings=warnings)
+
+
+def purge_stale(days: int, now: datetime | None = None) -> int:
+    """Discard the refused submissions nobody fixed within ``days``; commit; return how many.
+
+    Their answers are personal data kept only to be fixed: past the period, they are
+    deleted, as a manager's discard does, with an audit line each.
+    """
+    limit = (now or now_utc()) - timedelta(days=days)
+    stale = list(
+        db.session.scalars(
+            select(IncomingSubmission).where(
+                IncomingSubmission.state == SubmissionState.INVALID,
+                IncomingSubmission.last_received_at < limit,
+            )
+        )
+    )
+    reason = _("not fixed within %(num)d days", num=days)
+    for record in stale:
+        record.state = SubmissionState.DISCARDED
+        record.payload = None
+        record.problems = [{"field": None, "message": reason}]
+        record.resolved_at = now or now_utc()
+        audit.record(
+            db.session,
+            "discard",
+            "incoming_submission",
+            record.id,
+            {"reason": reason, "uuid": record.submission_uuid},
+        )
+    db.session.commit()
+    return len(stale)
 
 
 def _delivered(record: IncomingSubmission, moment: datetime | None) -> None:

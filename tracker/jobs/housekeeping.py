@@ -25,6 +25,7 @@ class Housekeeper(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        from tracker.imports import incoming
         from tracker.jobs import running
 
         every = float(self.app.config["JOBS_REAP_SECONDS"])
@@ -38,6 +39,11 @@ class Housekeeper(threading.Thread):
                         purged = running.purge()
                         if purged:
                             log.info("%d expired jobs deleted with their files", purged)
+                        discarded = incoming.purge_stale(
+                            int(self.app.config["INCOMING_RETENTION_DAYS"])
+                        )
+                        if discarded:
+                            log.info("%d unfixed form submissions discarded", discarded)
                 except Exception:  # the next round tries again
                     log.exception("jobs housekeeping failed")
                 finally:
