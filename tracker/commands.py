@@ -6,7 +6,12 @@ The commands themselves live beside their feature (``exports/cli.py``,
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -46,3 +51,33 @@ def project_by_code(code: str) -> Project:
         known = ", ".join(db.session.scalars(select(Project.code).order_by(Project.code)))
         fail(f"unknown project {code!r} (known: {known or 'none'})")
     return project
+
+
+def output_folder(out: Path) -> Path:
+    """Return the folder ``out`` is to be written in; fail if it does not exist."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        fail(f"cannot write {out}: the folder {folder} does not exist")
+    return folder
+
+
+@contextmanager
+def replacing(out: Path) -> Iterator[Path]:
+    """Yield a new empty file beside ``out`` (mode 0600: personal data); put it in place of
+    ``out`` when the block ends. A failed block leaves ``out`` as it was and no stray file."""
+    folder = output_folder(out)
+    temporary: Path | None = None
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".part")
+        os.close(fd)
+        temporary = Path(name)
+        yield temporary
+        os.replace(temporary, folder / out.name)
+    except OSError as error:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        fail(f"cannot write {out}: {error.strerror}")
+    except BaseException:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise

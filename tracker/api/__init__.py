@@ -19,5 +19,4 @@ def is_api_request() -> bool:
     """Whether the current request is one of the API's (no session, JSON errors)."""
     if not has_request_context():
         return False
-    path = request.path
-    return path == PREFIX or path.startswith(PREFIX + "/") or path.startswith("/api/")
+    return request.path.startswith("/api/")

@@ -123,13 +123,17 @@ def page(query: Select, id_column: Any, args: dict[str, Any]) -> tuple[list[Any]
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    next_after = rows[-1].id if more and rows else None
+    return rows, links(total, rows[-1].id if more and rows else None)
+
+
+def links(total: int, next_after: int | None) -> dict[str, Any]:
+    """Return a page's count and cursor, and the URL of the next page (the same query)."""
     next_url = None
     if next_after is not None:
         query_args = request.args.to_dict()
         query_args["after"] = str(next_after)
         next_url = url_for(request.endpoint, **(request.view_args or {}), **query_args)
-    return rows, {"total": total, "next_after": next_after, "next": next_url}
+    return {"total": total, "next_after": next_after, "next": next_url}
 
 
 def require(allowed: bool) -> None:

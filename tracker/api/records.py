@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import request, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
@@ -22,6 +21,7 @@ from tracker.api.common import (
     PageArgs,
     blueprint,
     document_errors,
+    links,
     page,
     page_schema,
     project_by_code,
@@ -93,7 +93,9 @@ def _make_resource(kind: str, model: Any, path: str, description: str) -> Bluepr
     bp = blueprint(kind, __name__, f"/api/v1/{path}", description)
     people = kind in exports.PERSON_KINDS
 
-    def rows(args: dict[str, Any], where: list[Any]) -> tuple[list[dict[str, Any]], Any, Any]:
+    def rows(
+        args: dict[str, Any], where: list[Any], *, counted: bool = True
+    ) -> tuple[list[dict[str, Any]], Any, Any]:
         names = can_see_names(current_user)
         project = project_by_code(args.get("project"))
         if args.get("code") and people:
@@ -107,6 +109,7 @@ def _make_resource(kind: str, model: Any, path: str, description: str) -> Bluepr
             after=args.get("after", 0),
             limit=args.get("limit", 1),
             where=where,
+            counted=counted,
         )
         items = [
             {
@@ -123,16 +126,12 @@ def _make_resource(kind: str, model: Any, path: str, description: str) -> Bluepr
 
     def list_records(args: dict[str, Any]):
         items, total, more = rows(args, [])
-        next_after = items[-1]["id"] if more and items else None
-        next_url = None
-        if next_after is not None:
-            query_args = request.args.to_dict()
-            query_args["after"] = str(next_after)
-            next_url = url_for(request.endpoint, **query_args)
-        return {"items": items, "total": total, "next_after": next_after, "next": next_url}
+        return {"items": items, **links(total, items[-1]["id"] if more and items else None)}
 
     def get_record(record_id: int):
-        items, _total, _more = rows({"after": record_id - 1, "limit": 1}, [model.id == record_id])
+        items, _total, _more = rows(
+            {"after": record_id - 1, "limit": 1}, [model.id == record_id], counted=False
+        )
         if not items:
             abort(404)
         return items[0]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +10,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from tracker import audit
-from tracker.commands import fail, parse_date, project_by_code
+from tracker.commands import fail, output_folder, parse_date, project_by_code, replacing
 from tracker.database import READ_ONLY
 from tracker.exports import services
 from tracker.extensions import db
 from tracker.interop.cli import dhis2_command, iati_command
 from tracker.jobs.terminal import TerminalProgress
 from tracker.models import Project
-
-
-def _temporary_file(out: Path) -> Path:
-    """Return a new empty file beside ``out``, readable by its owner only (personal data)."""
-    fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    os.close(fd)
-    return Path(name)
-
 
 #: the options of ``export KIND``, the same for every table (as before ``export`` was a group)
 _TABLE_OPTIONS = (
@@ -98,9 +88,7 @@ def export_table(
         fail("--from and --to apply to the indicator tables only")
     if start_date and end_date and end_date < start_date:
         fail("--to is before --from")
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        fail(f"cannot write {out}: the folder {folder} does not exist")
+    output_folder(out)
     project = project_by_code(project_code) if project_code is not None else None
     chosen = (
         [project]
@@ -148,49 +136,39 @@ def export_table(
             yield row
         bar.close()
 
-    temporary: Path | None = None
     try:
-        temporary = _temporary_file(folder / out.name)
-        rows = counted(export.rows)
-        if fmt == "csv":
-            chunks = services.render_csv(
-                export, rows=rows, hxl=hxl, delimiter=services.DELIMITERS[delimiter]
-            )
-            with temporary.open("wb") as fh:
-                for chunk in chunks:
-                    fh.write(chunk)
-        else:
-            # written row by row as they are read: memory stays flat
-            with temporary.open("wb") as fh:
-                services.save_xlsx(export, fh, rows=rows, hxl=hxl)
-        if connection is not None:
-            connection.close()
-            connection = None
-        db.session.rollback()
-        # the file appears only once its export is in the audit log
-        with audit.acting_as("cli:export"):
-            services.record_audit(
-                kind,
-                services.audit_detail(
-                    export,
-                    fmt=fmt,
-                    project_codes=project_codes,
-                    hxl=hxl,
-                    rows=written,
-                    start=start_date if kind == services.INDICATORS else None,
-                    end=end_date if kind == services.INDICATORS else None,
-                ),
-                remote_addr=None,
-            )
-        os.replace(temporary, folder / out.name)
-    except OSError as error:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        fail(f"cannot write {out}: {error.strerror}")
-    except BaseException:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise
+        with replacing(out) as temporary:
+            rows = counted(export.rows)
+            if fmt == "csv":
+                chunks = services.render_csv(
+                    export, rows=rows, hxl=hxl, delimiter=services.DELIMITERS[delimiter]
+                )
+                with temporary.open("wb") as fh:
+                    for chunk in chunks:
+                        fh.write(chunk)
+            else:
+                # written row by row as they are read: memory stays flat
+                with temporary.open("wb") as fh:
+                    services.save_xlsx(export, fh, rows=rows, hxl=hxl)
+            if connection is not None:
+                connection.close()
+                connection = None
+            db.session.rollback()
+            # the file appears only once its export is in the audit log
+            with audit.acting_as("cli:export"):
+                services.record_audit(
+                    kind,
+                    services.audit_detail(
+                        export,
+                        fmt=fmt,
+                        project_codes=project_codes,
+                        hxl=hxl,
+                        rows=written,
+                        start=start_date if kind == services.INDICATORS else None,
+                        end=end_date if kind == services.INDICATORS else None,
+                    ),
+                    remote_addr=None,
+                )
     finally:
         if connection is not None:
             connection.close()

@@ -43,7 +43,6 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
-from sqlalchemy.engine import Result
 from sqlalchemy.orm import aliased
 from sqlalchemy.types import NullType
 
@@ -415,7 +414,7 @@ def _raw_cell(column: Column, dialect: str) -> Callable[[Any], Any] | None:
 
 
 def _cells(
-    result: Result,
+    rows: Iterable[Sequence[Any]],
     columns: tuple[Column, ...],
     source: _Source,
     dialect: str,
@@ -451,7 +450,7 @@ def _cells(
             convert = column.to_cell
         if convert is not None:
             converters.append((index, convert))
-    for row in chain.from_iterable(result.partitions()):
+    for row in rows:
         values = list(row)
         if extra_at > count:
             del values[count:]
@@ -495,7 +494,9 @@ def record_export(
         # executed on the first row asked for: an export never read opens no cursor
         result = connection.execute(query.execution_options(yield_per=BATCH))
         try:
-            yield from _cells(result, columns, source, connection.dialect.name)
+            yield from _cells(
+                chain.from_iterable(result.partitions()), columns, source, connection.dialect.name
+            )
         finally:
             result.close()
 
@@ -512,17 +513,23 @@ def record_page(
     after: int,
     limit: int,
     where: Sequence[ColumnElement[bool]] = (),
-) -> tuple[tuple[Column, ...], list[tuple[int, list[Any]]], int, bool]:
+    counted: bool = True,
+) -> tuple[tuple[Column, ...], list[tuple[int, list[Any]]], int | None, bool]:
     """Return a page of the export of ``kind`` in ``id_column`` order, for the API.
 
     The same columns, scope and consent rules as the export, one row per record after
-    the cursor ``after``: (columns, [(id, cells)], how many match, whether more follow).
+    the cursor ``after``: (columns, [(id, cells)], how many match (None unless
+    ``counted``), whether more follow).
     """
     columns, query, source = record_query(
         kind, user=user, project=project, pseudonymous=pseudonymous
     )
     query = query.where(*where)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = (
+        db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        if counted
+        else None
+    )
     paged = (
         query.add_columns(id_column.label("_id"))
         .where(id_column > after)
@@ -535,19 +542,9 @@ def record_page(
     rows = list(result)
     ids = [row[-1] for row in rows]
     trimmed = [tuple(row)[:-1] for row in rows]
-    cells = list(_cells(_Rows(trimmed), columns, source, connection.dialect.name))
+    cells = list(_cells(trimmed, columns, source, connection.dialect.name))
     pairs = list(zip(ids, cells, strict=True))
-    return columns, pairs[:limit], total or 0, len(pairs) > limit
-
-
-class _Rows:
-    """Rows already read, shaped as the result ``_cells`` reads them."""
-
-    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
-        self._rows = rows
-
-    def partitions(self) -> Iterator[list[tuple[Any, ...]]]:
-        yield self._rows
+    return columns, pairs[:limit], total, len(pairs) > limit
 
 
 # --- Indicator tables ------------------------------------------------------------------

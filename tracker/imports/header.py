@@ -87,7 +87,7 @@ SAMPLE_ROWS = 5
 # --- Header -------------------------------------------------------------------------
 
 
-def _header_key(name: str) -> str:
+def header_key(name: str) -> str:
     """Return the column a header names: last part after "/", lower case, no spaces."""
     key = name.strip().rsplit("/", 1)[-1].strip().lower().replace(" ", "_").replace("-", "_")
     if key == "instanceid":
@@ -103,7 +103,7 @@ def map_header(
     positions: dict[str, int] = {}
     unknown = []
     for position, name in enumerate(header):
-        key = _header_key(name)
+        key = header_key(name)
         if not key:
             continue
         if key in positions:

@@ -19,11 +19,12 @@ from wtforms.validators import DataRequired, Length
 from tracker import audit, columns
 from tracker.extensions import db
 from tracker.imports import bp, incoming
-from tracker.imports.header import KOBO_UUID, _header_key
+from tracker.imports.header import KOBO_UUID, header_key
 from tracker.models import IncomingSubmission, SubmissionState
 from tracker.permissions import MANAGERS, in_scope, role_required
 
 PER_PAGE = 50
+PARTICIPANT_COLUMNS = frozenset(c.name for c in columns.PARTICIPANTS.columns)
 
 
 class DiscardForm(FlaskForm):
@@ -50,8 +51,8 @@ def answers(payload: dict) -> dict[str, str]:
     """Return a submission's answers by import column (the group paths removed)."""
     found: dict[str, str] = {}
     for key, value in (payload or {}).items():
-        column = _header_key(key)
-        if column in {c.name for c in columns.PARTICIPANTS.columns}:
+        column = header_key(key)
+        if column in PARTICIPANT_COLUMNS:
             found[column] = "" if value is None else str(value)
     return found
 

@@ -7,7 +7,6 @@ commands they speak English, print one line per error and exit non-zero.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from tracker import audit
-from tracker.commands import fail, project_by_code
+from tracker.commands import fail, output_folder, project_by_code, replacing
 from tracker.extensions import db
 from tracker.interop import dhis2, iati, services
 from tracker.interop import push as pushing
@@ -26,33 +25,12 @@ from tracker.models import Project
 MAPPING_MAX_BYTES = 1024 * 1024
 
 
-def _folder(out: Path) -> Path:
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        fail(f"cannot write {out}: the folder {folder} does not exist")
-    return folder
-
-
 def _write(out: Path, content: bytes, audited: Callable[[], None]) -> None:
     """Write ``content`` to ``out`` through a temporary file; the file appears once audited."""
-    folder = _folder(out)
-    temporary: Path | None = None
-    try:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".part")
-        temporary = Path(name)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
+    with replacing(out) as temporary:
+        temporary.write_bytes(content)
         with audit.acting_as("cli:export"):
             audited()
-        os.replace(temporary, folder / out.name)
-    except OSError as error:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        fail(f"cannot write {out}: {error.strerror}")
-    except BaseException:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise
 
 
 _project_option = click.option(
@@ -74,7 +52,7 @@ def iati_command(project_code: str, out: Path) -> None:
     breakdown by sex of a period is left out when a cell is under the
     small-cell threshold (the file is public).
     """
-    _folder(out)
+    output_folder(out)
     project = project_by_code(project_code)
     code = project.code
     detail = services.iati_audit_detail(project)
@@ -174,7 +152,7 @@ def dhis2_command(
             period = dhis2.parse_period(period_text)
         except dhis2.PeriodError as error:
             fail(f"--period: {error}")
-        _folder(out)
+        output_folder(out)
         project = project_by_code(project_code)
         try:
             services.check_period(project, period)

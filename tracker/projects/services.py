@@ -18,7 +18,15 @@ from sqlalchemy import func, select
 from tracker import indicators
 from tracker.domain import DomainError
 from tracker.extensions import db
-from tracker.models import Project, ProjectTarget, Role, TrainingCourse, User, now_utc
+from tracker.models import (
+    Project,
+    ProjectTarget,
+    Role,
+    TrainingCourse,
+    User,
+    now_utc,
+    user_project,
+)
 from tracker.projects import calendar
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
@@ -173,7 +181,10 @@ def reopen_project(project: Project) -> None:
 def set_staff(project: Project, users: Iterable[User]) -> None:
     """Make ``users`` the staff of ``project`` (administrators see every project anyway)."""
     wanted = {u.id for u in users if u.role is not Role.ADMIN}
-    for user in db.session.scalars(select(User)):
+    # the users concerned: those wanted, and those on the project now
+    on_project = select(user_project.c.user_id).where(user_project.c.project_id == project.id)
+    concerned = select(User).where(User.id.in_(wanted) | User.id.in_(on_project))
+    for user in db.session.scalars(concerned):
         has = any(p.id == project.id for p in user.projects)
         if user.id in wanted and not has:
             user.projects.append(project)

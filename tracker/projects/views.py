@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -79,7 +81,8 @@ def index():
 def new():
     """Create a project, possibly from another's set-up (targets, courses), with its staff."""
     projects = list(db.session.scalars(select(Project).order_by(Project.code)))
-    form = NewProjectForm(projects=projects, users=_staff_candidates())
+    candidates = _staff_candidates()
+    form = NewProjectForm(projects=projects, users=candidates)
     if form.validate_on_submit():
         try:
             project = services.create_project(
@@ -90,7 +93,7 @@ def new():
                 source = next((p for p in projects if p.code == form.like.data), None)
                 if source is not None:
                     services.copy_setup(source, project)
-            services.set_staff(project, _chosen_staff(form))
+            services.set_staff(project, _chosen_staff(form, candidates))
         except DomainError as error:
             db.session.rollback()
             field_error(form, error)
@@ -101,9 +104,9 @@ def new():
     return render_template("projects/form.html", form=form, project=None)
 
 
-def _chosen_staff(form: ProjectForm) -> list[User]:
+def _chosen_staff(form: ProjectForm, candidates: list[User]) -> list[User]:
     ids = set(form.staff.data or [])
-    return [u for u in _staff_candidates() if u.id in ids]
+    return [u for u in candidates if u.id in ids]
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
@@ -111,12 +114,15 @@ def _chosen_staff(form: ProjectForm) -> list[User]:
 def edit(project_id: int):
     """Change a project's set-up and staff (its code stays)."""
     project = _project_or_404(project_id)
-    form = ProjectForm(obj=project, users=_staff_candidates())
+    candidates = _staff_candidates()
+    form = ProjectForm(obj=project, users=candidates)
     if request.method == "GET":
         form.expected_version.data = project.version
-        form.staff.data = [
-            u.id for u in _staff_candidates() if any(p.id == project.id for p in u.projects)
-        ]
+        form.staff.data = list(
+            db.session.scalars(
+                select(user_project.c.user_id).where(user_project.c.project_id == project.id)
+            )
+        )
     if form.validate_on_submit():
         if version_changed(form.expected_version.data, project):
             return conflict_page(
@@ -128,7 +134,7 @@ def edit(project_id: int):
             )
         try:
             services.update_project(project, **{name: form[name].data for name in FIELDS})
-            services.set_staff(project, _chosen_staff(form))
+            services.set_staff(project, _chosen_staff(form, candidates))
         except DomainError as error:
             db.session.rollback()
             field_error(form, error)
@@ -139,27 +145,37 @@ def edit(project_id: int):
     return render_template("projects/form.html", form=form, project=project, action=ActionForm())
 
 
+def _change_state(
+    project_id: int, change: Callable[[Project], None], message: Callable[[Project], str]
+):
+    project = _project_or_404(project_id)
+    if ActionForm().validate_on_submit():
+        change(project)
+        db.session.commit()
+        flash(message(project), "success")
+    return redirect(url_for(".index"))
+
+
 @bp.route("/<int:project_id>/close", methods=["POST"])
 @admin_only
 def close(project_id: int):
     """Close a project: its records and figures stay; nobody is registered into it."""
-    project = _project_or_404(project_id)
-    if ActionForm().validate_on_submit():
-        services.close_project(project)
-        db.session.commit()
-        flash(_("The project %(code)s is closed.", code=project.code), "success")
-    return redirect(url_for(".index"))
+    return _change_state(
+        project_id,
+        services.close_project,
+        lambda p: _("The project %(code)s is closed.", code=p.code),
+    )
 
 
 @bp.route("/<int:project_id>/reopen", methods=["POST"])
 @admin_only
 def reopen(project_id: int):
-    project = _project_or_404(project_id)
-    if ActionForm().validate_on_submit():
-        services.reopen_project(project)
-        db.session.commit()
-        flash(_("The project %(code)s is open again.", code=project.code), "success")
-    return redirect(url_for(".index"))
+    """Open a closed project again."""
+    return _change_state(
+        project_id,
+        services.reopen_project,
+        lambda p: _("The project %(code)s is open again.", code=p.code),
+    )
 
 
 def _cell_name(kind: str, key: str, period: str) -> str:
