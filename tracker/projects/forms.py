@@ -57,7 +57,13 @@ class ProjectForm(Form):
         self.country.choices = country_choices(blank=str(_l("— choose —")))
         self.calendar.choices = list(calendar.CALENDARS.items())
         self.staff.choices = [
-            (u.id, f"{u.name or u.email} ({u.email}, {u.role.label})") for u in users
+            (
+                u.id,
+                f"{u.name} ({u.email}, {u.role.label})"
+                if u.name
+                else f"{u.email} ({u.role.label})",
+            )
+            for u in users
         ]
 
 
