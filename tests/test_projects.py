@@ -132,7 +132,7 @@ def test_a_new_project_starts_from_another_ones_set_up(app, project, make_course
     )
     copied = services.copy_setup(project, other)
     db.session.commit()
-    assert copied == {"targets": 1, "courses": 1}
+    assert copied == {"results": 0, "targets": 1, "courses": 1}
     assert [(t.indicator, t.target, t.baseline) for t in other.targets] == [("trained", 100, 4)]
     from sqlalchemy import select
 

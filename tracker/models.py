@@ -372,6 +372,112 @@ class ProjectTarget(TimestampMixin, Base):
         return f"<ProjectTarget {self.indicator}={self.target}>"
 
 
+class ResultLevel(LabelledEnum):
+    """The levels of a results framework (logframe) the tracker keeps."""
+
+    OUTCOME = "outcome"
+    OUTPUT = "output"
+
+    @classmethod
+    def _labels(cls):
+        return {"outcome": _l("Outcome"), "output": _l("Output")}
+
+
+class ProjectResult(TimestampMixin, Base):
+    """One result of a project's results framework: an outcome or an output, in order."""
+
+    __tablename__ = "project_result"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    level: Mapped[ResultLevel] = mapped_column(enum_column(ResultLevel, "result_level"))
+    #: the donor's numbering, e.g. ``1`` for an outcome, ``1.2`` for one of its outputs
+    code: Mapped[str] = mapped_column(String(16))
+    statement: Mapped[str] = mapped_column(String(500))
+
+    project: Mapped[Project] = relationship()
+    indicators: Mapped[list[ResultIndicator]] = relationship(
+        back_populates="result",
+        cascade="all, delete-orphan",
+        order_by="ResultIndicator.id",
+    )
+
+    __table_args__ = (UniqueConstraint("project_id", "code", name="uq_project_result_code"),)
+
+    def __repr__(self) -> str:
+        return f"<ProjectResult {self.code}>"
+
+
+class ResultIndicator(TimestampMixin, Base):
+    """An indicator of a result: one the tracker computes, or a manual one entered per period.
+
+    ``key`` is a computed indicator's name (``tracker.indicators``) or, for a manual
+    indicator, ``manual_<n>``; its targets are ``ProjectTarget`` rows under that key.
+    A disaggregated target asks that at least ``share_minimum`` % of the figure be of
+    one category (``share_dimension``/``share_category``, e.g. ``sex``/``F``).
+    """
+
+    __tablename__ = "result_indicator"
+
+    result_id: Mapped[int] = mapped_column(ForeignKey("project_result.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    #: a manual indicator's wording and unit (a computed one has its own)
+    title: Mapped[str | None] = mapped_column(String(300))
+    unit: Mapped[str | None] = mapped_column(String(40))
+    #: how a manual indicator's values add up over periods: ``sum`` or the ``latest``
+    cumulative: Mapped[str] = mapped_column(String(8), default="sum")
+    share_dimension: Mapped[str | None] = mapped_column(String(16))
+    share_category: Mapped[str | None] = mapped_column(String(32))
+    share_minimum: Mapped[int | None] = mapped_column(SmallInteger)
+
+    result: Mapped[ProjectResult] = relationship(back_populates="indicators")
+    values: Mapped[list[ManualValue]] = relationship(
+        back_populates="indicator", cascade="all, delete-orphan", order_by="ManualValue.period"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "key", name="uq_result_indicator_key"),
+        CheckConstraint("cumulative IN ('sum', 'latest')", name="cumulative"),
+        CheckConstraint(
+            "share_minimum IS NULL OR share_minimum BETWEEN 0 AND 100", name="share_minimum"
+        ),
+    )
+
+    @property
+    def manual(self) -> bool:
+        return self.key.startswith(MANUAL_PREFIX)
+
+    def __repr__(self) -> str:
+        return f"<ResultIndicator {self.key}>"
+
+
+#: the key of a manual indicator starts with this (computed ones never do)
+MANUAL_PREFIX = "manual_"
+
+
+class ManualValue(TimestampMixin, Base):
+    """The value of a manual indicator for one reporting period, with where it comes from."""
+
+    __tablename__ = "manual_value"
+
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("result_indicator.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(8))
+    value: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_label: Mapped[str] = mapped_column(String(254))
+
+    indicator: Mapped[ResultIndicator] = relationship(back_populates="values")
+
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "period", name="uq_manual_value_period"),
+        CheckConstraint("value >= 0", name="value_not_negative"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<ManualValue {self.period}={self.value}>"
+
+
 class Partner(TimestampMixin, VersionedMixin, Base):
     """Any institution: ministry, training centre, employer, NGO, donor, delegation."""
 

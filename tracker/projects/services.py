@@ -19,8 +19,10 @@ from tracker import indicators
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import (
+    MANUAL_PREFIX,
     Project,
     ProjectTarget,
+    ResultIndicator,
     Role,
     TrainingCourse,
     User,
@@ -210,8 +212,12 @@ def set_target(
     period: str = calendar.WHOLE,
     baseline: int | None = None,
 ) -> ProjectTarget:
-    """Set the target (and baseline) of ``indicator`` for the project or one of its periods."""
-    if indicator not in TARGETABLE:
+    """Set the target (and baseline) of ``indicator`` for the project or one of its periods.
+
+    ``indicator`` is one the tracker computes or a manual indicator of the project's
+    results framework (``manual_<n>``).
+    """
+    if indicator not in TARGETABLE and not _is_manual(project, indicator):
         raise DomainError(
             _(
                 "Unknown indicator %(key)s; one of: %(keys)s.",
@@ -255,6 +261,17 @@ def set_target(
     return target
 
 
+def _is_manual(project: Project, key: str) -> bool:
+    return key.startswith(MANUAL_PREFIX) and (
+        db.session.scalar(
+            select(ResultIndicator.id).where(
+                ResultIndicator.project_id == project.id, ResultIndicator.key == key
+            )
+        )
+        is not None
+    )
+
+
 def remove_target(project: Project, indicator: str, period: str = calendar.WHOLE) -> bool:
     """Remove one target; return whether there was one."""
     target = db.session.scalar(
@@ -273,13 +290,15 @@ def remove_target(project: Project, indicator: str, period: str = calendar.WHOLE
 
 
 def copy_setup(source: Project, project: Project) -> dict[str, int]:
-    """Start ``project`` from ``source``'s set-up: its whole-project targets and its courses.
+    """Start ``project`` from ``source``'s set-up: results framework, targets, courses.
 
     Courses keep their title, sector, kind, provider, city, hours and capacity, and move
     by the gap between the two projects' starts (cut to the new project's end). Per-period
     targets are not copied: the new project's periods are others.
     """
-    copied = {"targets": 0, "courses": 0}
+    from tracker.results.services import copy_framework
+
+    copied = {"results": copy_framework(source, project), "targets": 0, "courses": 0}
     for target in source.targets:
         set_target(project, target.indicator, target.target, baseline=target.baseline)
         copied["targets"] += 1
