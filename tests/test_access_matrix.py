@@ -28,6 +28,7 @@ from tracker.models import (
 from tracker.participants import merging
 from tracker.placements.services import record_follow_up, record_placement
 from tracker.reports.services import generate_donor_report
+from tracker.results import services as results
 from tracker.trainings.services import enrol
 
 PUBLIC, ALL, EDITORS, MANAGERS, ADMIN = "public", "all", "editors", "managers", "admin"
@@ -47,7 +48,12 @@ ALLOWED = {
 #: routes that need a query string to mean something
 QUERY = {"dashboard.drill_down": "?indicator=trained", "home.todo_group": "?group=overdue"}
 #: actions that remove what they act on: once done, the next allowed role finds nothing
-REMOVING = {"activities.remove_attendance", "imports.cancel"}
+REMOVING = {
+    "activities.remove_attendance",
+    "imports.cancel",
+    "results.remove_result",
+    "results.remove_indicator",
+}
 ROLES = ("anonymous", "viewer", "stranger", "officer", "manager", "admin")
 
 #: endpoint -> (who may use it, whether its ids are scoped to the user's projects)
@@ -139,6 +145,15 @@ ACCESS = {
     "projects.close": (ADMIN, False),
     "projects.reopen": (ADMIN, False),
     "projects.targets": (ADMIN, False),
+    "results.index": (ALL, False),
+    "results.show": (ALL, True),
+    "results.edit": (MANAGERS, True),
+    "results.add_result": (MANAGERS, True),
+    "results.remove_result": (MANAGERS, True),
+    "results.add_indicator": (MANAGERS, True),
+    "results.set_share": (MANAGERS, True),
+    "results.remove_indicator": (MANAGERS, True),
+    "results.values": (MANAGERS, True),
     "tokens.revoke": (TOKEN, False),
     "imports.incoming_list": (MANAGERS, False),
     "imports.incoming_detail": (MANAGERS, True),
@@ -263,8 +278,13 @@ def world(make_project, make_partner, make_participant, make_course, make_user):
         problems=[{"field": "family_name", "message": "is missing"}],
     )
     db.session.add(submission)
+    output = results.add_result(a, "output", "1.1", "Trained")
+    manual = results.add_manual_indicator(output, "Employers met", "meetings")
     db.session.commit()
     ids = {
+        "code": a.code,
+        "result_id": output.id,
+        "indicator_id": manual.id,
         "token": upload.token,
         "job_id": job.id,
         "project_id": a.id,

@@ -122,6 +122,8 @@ from tracker.placements.forms import FollowUpForm, PlacementFilterForm, Placemen
 from tracker.placements.services import MAX_INCOME, record_follow_up, record_placement
 from tracker.projects.forms import NewProjectForm, ProjectForm
 from tracker.reports.services import generate_donor_report
+from tracker.results import services as results
+from tracker.results.forms import ResultForm, ResultIndicatorForm, ValueForm
 from tracker.trainings.forms import (
     CompleteAllForm,
     CompleteForm,
@@ -592,6 +594,10 @@ def world(app, client, make_project, make_partner, make_course, make_activity, m
     )
     w.ids.update(w.enrolment(), placement_id=placement_id, follow_up_id=follow_up.id)
     w.ids["edited_partner_id"] = edited.id
+    output = results.add_result(project, "output", "1.1", "Trained")
+    results.add_indicator(output, "trained")
+    manual = results.add_manual_indicator(output, "Employers met", "meetings")
+    w.ids.update(code=project.code, result_id=output.id, indicator_id=manual.id)
     db.session.commit()
     signin(admin)
     return w
@@ -842,12 +848,19 @@ TARGETS = [
     Target("projects.new", NewProjectForm, examples=({"title": CONTROL_EXAMPLE},)),
     Target("projects.edit", ProjectForm, examples=({"donor": CONTROL_EXAMPLE},)),
     Target("users.reset_password", PasswordForm, page="users.edit"),
+    Target("results.add_result", ResultForm, page="results.edit"),
+    Target("results.add_indicator", ResultIndicatorForm, page="results.edit"),
+    Target("results.values", ValueForm, examples=({"value": "9" * 30, "period": "2015Q1"},)),
     Target("builder.edit", NarrativeForm, examples=({"achievements": "a\x00b"},)),
     Target("builder.generate", GenerateForm, page="builder.edit"),
     Target("auth.login", LoginForm, anonymous=True, examples=({"email": "\x00@x.org"},)),
 ]
 #: POST routes not fuzzed here, and why
 NOT_FUZZED = {
+    "results.remove_result": "no input",
+    "results.remove_indicator": "no input",
+    "results.set_share": "a category among the listed ones and a percentage, checked in "
+    "test_results.py (the form's fields carry the indicator's prefix)",
     "auth.logout": "no input",
     "auth.set_language": "no input but the language in the path (a 404 when unknown)",
     "auth.change_password": "ends the session it runs in; its policy is tested in "

@@ -255,3 +255,101 @@ def test_a_new_project_starts_from_anothers_framework(logframe, make_project):
         ("1.1", ["trained"]),
     ]
     assert copied[1].indicators[0].share_minimum == 60
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def framed(project, make_participant, make_course):
+    """The web tests' project: two women trained in 2015, a result with a manual indicator."""
+    course = make_course(project, start=date(2015, 2, 1), end=date(2015, 5, 31))
+    for name in ("Awa", "Binta"):
+        person = make_participant(project, given_name=name)
+        complete(enrol(person, course, on=date(2015, 2, 1)), on=date(2015, 3, 15))
+    output = services.add_result(project, "output", "1.1", "Migrants are trained in a trade")
+    services.add_indicator(output, "trained")
+    services.add_manual_indicator(output, "Employers met", "meetings")
+    projects.set_target(project, "trained", 5, period="2015Q1")
+    db.session.commit()
+    return project
+
+
+def test_everyone_of_the_project_reads_the_framework_with_its_figures(
+    client, signin, framed, viewer, stranger
+):
+    signin(viewer)
+    page = client.get("/results/IDF-MA-2014?period=2015Q1")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Migrants are trained in a trade" in text and "Employers met" in text
+    assert "<strong>2</strong> / 5" in text and "off track" in text
+    assert "Awa" not in text  # figures only
+    assert "Set up the framework" not in text  # a viewer does not set it up
+    assert client.get("/results/IDF-MA-2014/edit").status_code == 403
+    client.post("/auth/logout")
+    signin(stranger)
+    assert client.get("/results/IDF-MA-2014").status_code == 404
+
+
+def test_a_manager_sets_up_results_indicators_and_manual_values(client, signin, framed, manager):
+    signin(manager)
+    added = client.post(
+        "/results/IDF-MA-2014/results",
+        data={"level": "outcome", "code": "1", "statement": "Migrants earn a living"},
+    )
+    assert added.status_code == 302
+    refused = client.post(
+        "/results/IDF-MA-2014/results",
+        data={"level": "outcome", "code": "1", "statement": "Again"},
+    )
+    assert refused.status_code == 400
+    assert "1 already numbers a result" in refused.get_data(as_text=True)
+    outcome = next(r for r in services.results_of(framed) if r.code == "1")
+    made = client.post(
+        "/results/IDF-MA-2014/indicators",
+        data={"result_id": outcome.id, "indicator": "manual", "title": "", "cumulative": "sum"},
+    )
+    assert made.status_code == 400 and "needs its wording" in made.get_data(as_text=True)
+    client.post(
+        "/results/IDF-MA-2014/indicators",
+        data={
+            "result_id": outcome.id,
+            "indicator": "manual",
+            "title": "Plans that include migrants",
+            "unit": "plans",
+            "cumulative": "sum",
+        },
+    )
+    plans = next(i for i in outcome.indicators if i.title == "Plans that include migrants")
+    url = f"/results/IDF-MA-2014/indicators/{plans.id}/values"
+    missing = client.post(url, data={"period": "2015Q1", "value": "2", "source": ""})
+    assert missing.status_code == 400
+    saved = client.post(
+        url, data={"period": "2015Q1", "value": "2", "source": "Council minutes", "note": "Agadir"}
+    )
+    assert saved.status_code == 302
+    page = client.get("/results/IDF-MA-2014?period=2015Q1").get_data(as_text=True)
+    assert "Source: Council minutes · Agadir" in page
+    trained = next(
+        i for r in services.results_of(framed) for i in r.indicators if i.key == "trained"
+    )
+    client.post(
+        f"/results/IDF-MA-2014/indicators/{trained.id}/share",
+        data={f"s{trained.id}-share": "sex:F", f"s{trained.id}-minimum": "60"},
+    )
+    page = client.get("/results/IDF-MA-2014?period=2015Q1").get_data(as_text=True)
+    assert "Female: 100%" in page and "(at least 60%)" in page
+    client.post(f"/results/IDF-MA-2014/indicators/{plans.id}/remove")
+    assert "Plans that include migrants" not in client.get("/results/IDF-MA-2014/edit").get_data(
+        as_text=True
+    )
+
+
+def test_an_officer_reads_but_does_not_set_up(client, signin, framed, officer):
+    signin(officer)
+    assert client.get("/results/").status_code == 302  # one project: straight to it
+    assert client.get("/results/IDF-MA-2014").status_code == 200
+    output = services.results_of(framed)[0]
+    assert client.post(f"/results/IDF-MA-2014/results/{output.id}/remove").status_code == 403
+    assert client.get("/results/IDF-MA-2014?period=1999Q1").status_code == 302

@@ -93,6 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from tracker.partners import views as partners
     from tracker.placements import views as placements
     from tracker.projects import views as projects
+    from tracker.results import views as results
     from tracker.trainings import views as trainings
     from tracker.users import views as users
 
@@ -111,6 +112,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         jobs.bp,
         users.bp,
         projects.bp,
+        results.bp,
         auditlog.bp,
     ):
         app.register_blueprint(blueprint)
