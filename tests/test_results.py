@@ -353,3 +353,18 @@ def test_an_officer_reads_but_does_not_set_up(client, signin, framed, officer):
     output = services.results_of(framed)[0]
     assert client.post(f"/results/IDF-MA-2014/results/{output.id}/remove").status_code == 403
     assert client.get("/results/IDF-MA-2014?period=1999Q1").status_code == 302
+
+
+def test_the_dashboard_judges_a_quarter_against_its_target_and_explains_its_funnel(
+    client, signin, framed, manager
+):
+    signin(manager)
+    page = client.get(f"/dashboard/?project={framed.id}&start=2015-01-01&end=2015-03-31").get_data(
+        as_text=True
+    )
+    # Q1 2015: 2 trained against Q1's target of 5, the quarter over: off track
+    assert "target 5 · 40%" in page and "off track" in page
+    # both were registered in December 2014, before the quarter
+    assert "of whom registered before the period" in page
+    assert "Trained 2 of 2" in page
+    assert f'href="/results/{framed.code}"' in page

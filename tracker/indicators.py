@@ -491,6 +491,25 @@ def count(key: str, scope: Scope) -> int:
     return db.session.scalar(select(func.count(distinct(rows.c.subject_id)))) or 0
 
 
+def registered_before(key: str, scope: Scope) -> int:
+    """Of the people behind a figure, how many were registered before the period's start.
+
+    It explains a funnel of a period that widens: people enrolled, trained or placed in
+    it were often registered in an earlier one.
+    """
+    if scope.start is None or INDICATORS[key].unit != PEOPLE:
+        return 0
+    ids = subject_ids(key, scope)
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Participant)
+            .where(Participant.id.in_(ids), Participant.registered_on < scope.start)
+        )
+        or 0
+    )
+
+
 def trained_and_placed(scope: Scope) -> int:
     """Return the number of trained participants who are also placed."""
     trained = trained_rows(scope).subquery()

@@ -46,12 +46,21 @@ class Card:
     project_target: int | None = None
     # (label, value, dimension, category) for a figure split in parts, e.g. placed by kind
     parts: list[tuple[str, int, str, Any]] = field(default_factory=list)
+    #: the share of the period shown already past (a target is expected in proportion)
+    elapsed: float = 1.0
 
     @property
     def progress(self) -> float | None:
         if not self.target or self.value is None or self.unit == indicators.RATIO:
             return None
         return self.value / self.target
+
+    @property
+    def status(self) -> str | None:
+        """Achieved, on track or off track, as in the results framework (``tracker.results``)."""
+        if self.target is None or self.value is None or self.unit == indicators.RATIO:
+            return None
+        return calendar.Standing(int(self.value), self.target, self.elapsed).status
 
 
 @dataclass
@@ -74,6 +83,8 @@ class Dashboard:
     trend: list[tuple[str, int, int]]
     #: where the figures of people came from: reading.STORE or reading.LIVE
     source: str = reading.LIVE
+    #: (stage, of whom registered before the period, all at the stage) for a period's funnel
+    registered_before: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 def targets_of(
@@ -115,12 +126,15 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
     source = reading.figures_for(scope)
     figures = source.headline()
     targets = targets_of(projects, scope.start, scope.end)
+    past = (
+        calendar.elapsed(scope.start, scope.end, date.today()) if scope.start and scope.end else 1.0
+    )
     whole = targets_of(projects) if len(targets) < len(indicators.HEADLINE) else {}
     pairs = {key: source.breakdowns(key, dims) for key, dims in BREAKDOWNS.items()}
     cards = []
     for key in indicators.HEADLINE:
         ind = indicators.get(key)
-        card = Card(key, str(ind.label), figures[key], ind.unit, targets.get(key))
+        card = Card(key, str(ind.label), figures[key], ind.unit, targets.get(key), elapsed=past)
         if card.target is None:
             card.project_target = whole.get(key)
         if key == "placed":
@@ -158,6 +172,10 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
                 )
             )
 
+    before = [
+        (str(indicators.get(k).label), indicators.registered_before(k, scope), figures[k] or 0)
+        for k in FUNNEL[1:4]
+    ]
     funnel = charts.funnel_chart(
         [(str(indicators.get(k).label), figures[k] or 0) for k in FUNNEL],
         title=_("From registration to placement"),
@@ -190,6 +208,7 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
         trend_svg=charts.to_svg(trend_chart, id_prefix="trend"),
         trend=trend,
         source=source.source,
+        registered_before=before if any(n for _, n, _ in before) else [],
     )
 
 

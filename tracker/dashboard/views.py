@@ -14,6 +14,7 @@ from tracker.dashboard.forms import FilterForm
 from tracker.extensions import db
 from tracker.models import Participant
 from tracker.permissions import EDITORS, can_see_names, role_required, visible_projects
+from tracker.projects import calendar
 from tracker.reports import disclosure
 
 
@@ -65,7 +66,12 @@ def index():
     if dashboard is not None and not can_see_names(current_user):
         dashboard = _without_small_cells(dashboard, current_app.config["SMALL_CELL_THRESHOLD"])
     return render_template(
-        "dashboard/index.html", form=form, dashboard=dashboard, projects=chosen, grain=grain
+        "dashboard/index.html",
+        form=form,
+        dashboard=dashboard,
+        projects=chosen,
+        grain=grain,
+        status_labels=calendar.STATUS_LABELS,
     )
 
 

@@ -169,3 +169,51 @@ def targets_for(
         if projects and all(v is not None for v in values):
             found[key] = sum(v.value for v in values if v is not None)
     return found
+
+
+# --- how a figure stands against its target ---------------------------------------------
+
+#: share of the prorated target a figure must reach to be "on track"
+ON_TRACK = 0.9
+ACHIEVED, ON_TRACK_STATUS, OFF_TRACK = "achieved", "on_track", "off_track"
+STATUS_LABELS = {
+    ACHIEVED: _l("achieved"),
+    ON_TRACK_STATUS: _l("on track"),
+    OFF_TRACK: _l("off track"),
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A figure against its target over some days, ``elapsed`` of them past."""
+
+    actual: int | None
+    target: int | None
+    elapsed: float = 1.0
+
+    @property
+    def percent(self) -> int | None:
+        if self.actual is None or not self.target:
+            return None
+        return round(100 * self.actual / self.target)
+
+    @property
+    def expected(self) -> float | None:
+        return None if self.target is None else self.target * self.elapsed
+
+    @property
+    def status(self) -> str | None:
+        if self.actual is None or self.target is None:
+            return None
+        if self.actual >= self.target:
+            return ACHIEVED
+        return ON_TRACK_STATUS if self.actual >= ON_TRACK * self.expected else OFF_TRACK
+
+
+def elapsed(start: date, end: date, today: date) -> float:
+    """The share of the days ``start``..``end`` already past on ``today`` (0 to 1)."""
+    if today >= end:
+        return 1.0
+    if today < start:
+        return 0.0
+    return ((today - start).days + 1) / ((end - start).days + 1)

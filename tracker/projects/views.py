@@ -15,6 +15,7 @@ from tracker.models import Participant, Project, Role, User, user_project
 from tracker.permissions import role_required
 from tracker.projects import bp, calendar, services
 from tracker.projects.forms import ActionForm, NewProjectForm, ProjectForm
+from tracker.results.services import manual_keys
 from tracker.web import conflict_page, field_error, version_changed
 
 admin_only = role_required(Role.ADMIN)
@@ -189,7 +190,8 @@ def targets(project_id: int):
     project = _project_or_404(project_id)
     periods = calendar.periods(project)
     columns = [calendar.WHOLE, *(p.key for p in periods)]
-    keys = list(services.TARGETABLE)
+    manual = manual_keys(project)
+    keys = [*services.TARGETABLE, *manual]
     stored = {(t.indicator, t.period): t for t in project.all_targets}
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -234,7 +236,7 @@ def targets(project_id: int):
         project=project,
         periods=periods,
         keys=keys,
-        labels={k: indicators.get(k).label for k in keys},
+        labels={k: manual[k] if k in manual else indicators.get(k).label for k in keys},
         values=values,
         errors=errors,
         form=form,
