@@ -46,8 +46,9 @@ def logframe(make_project, make_participant, make_course):
     return project, outcome, output
 
 
-def quarter(project, key):
-    return calendar.period(project, key)
+def span(project, key):
+    period = calendar.period(project, key)
+    return period.start, period.end
 
 
 def row_of(blocks, key):
@@ -77,13 +78,13 @@ def test_elapsed_share_of_a_period():
 
 def test_each_period_against_its_own_target_and_the_running_total(logframe):
     project, _, _ = logframe
-    q1 = services.framework(project, quarter(project, "2015Q1"), today=date(2016, 1, 1))
+    q1 = services.framework(project, *span(project, "2015Q1"), today=date(2016, 1, 1))
     trained = row_of(q1, "trained")
     assert (trained.period.actual, trained.period.target) == (1, 1)
     assert trained.period.status == ACHIEVED
     assert (trained.cumulative.actual, trained.cumulative.target) == (1, 1)
     q2 = row_of(
-        services.framework(project, quarter(project, "2015Q2"), today=date(2016, 1, 1)), "trained"
+        services.framework(project, *span(project, "2015Q2"), today=date(2016, 1, 1)), "trained"
     )
     # Q2: 2 of its 4; since the start, 3 of 1 + 4
     assert (q2.period.actual, q2.period.target, q2.period.percent) == (2, 4, 50)
@@ -92,25 +93,25 @@ def test_each_period_against_its_own_target_and_the_running_total(logframe):
     assert q2.baseline == 0
     # Q3 has no target of its own: no standing, never the year's 6 against a quarter
     q3 = row_of(
-        services.framework(project, quarter(project, "2015Q3"), today=date(2016, 1, 1)), "trained"
+        services.framework(project, *span(project, "2015Q3"), today=date(2016, 1, 1)), "trained"
     )
     assert q3.period.target is None and q3.period.status is None
     assert q3.cumulative.target is None  # Q1..Q3 lack Q3's target
-    whole = row_of(services.framework(project, None, today=date(2016, 1, 1)), "trained")
+    whole = row_of(services.framework(project, today=date(2016, 1, 1)), "trained")
     assert (whole.period.actual, whole.period.target, whole.period.percent) == (3, 6, 50)
 
 
 def test_a_running_period_is_judged_on_the_days_past(logframe):
     project, _, _ = logframe
-    q2 = row_of(services.framework(project, quarter(project, "2015Q2"), today=MID_Q2), "trained")
+    q2 = row_of(services.framework(project, *span(project, "2015Q2"), today=MID_Q2), "trained")
     # on 16 May, 2 of Q2's 4: half of it while 46 of its 91 days are past, on track
     assert (q2.period.actual, q2.period.percent, q2.period.status) == (2, 50, ON_TRACK_STATUS)
     # the same 2 judged once Q2 is over: off track
     over = row_of(
-        services.framework(project, quarter(project, "2015Q2"), today=date(2015, 7, 1)), "trained"
+        services.framework(project, *span(project, "2015Q2"), today=date(2015, 7, 1)), "trained"
     )
     assert over.period.status == OFF_TRACK
-    q1 = row_of(services.framework(project, quarter(project, "2015Q1"), today=MID_Q2), "trained")
+    q1 = row_of(services.framework(project, *span(project, "2015Q1"), today=MID_Q2), "trained")
     assert q1.period.status == ACHIEVED
 
 
@@ -152,7 +153,7 @@ def test_manual_indicator_values_by_period_with_their_source(logframe):
     services.record_value(laws, "2015Q2", 1, "Prefecture letter", "one plan only", by="m@x")
     db.session.commit()
     assert db.session.query(ManualValue).filter_by(indicator_id=laws.id).count() == 2
-    blocks = services.framework(project, quarter(project, "2015Q2"), today=date(2016, 1, 1))
+    blocks = services.framework(project, *span(project, "2015Q2"), today=date(2016, 1, 1))
     plans = row_of(blocks, laws.key)
     assert (plans.period.actual, plans.period.target, plans.period.status) == (1, 1, ACHIEVED)
     assert plans.entry.source == "Prefecture letter" and plans.entry.note == "one plan only"
@@ -160,7 +161,7 @@ def test_manual_indicator_values_by_period_with_their_source(logframe):
     assert plans.baseline == 1
     latest = row_of(blocks, score.key)
     assert latest.period.actual == 72 and latest.cumulative.actual == 72
-    whole = row_of(services.framework(project, None, today=date(2016, 1, 1)), laws.key)
+    whole = row_of(services.framework(project, today=date(2016, 1, 1)), laws.key)
     assert (whole.period.actual, whole.period.target) == (2, 3) and whole.entered == (2, 4)
 
 
@@ -175,7 +176,7 @@ def test_manual_values_are_checked_and_named(logframe):
         with pytest.raises(DomainError) as refused:
             services.record_value(laws, period, value, source, None, by="m@x")
         assert refused.value.field == field
-    trained = row_of(services.framework(project, None, today=date(2016, 1, 1)), "trained")
+    trained = row_of(services.framework(project, today=date(2016, 1, 1)), "trained")
     with pytest.raises(DomainError) as computed:
         services.record_value(trained.indicator, "2015Q1", 1, "x", None, by="m@x")
     assert computed.value.field == "value"
@@ -204,17 +205,17 @@ def test_a_disaggregated_target_on_the_share_of_women(logframe):
     trained = output.indicators[0]
     services.set_share(trained, "sex:F", 60)
     db.session.commit()
-    whole = row_of(services.framework(project, None, today=date(2016, 1, 1)), "trained")
+    whole = row_of(services.framework(project, today=date(2016, 1, 1)), "trained")
     # two women of three trained: 67 % ≥ 60 %
     assert (whole.share.count, whole.share.total, whole.share.percent) == (2, 3, 67)
     assert whole.share.status == ACHIEVED
     q2 = row_of(
-        services.framework(project, quarter(project, "2015Q2"), today=date(2016, 1, 1)), "trained"
+        services.framework(project, *span(project, "2015Q2"), today=date(2016, 1, 1)), "trained"
     )
     assert (q2.share.count, q2.share.total, q2.share.status) == (1, 2, OFF_TRACK)
     # a reader kept from small cells sees no share built on one or two people
     hidden = row_of(
-        services.framework(project, None, today=date(2016, 1, 1), small_cell_threshold=5),
+        services.framework(project, today=date(2016, 1, 1), small_cell_threshold=5),
         "trained",
     )
     assert hidden.share.hidden and hidden.share.percent is None and hidden.share.status is None
@@ -368,3 +369,30 @@ def test_the_dashboard_judges_a_quarter_against_its_target_and_explains_its_funn
     assert "of whom registered before the period" in page
     assert "Trained 2 of 2" in page
     assert f'href="/results/{framed.code}"' in page
+
+
+def test_the_donor_report_carries_the_framework_of_its_period(app, framed):
+    import io
+
+    from flask_babel import force_locale
+    from pypdf import PdfReader
+
+    from tracker.reports.donor import collect
+    from tracker.reports.pdf import build_donor_pdf
+
+    output = services.results_of(framed)[0]
+    manual = next(i for i in output.indicators if i.manual)
+    services.record_value(manual, "2015Q1", 4, "Chamber of commerce", "Agadir", by="m@x")
+    db.session.commit()
+    with force_locale("en"):
+        report = collect(framed, date(2015, 1, 1), date(2015, 3, 31), language="en")
+        (section,) = report.results
+        assert section.heading == "Output 1.1 – Migrants are trained in a trade"
+        trained, met = section.lines
+        assert (trained.actual, trained.target, trained.status) == (2, 5, "off track")
+        assert (met.actual, met.source) == (4, "Source: Chamber of commerce · Agadir")
+        text = "\n".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(build_donor_pdf(report))).pages
+        )
+    assert "Results framework" in text and "Migrants are trained in a trade" in text
+    assert "2 / 5" in text and "Source: Chamber of commerce" in text

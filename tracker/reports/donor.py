@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -39,6 +40,8 @@ from tracker.reports.model import (
     DonorReport,
     HeadlineFigure,
     PartnerLine,
+    ResultLine,
+    ResultSection,
 )
 
 #: the breakdowns printed in the donor report, in order
@@ -244,9 +247,67 @@ def collect(
         if annex
         else [],
         small_cell_threshold=small_cell_threshold,
+        results=_results(project, start, end, today or date.today(), small_cell_threshold),
         narrative=narrative or [],
         definitions_version=indicators.DEFINITIONS_VERSION,
     )
+
+
+def _results(
+    project: Project, start: date, end: date, today: date, threshold: int
+) -> list[ResultSection]:
+    """The results framework for the period reported on; shares of small cells withheld."""
+    from tracker.results import services as results
+
+    def status(value: str | None) -> str | None:
+        return str(calendar.STATUS_LABELS[value]) if value else None
+
+    sections = []
+    for block in results.framework(
+        project, start, end, today=today, small_cell_threshold=threshold
+    ):
+        lines = []
+        for row in block.rows:
+            share = None
+            if row.share is not None:
+                share = (
+                    _("%(category)s: hidden (small numbers)", category=row.share.label)
+                    if row.share.hidden
+                    else _(
+                        "%(category)s: %(percent)s (at least %(minimum)s)",
+                        category=row.share.label,
+                        percent=format_percent(row.share.percent / 100)
+                        if row.share.percent is not None
+                        else "–",
+                        minimum=format_percent(row.share.minimum / 100),
+                    )
+                )
+                if row.share.status:
+                    share = f"{share}, {status(row.share.status)}"
+            source = None
+            if row.entry is not None:
+                source = _("Source: %(source)s", source=row.entry.source)
+                if row.entry.note:
+                    source = f"{source} · {row.entry.note}"
+            lines.append(
+                ResultLine(
+                    label=row.label,
+                    baseline=row.baseline,
+                    actual=row.period.actual,
+                    target=row.period.target,
+                    status=status(row.period.status),
+                    cumulative_actual=row.cumulative.actual,
+                    cumulative_target=row.cumulative.target,
+                    cumulative_status=status(row.cumulative.status),
+                    share=share,
+                    source=source,
+                )
+            )
+        result = block.result
+        sections.append(
+            ResultSection(f"{result.level.label} {result.code} – {result.statement}", lines)
+        )
+    return sections
 
 
 def _quarters(start: date, end: date) -> list[tuple[int, int]]:

@@ -86,6 +86,32 @@ class AnnexFile:
     sha256: str  # of the file's bytes, so that an auditor can tie the two
 
 
+@dataclass(frozen=True)
+class ResultLine:
+    """One indicator of the results framework, for the period reported on and since the start."""
+
+    label: str
+    baseline: int | None
+    actual: int | None
+    target: int | None
+    status: str | None  # translated: achieved, on track, off track
+    cumulative_actual: int | None
+    cumulative_target: int | None
+    cumulative_status: str | None
+    # a disaggregated target's sentence, e.g. "Women: 67 % (at least 60 %), achieved"
+    share: str | None = None
+    # a manual indicator's source (and note) for the period
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class ResultSection:
+    """One outcome or output of the results framework, with its indicators."""
+
+    heading: str  # e.g. "Output 1.1 – Migrants are trained in a trade"
+    lines: list[ResultLine]
+
+
 @dataclass
 class DonorReport:
     language: str  # "fr" or "en"
@@ -114,3 +140,5 @@ class DonorReport:
     # the annex's CSV file, when one is delivered with the PDF: the PDF then names it and
     # lists its rows itself only up to ``pdf.ANNEX_IN_PDF_MAX``
     annex_file: AnnexFile | None = None
+    # the project's results framework for the period (empty when it has none)
+    results: list[ResultSection] = field(default_factory=list)

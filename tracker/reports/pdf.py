@@ -485,6 +485,66 @@ def _headline(report: DonorReport) -> list[Flowable]:
     return [_heading(_("Headline figures")), _table(rows, widths)]
 
 
+def _standing(actual: int | None, target: int | None, status: str | None) -> list[Flowable]:
+    text = _("not entered") if actual is None else _number(actual)
+    if target is not None:
+        text = f"{text} / {_number(target)}"
+    cell: list[Flowable] = [_p(text, "cell")]
+    if status:
+        cell.append(_p(status, "cell_note"))
+    return cell
+
+
+def _results(report: DonorReport) -> list[Flowable]:
+    """The results framework: each result's indicators for the period and since the start."""
+    if not report.results:
+        return []
+    flowables: list[Flowable] = [
+        _heading(_("Results framework")),
+        _p(
+            _(
+                "Each indicator of the period against the target of the period, and since "
+                "the start of the project against the targets of the periods up to the end "
+                "of this one. A figure without a target of its own for the period is not "
+                "judged."
+            ),
+            "note",
+        ),
+    ]
+    num_w, wide_w = 18 * mm, 32 * mm
+    widths = [FRAME_WIDTH - num_w - 2 * wide_w, num_w, wide_w, wide_w]
+    for section in report.results:
+        rows: list[list[Any]] = [
+            [
+                _head(_("Indicator")),
+                _head(_("Baseline"), numeric=True),
+                _head(_("Period: actual / target")),
+                _head(_("Since the start: actual / target")),
+            ]
+        ]
+        for line in section.lines:
+            label: list[Flowable] = [_p(line.label, "cell")]
+            for extra in (line.share, line.source):
+                if extra:
+                    label.append(_p(extra, "cell_note"))
+            rows.append(
+                [
+                    label,
+                    _p(_number(line.baseline) if line.baseline is not None else "–", "cell_num"),
+                    _standing(line.actual, line.target, line.status),
+                    _standing(
+                        line.cumulative_actual, line.cumulative_target, line.cumulative_status
+                    ),
+                ]
+            )
+        flowables += [_heading(section.heading, "h2", level=1)]
+        if section.lines:
+            flowables.append(_table(rows, widths))
+        else:
+            flowables.append(_p(_("No indicator under this result yet."), "note"))
+    return flowables
+
+
 def _progress_charts(report: DonorReport) -> list[Flowable]:
     from reportlab.platypus import Spacer
 
@@ -1082,6 +1142,7 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
     )
     story: list[Flowable] = [*_cover(report, generated_at), NextPageTemplate("body"), PageBreak()]
     story += _headline(report)
+    story += _results(report)
     story += _progress_charts(report)
     story += _breakdowns(report)
     story += _narrative(report)

@@ -427,23 +427,34 @@ def _share(
     )
 
 
+def _added(values: list[int], rule: str) -> int | None:
+    if not values:
+        return None
+    return sum(values) if rule == "sum" else values[-1]
+
+
 def framework(
     project: Project,
-    period: calendar.ReportingPeriod | None,
+    start: date | None = None,
+    end: date | None = None,
     *,
     today: date,
     small_cell_threshold: int | None = None,
 ) -> list[Block]:
-    """How each indicator of each result stands for ``period`` (None: the whole project).
+    """How each indicator of each result stands for ``start``..``end`` (default: the project).
 
-    ``cumulative`` runs from the project's start to the end of the period shown.
+    ``cumulative`` runs from the project's start to the end of the period shown. A
+    manual indicator has a value for the period shown when the period is made of whole
+    reporting periods with values (their sum, or the latest, by its rule).
     ``small_cell_threshold``, for a reader who must not see small cells, hides the
     disaggregated shares with a category under it.
     """
-    start, end = (period.start, period.end) if period else (project.start_date, project.end_date)
+    start = max(start or project.start_date, project.start_date)
+    end = min(end or project.end_date, project.end_date)
     targets = _targets(project)
     period_days = elapsed(start, end, today)
     cumulative_days = elapsed(project.start_date, end, today)
+    parts = [p.key for p in calendar.covered(project, start, end)]
     keys = [p.key for p in calendar.periods(project) if p.end <= end]
     blocks = []
     for result in results_of(project):
@@ -454,13 +465,10 @@ def framework(
             baseline = _baseline(targets, indicator.key)
             if indicator.manual:
                 values = {v.period: v for v in indicator.values}
-                entry = values.get(period.key) if period else None
                 seen = [values[k].value for k in keys if k in values]
-                if indicator.cumulative == "sum":
-                    running_actual = sum(seen) if seen else None
-                else:
-                    running_actual = seen[-1] if seen else None
-                actual = entry.value if entry else (running_actual if period is None else None)
+                actual = _added(
+                    [values[k].value for k in parts if k in values], indicator.cumulative
+                )
                 rows.append(
                     Row(
                         indicator,
@@ -469,9 +477,11 @@ def framework(
                         baseline,
                         Standing(actual, target.value if target else None, period_days),
                         Standing(
-                            running_actual, running.value if running else None, cumulative_days
+                            _added(seen, indicator.cumulative),
+                            running.value if running else None,
+                            cumulative_days,
                         ),
-                        entry=entry,
+                        entry=values.get(parts[0]) if len(parts) == 1 else None,
                         entered=(len(seen), len(keys)),
                     )
                 )

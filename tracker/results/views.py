@@ -95,8 +95,8 @@ def show(code: str):
     threshold = (
         current_app.config["SMALL_CELL_THRESHOLD"] if current_user.role is Role.VIEWER else None
     )
-    blocks = services.framework(project, period, today=today, small_cell_threshold=threshold)
     start, end = (period.start, period.end) if period else (project.start_date, project.end_date)
+    blocks = services.framework(project, start, end, today=today, small_cell_threshold=threshold)
     return render_template(
         "results/show.html",
         project=project,
