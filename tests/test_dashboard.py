@@ -123,7 +123,64 @@ class TestSeedFigures:
     def test_monthly_trend(self, client, login, manager, seeded):
         login(manager)
         page = client.get("/dashboard/?grain=month").get_data(as_text=True)
-        assert page.count("<svg") == 2
+        assert page.count('role="img"') == 2
+
+
+class TestChartsForPeople:
+    """Charts read on a phone: 12 px text at least, at the width of a 390 px screen's card."""
+
+    @pytest.mark.parametrize("grain", ["quarter", "month"])
+    def test_charts_fit_a_356_px_card_with_text_of_12_px_or_more(
+        self, client, login, manager, seeded, grain
+    ):
+        login(manager)
+        page = client.get(f"/dashboard/?grain={grain}").get_data(as_text=True)
+        drawn = re.findall(r'<svg[^>]*role="img".*?</svg>', page, re.S)
+        assert len(drawn) == 2
+        for svg in drawn:
+            opening = svg[: svg.index(">")]
+            width = float(re.search(r' width="([\d.]+)"', opening).group(1))
+            # a 356 px card, less its border (1 px) and padding (.75rem) on each side
+            assert width <= 356 - 2 * 1 - 2 * 12, opening
+            sizes = [
+                float(size.removesuffix("px")) for size in re.findall(r'font-size="([^"]+)"', svg)
+            ]
+            assert sizes and min(sizes) >= 12, sorted(set(sizes))
+            texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+            assert texts and not any(t.endswith("…") for t in texts), texts  # nothing cut short
+
+    def test_each_breakdown_row_has_a_bar_as_long_as_its_share_of_the_largest(
+        self, client, login, manager, seeded
+    ):
+        login(manager)
+        page = client.get("/dashboard/").get_data(as_text=True)
+        tables = page.split('<table class="list small">')[2:]  # after the trend's figures
+        assert len(tables) >= 10
+        checked = 0
+        for table in tables:
+            rows = re.findall(
+                r'<tr><td>[^<]*<svg class="bar"[^>]*><rect width="([\d.]+)%".*?</td>\s*'
+                r'<td class="num"><a [^>]*>([\d\u202f\xa0 ]+)</a>',
+                table[: table.index("</tbody>")],
+                re.S,
+            )
+            numbers = [int(re.sub(r"\D", "", n)) for _, n in rows]
+            for (width, _), n in zip(rows, numbers, strict=True):
+                assert float(width) == pytest.approx(100 * n / max(numbers), abs=0.05)
+                checked += 1
+        assert checked > 30
+
+    def test_the_trend_figures_are_a_table_beside_the_chart(self, client, login, manager, seeded):
+        login(manager)
+        page = client.get("/dashboard/?start=2015-01-01&end=2015-12-31").get_data(as_text=True)
+        figures = page[page.index('<details class="chart-figures">') :]
+        figures = figures[: figures.index("</details>")]
+        assert re.findall(r'<th scope="row">([^<]+)</th>', figures) == [
+            "T1 2015",
+            "T2 2015",
+            "T3 2015",
+            "T4 2015",
+        ]
 
 
 class TestFilters:

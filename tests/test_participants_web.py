@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -83,6 +84,33 @@ class TestRegister:
         assert "Cette date ne peut pas être dans le futur." in page
         assert 'id="email-error"' in page
         assert db.session.scalar(select(func.count(Participant.id))) == 0
+
+    def test_error_summary_links_each_error_to_its_field(self, client, login, officer, project):
+        login(officer)
+        data = form_data(project, family_name="", date_of_birth="2999-01-01", sex="")
+        del data["consent_given"]
+        page = client.post("/participants/new", data=data).get_data(as_text=True)
+        summary = page[
+            page.index('<div class="error-summary"') : page.index(
+                "</div>", page.index('<div class="error-summary"')
+            )
+        ]
+        # it opens with the focus (no script) and is read out as an alert
+        assert 'role="alert"' in summary and 'tabindex="-1"' in summary and "autofocus" in summary
+        assert "4 points à corriger" in summary
+        links = dict(re.findall(r'<a href="#([\w-]+)">([^<]+)</a>', summary))
+        consent = links.pop("consent_given")
+        assert consent.endswith(" : Le consentement est requis pour inscrire une personne.")
+        assert links == {
+            "family_name": "Nom de famille : Ce champ est requis.",
+            # radios: the first option, since their fieldset takes no focus
+            "sex-0": "Sexe : Ce champ est requis.",
+            "date_of_birth": "Date de naissance : Cette date ne peut pas être dans le futur.",
+        }
+        for anchor in links:
+            assert f'id="{anchor}"' in page  # each link leads to an element of the page
+        # a valid form has no summary
+        assert 'class="error-summary"' not in client.get("/participants/new").get_data(as_text=True)
 
     def test_likely_duplicate_is_shown_before_saving(
         self, client, login, officer, project, make_participant
@@ -212,8 +240,26 @@ class TestCaseFile:
         page = client.get(f"/participants/{person.id}").get_data(as_text=True)
         assert "Pâtisserie" in page and "Terminée" in page
         assert "Traiteur Mariam" in page
-        assert page.index("Pâtisserie") < page.index("Traiteur Mariam")
+        timeline = page[page.index('<ol class="timeline">') :]
+        assert timeline.index("Pâtisserie") < timeline.index("Traiteur Mariam")
         assert "Historique de la fiche" in page
+        # what she comes to do first: the follow-ups due (the oldest first), enrol, record a job
+        actions = page[page.index('<nav class="actions case-actions"') :]
+        actions = actions[: actions.index("</nav>")]
+        job = person.placements[0]
+        due = re.findall(r'href="([^"]+)">Enregistrer le suivi à (\d+) mois', actions)
+        assert due == [
+            (f"/placements/{job.id}?months={months}#record", str(months)) for months in (3, 6, 12)
+        ]
+        assert (
+            f'href="/trainings/enrol/{person.id}"' in actions
+            or "Inscrire à une formation" in actions
+        )
+        assert "Enregistrer un emploi ou une AGR" in actions
+        assert page.index("case-actions") < page.index("<h2>Identité</h2>")
+        # archiving is out of the way, after the timeline
+        assert "Archiver le dossier" not in actions
+        assert page.index("Archiver le dossier") > page.index('<ol class="timeline">')
         read = db.session.scalar(
             select(AuditEvent).where(AuditEvent.action == "view", AuditEvent.entity_id == person.id)
         )

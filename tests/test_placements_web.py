@@ -18,6 +18,7 @@ from tracker.models import (
     AuditEvent,
     ContractType,
     FollowUp,
+    Participant,
     PartnerKind,
     Placement,
     PlacementKind,
@@ -513,6 +514,20 @@ class TestIndex:
         assert "2 placements wait for a follow-up" in page
         assert "12-month follow-up due" in page and "3-month follow-up due" in page
         assert "Business of Coumba" in page
+        # each follow-up due is a link that opens its form with that follow-up proposed
+        due = dict(
+            re.findall(r'<a class="tag danger due" href="([^"]+)">(\d+)-month follow-up due', page)
+        )
+        coumba, djeneba = (
+            db.session.scalar(
+                select(Placement).join(Participant).where(Participant.given_name == name)
+            )
+            for name in ("Coumba", "Djeneba")
+        )
+        assert due == {
+            f"/placements/{coumba.id}?months=12#record": "12",
+            f"/placements/{djeneba.id}?months=3#record": "3",
+        }
 
     def test_a_project_not_assigned_is_not_a_filter(
         self, client, signin, officer, other_project, make_participant

@@ -115,6 +115,41 @@ def menu() -> list[tuple[str, str, bool]]:
     return entries
 
 
+def error_links(
+    form: Form, anchors: dict[str, str] | None = None
+) -> list[tuple[str | None, str, str]]:
+    """Return (anchor id, field label, message) of each error of ``form``, in the fields' order.
+
+    The error summary at the top of a form (``_macros/forms.html``) links each one to
+    its field: the input's id, the first option's for radios and checkbox lists (their
+    fieldset takes no focus), or ``anchors[name]`` where a template renders the field
+    itself with other ids. A hidden field (the CSRF token, a version) and the form's own
+    errors have no field to go to: their anchor is None.
+    """
+    anchors = anchors or {}
+    links = []
+    for f in form:
+        if not f.errors:
+            continue
+        messages = f.errors
+        if isinstance(messages, dict):  # a FormField: its subfields' errors
+            messages = [m for errors in messages.values() for m in errors]
+        hidden = getattr(f.widget, "input_type", None) == "hidden"
+        if f.name in anchors:
+            anchor = anchors[f.name]
+        elif hidden:
+            anchor = None
+        elif getattr(f.widget, "html_tag", None) in ("ul", "ol") or f.type == "RadioField":
+            anchor = f"{f.id}-0"
+        else:
+            anchor = f.id
+        for message in messages:
+            links.append((anchor, "" if hidden else str(f.label.text), str(message)))
+    for message in getattr(form, "form_errors", None) or []:
+        links.append((None, "", str(message)))
+    return links
+
+
 def dimension_label(key: str) -> str:
     return str(DIMENSIONS[key].label)
 
@@ -122,5 +157,6 @@ def dimension_label(key: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["menu"] = menu
     app.jinja_env.globals["dashboard_dimension_label"] = dimension_label
+    app.jinja_env.globals["error_links"] = error_links
     app.jinja_env.filters["combine"] = combine
     app.jinja_env.filters["display"] = display

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 from babel.support import Translations
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
@@ -340,8 +340,20 @@ def sign_in(page: Page, role: str) -> Account:
     page.get_by_label(t("E-mail")).fill(account.email)
     page.get_by_label(t("Password")).fill(account.password)
     page.get_by_role("button", name=t("Sign in")).click()
-    expect(page.get_by_role("navigation", name=t("Main menu"))).to_be_visible()
+    # the menu on a wide screen, its "Menu" disclosure on a phone
+    menu_or_toggle = page.get_by_role("navigation", name=t("Main menu")).or_(
+        page.locator("header details.header-narrow > summary")
+    )
+    expect(menu_or_toggle.first).to_be_visible()
     return account
+
+
+def main_menu(page: Page) -> Locator:
+    """Return the main menu shown, opening its "Menu" disclosure first on a phone."""
+    toggle = page.locator("header details.header-narrow")
+    if toggle.is_visible() and toggle.get_attribute("open") is None:
+        toggle.locator("summary").click()
+    return page.get_by_role("navigation", name=t("Main menu"))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import PROJECT, check_page, sign_in, t, tn
+from .conftest import PROJECT, check_page, main_menu, sign_in, t, tn
 
 pytestmark = pytest.mark.e2e
 
@@ -45,9 +45,7 @@ def upload(page: Page, path: Path) -> None:
 
 def test_manager_reads_the_errors_fixes_the_file_and_imports_it(page, screenshot, tmp_path):
     sign_in(page, "manager")
-    page.get_by_role("navigation", name=t("Main menu")).get_by_role(
-        "link", name=t("Import")
-    ).click()
+    main_menu(page).get_by_role("link", name=t("Import")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Import a spreadsheet"))
     check_page(page, screenshot, "import-form")
 

@@ -31,6 +31,7 @@ from .conftest import (
     PROJECT,
     ROOT,
     check_page,
+    main_menu,
     page_problems,
     sign_in,
     t,
@@ -63,8 +64,8 @@ def flash(page: Page) -> Locator:
 
 
 def menu(page: Page, label: str) -> None:
-    """Open an entry of the main menu."""
-    page.get_by_role("navigation", name=t("Main menu")).get_by_role("link", name=label).click()
+    """Open an entry of the main menu (through its "Menu" disclosure on a phone)."""
+    main_menu(page).get_by_role("link", name=label).click()
 
 
 def select_option_starting(select: Locator, prefix: str) -> None:

@@ -24,7 +24,7 @@ from babel import Locale
 from babel.dates import format_date
 from playwright.sync_api import Locator, Page, expect
 
-from .conftest import DESKTOP, PHONE, PROJECT, ROOT, check_page, sign_in, t, tn
+from .conftest import DESKTOP, PHONE, PROJECT, ROOT, check_page, main_menu, sign_in, t, tn
 
 pytestmark = pytest.mark.e2e
 
@@ -94,7 +94,7 @@ def flash(page: Page) -> Locator:
 
 
 def menu(page: Page, label: str) -> None:
-    page.get_by_role("navigation", name=t("Main menu")).get_by_role("link", name=label).click()
+    main_menu(page).get_by_role("link", name=label).click()
 
 
 def exactly(text: str) -> re.Pattern:

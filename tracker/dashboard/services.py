@@ -72,6 +72,11 @@ class Breakdown:
     rows: list[tuple[str, int, Any]]  # (label, value, raw category for the drill-down)
     overlapping: bool
 
+    @property
+    def largest(self) -> int:
+        """The largest number shown (a hidden small number is text): the longest bar's."""
+        return max((n for _, n, _ in self.rows if isinstance(n, int)), default=0)
+
 
 @dataclass
 class Dashboard:
@@ -85,6 +90,8 @@ class Dashboard:
     source: str = reading.LIVE
     #: (stage, of whom registered before the period, all at the stage) for a period's funnel
     registered_before: list[tuple[str, int, int]] = field(default_factory=list)
+    #: the names of the trend's two series, for its table of figures
+    trend_series: tuple[str, str] = ("", "")
 
 
 def targets_of(
@@ -180,7 +187,12 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
         [(str(indicators.get(k).label), figures[k] or 0) for k in FUNNEL],
         title=_("From registration to placement"),
         description=_("Distinct people at each stage, over the chosen period."),
-        width=520,
+        # drawn for the screen: 12 px text, as wide as a phone's card (charts.SCREEN_*)
+        width=charts.SCREEN_WIDTH,
+        text_size=charts.SCREEN_TEXT_SIZE,
+        title_size=charts.SCREEN_TITLE_SIZE,
+        labels_above=True,
+        slack=charts.SCREEN_SLACK,
     )
     trend = []
     if scope.start and scope.end:
@@ -190,15 +202,20 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
             (period_label(y, p, grain), trained.get((y, p), 0), placed.get((y, p), 0))
             for y, p in _periods(scope.start, scope.end, grain)
         ]
+    series = (str(indicators.get("trained").label), _("Placed"))
     trend_chart = charts.trend_chart(
         trend,
-        series_labels=(str(indicators.get("trained").label), _("Placed")),
+        series_labels=series,
         title=_("Trained and placed per month")
         if grain == "month"
         else _("Trained and placed per quarter"),
         description=_("Each person counts once, in the period of her or his first event."),
-        width=720 if grain == "month" else 520,
-        height=220,
+        width=charts.SCREEN_WIDTH,
+        height=260,
+        text_size=charts.SCREEN_TEXT_SIZE,
+        small_size=charts.SCREEN_TEXT_SIZE,
+        title_size=charts.SCREEN_TITLE_SIZE,
+        slack=charts.SCREEN_SLACK,
     )
     return Dashboard(
         scope=scope,
@@ -209,6 +226,7 @@ def build(scope: indicators.Scope, projects: list[Project], grain: str = "quarte
         trend=trend,
         source=source.source,
         registered_before=before if any(n for _, n, _ in before) else [],
+        trend_series=series,
     )
 
 

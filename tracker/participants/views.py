@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -31,6 +33,7 @@ from tracker.permissions import (
     role_required,
     visible_projects,
 )
+from tracker.placements.services import follow_up_schedule
 from tracker.web import conflict_page, field_error, version_changed
 
 PER_PAGE = 25
@@ -189,13 +192,32 @@ def _case_file(participant: Participant):
             None,
             {"context": "duplicate_check", "participant_ids": [d.participant.id for d in likely]},
         )
+    may_act = may_edit and participant.archived_at is None and participant.erased_at is None
+    case = consent.case_consent_state(participant)
+    today = date.today()
+    # the follow-ups due or overdue, offered at the top of the case file, oldest first
+    follow_ups_due = (
+        sorted(
+            (
+                (placement, milestone)
+                for placement in participant.placements
+                for milestone in follow_up_schedule(placement, today)
+                if milestone.pending
+            ),
+            key=lambda due: due[1].due_on,
+        )
+        if may_act and case.holds
+        else []
+    )
     return render_template(
         "participants/detail.html",
         participant=participant,
+        follow_ups_due=follow_ups_due,
+        today=today,
         timeline=services.timeline(participant),
         history=services.history(participant),
         erase_form=EraseForm() if can_erase(current_user) else None,
-        case_consent=consent.case_consent_state(participant),
+        case_consent=case,
         consent_status={c.id: consent.status_of(c) for c in participant.consents},
         consent_form=ConsentForm(formdata=None, partners=_partners())
         if may_edit and participant.erased_at is None

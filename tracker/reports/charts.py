@@ -41,6 +41,14 @@ BOLD = "Helvetica-Bold"
 TITLE_SIZE = 10
 LABEL_SIZE = 8
 VALUE_SIZE = 8
+#: on a screen, where a drawing unit is a CSS pixel: no text under 12 px, and a chart
+#: that fits a 356 px card (a 390 px phone) with its padding, at its natural size
+SCREEN_TEXT_SIZE = 12
+SCREEN_TITLE_SIZE = 14
+SCREEN_WIDTH = 328
+#: a browser sets the charts' text in the system font (static/style.css), up to a fifth
+#: wider than the Helvetica widths measured here: room is kept for it on a screen
+SCREEN_SLACK = 1.2
 ELLIPSIS = "…"
 
 NumberFormat = Callable[[int], str]
@@ -99,23 +107,49 @@ def nice_step(largest: float, ticks: int = 5) -> int:
         magnitude *= 10
 
 
-def _add_title(drawing: Drawing, title: str, top: float) -> float:
-    """Draw the title at the top left; return the y below it."""
-    from reportlab.graphics.shapes import String
+def title_lines(title: str, width: float, size: float = TITLE_SIZE) -> list[str]:
+    """Return the title in one line, or two (cut at a space) when it is wider than ``width``."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
 
     if not title:
-        return top
-    drawing.add(
-        String(
-            0,
-            top - TITLE_SIZE,
-            fit_text(title, drawing.width, BOLD, TITLE_SIZE),
-            fontName=BOLD,
-            fontSize=TITLE_SIZE,
-            fillColor=colour(INK),
+        return []
+    if stringWidth(title, BOLD, size) <= width:
+        return [title]
+    words = title.split(" ")
+    for cut in range(len(words) - 1, 0, -1):
+        first = " ".join(words[:cut])
+        if stringWidth(first, BOLD, size) <= width:
+            return [first, fit_text(" ".join(words[cut:]), width, BOLD, size)]
+    return [fit_text(title, width, BOLD, size)]
+
+
+def _title_height(title: str, width: float, size: float) -> float:
+    lines = len(title_lines(title, width, size))
+    return lines * size * 1.2 + 10 - size * 0.2 if lines else 0
+
+
+def _add_title(
+    drawing: Drawing, title: str, top: float, size: float = TITLE_SIZE, room: float | None = None
+) -> float:
+    """Draw the title at the top left, on two lines if it needs them; return the y below it.
+
+    ``room`` is the width the title may take (the drawing's by default).
+    """
+    from reportlab.graphics.shapes import String
+
+    lines = title_lines(title, room or drawing.width, size)
+    for i, line in enumerate(lines):
+        drawing.add(
+            String(
+                0,
+                top - size - i * size * 1.2,
+                line,
+                fontName=BOLD,
+                fontSize=size,
+                fillColor=colour(INK),
+            )
         )
-    )
-    return top - TITLE_SIZE - 10
+    return top - _title_height(title, room or drawing.width, size)
 
 
 def _hatched_bar(x: float, y: float, w: float, h: float) -> list:
@@ -162,7 +196,7 @@ def bar_chart(
     if value_labels is not None and len(value_labels) != len(rows):
         raise ValueError("one value label per row")
     labels = list(value_labels) if value_labels is not None else [number_format(v) for _, v in rows]
-    title_h = TITLE_SIZE + 10 if title else 0
+    title_h = _title_height(title, width, TITLE_SIZE)
     pitch = 18.0
     if height is None:
         height = title_h + max(len(rows), 1) * pitch + 4
@@ -235,12 +269,31 @@ def funnel_chart(
     value_labels: Sequence[str] | None = None,
     number_format: NumberFormat = str,
     description: str = "",
+    text_size: float = LABEL_SIZE,
+    title_size: float = TITLE_SIZE,
+    labels_above: bool = False,
+    slack: float = 1.0,
 ) -> Drawing:
     """Return a funnel: one centred bar per stage (registered → … → retained), widest first.
 
     Bars are proportional to the first stage's value. ``value_labels`` replaces
-    the printed values, e.g. "135 (53 %)".
+    the printed values, e.g. "135 (53 %)". ``labels_above`` writes each stage's
+    name above its bar, across the whole width, rather than beside it: on a narrow
+    screen, a name beside the bar would be cut short. ``slack`` keeps room for a
+    font wider than Helvetica (``SCREEN_SLACK``).
     """
+    if labels_above:
+        return _funnel_labels_above(
+            stages,
+            title=title,
+            width=width,
+            value_labels=value_labels,
+            number_format=number_format,
+            description=description,
+            text_size=text_size,
+            title_size=title_size,
+            slack=slack,
+        )
     from reportlab.graphics.shapes import Polygon, Rect, String
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -249,21 +302,21 @@ def funnel_chart(
     labels = (
         list(value_labels) if value_labels is not None else [number_format(v) for _, v in stages]
     )
-    title_h = TITLE_SIZE + 10 if title else 0
+    title_h = _title_height(title, width, title_size)
     pitch = 26.0
     if height is None:
         height = title_h + max(len(stages), 1) * pitch + 4
     elif stages:
         pitch = max((height - title_h - 4) / len(stages), 8.0)
     drawing = _chart_drawing_class()(width, height, title=title, description=description)
-    top = _add_title(drawing, title, height)
+    top = _add_title(drawing, title, height, title_size)
     if not stages:
         return drawing
 
     label_w = min(
-        max(stringWidth(label, FONT, LABEL_SIZE) for label, _ in stages) + 10, width * 0.34
+        max(stringWidth(label, FONT, text_size) for label, _ in stages) + 10, width * 0.34
     )
-    value_w = max(stringWidth(text, BOLD, VALUE_SIZE) for text in labels) + 10
+    value_w = max(stringWidth(text, BOLD, text_size) for text in labels) + 10
     room = max(width - label_w - value_w, 10)
     centre_x = label_w + room / 2
     largest = max(value for _, value in stages) or 1
@@ -298,10 +351,10 @@ def funnel_chart(
         drawing.add(
             String(
                 label_w - 10,
-                centre_y - LABEL_SIZE / 2 + 1.5,
-                fit_text(label, label_w - 10),
+                centre_y - text_size / 2 + 1.5,
+                fit_text(label, label_w - 10, FONT, text_size),
                 fontName=FONT,
-                fontSize=LABEL_SIZE,
+                fontSize=text_size,
                 fillColor=colour(INK),
                 textAnchor="end",
             )
@@ -309,14 +362,75 @@ def funnel_chart(
         drawing.add(
             String(
                 label_w + room + 8,
-                centre_y - VALUE_SIZE / 2 + 1.5,
+                centre_y - text_size / 2 + 1.5,
                 text,
                 fontName=BOLD,
-                fontSize=VALUE_SIZE,
+                fontSize=text_size,
                 fillColor=colour(INK),
             )
         )
         previous = (half, y)
+    return drawing
+
+
+def _funnel_labels_above(
+    stages: Sequence[tuple[str, int]],
+    *,
+    title: str,
+    width: float,
+    value_labels: Sequence[str] | None,
+    number_format: NumberFormat,
+    description: str,
+    text_size: float,
+    title_size: float,
+    slack: float,
+) -> Drawing:
+    """Return the funnel of ``funnel_chart(labels_above=True)``: name, then bar and value."""
+    from reportlab.graphics.shapes import Rect, String
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if value_labels is not None and len(value_labels) != len(stages):
+        raise ValueError("one value label per stage")
+    labels = (
+        list(value_labels) if value_labels is not None else [number_format(v) for _, v in stages]
+    )
+    title_h = _title_height(title, width / slack, title_size)
+    bar_h = text_size * 1.2
+    pitch = text_size + 4 + bar_h + 8  # name, gap, bar, space before the next stage
+    height = title_h + max(len(stages), 1) * pitch
+    drawing = _chart_drawing_class()(width, height, title=title, description=description)
+    top = _add_title(drawing, title, height, title_size, width / slack)
+    if not stages:
+        return drawing
+    value_w = max(stringWidth(text, BOLD, text_size) for text in labels) * slack + 6
+    room = max(width - value_w, 10)
+    largest = max(value for _, value in stages) or 1
+    for i, ((label, value), text) in enumerate(zip(stages, labels, strict=True)):
+        y = top - pitch * i
+        drawing.add(
+            String(
+                0,
+                y - text_size,
+                fit_text(label, width / slack, FONT, text_size),
+                fontName=FONT,
+                fontSize=text_size,
+                fillColor=colour(INK),
+            )
+        )
+        length = max(room * max(value, 0) / largest, 1.0)
+        bar_y = y - text_size - 4 - bar_h
+        fill = colour(BLUE_RAMP[min(i, len(BLUE_RAMP) - 1)])
+        drawing.add(Rect(0, bar_y, length, bar_h, fillColor=fill, strokeColor=None))
+        drawing.add(
+            String(
+                length + 6,
+                bar_y + (bar_h - text_size) / 2 + 1.5,
+                text,
+                fontName=BOLD,
+                fontSize=text_size,
+                fillColor=colour(INK),
+            )
+        )
     return drawing
 
 
@@ -329,24 +443,34 @@ def trend_chart(
     height: float = 200,
     number_format: NumberFormat = str,
     description: str = "",
+    text_size: float = LABEL_SIZE,
+    small_size: float | None = None,
+    title_size: float = TITLE_SIZE,
+    slack: float = 1.0,
 ) -> Drawing:
     """Return grouped bars per period (e.g. quarter): two series with a legend.
 
     ``points`` are (period label, first series, second series), e.g.
-    ("Q1 2025", trained, placed).
+    ("Q1 2025", trained, placed). ``small_size`` (the axis and the bars' values)
+    defaults to one point under ``text_size``. Period names turn when they do not
+    fit under their bars; the values over the bars are left out when they would
+    overlap (too many periods for the width). ``slack`` keeps room for a font wider
+    than Helvetica (``SCREEN_SLACK``).
     """
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     from reportlab.graphics.charts.legends import Legend
+    from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    small = small_size if small_size is not None else text_size - 1
     drawing = _chart_drawing_class()(width, height, title=title, description=description)
-    top = _add_title(drawing, title, height)
+    top = _add_title(drawing, title, height, title_size, width / slack)
     colours = (colour(BLUE), colour(ORANGE))
 
     legend = Legend()
     legend.alignment = "right"
     legend.columnMaximum = 1
     legend.fontName = FONT
-    legend.fontSize = LABEL_SIZE
+    legend.fontSize = text_size
     legend.fillColor = colour(INK)
     legend.strokeColor = None
     legend.dx = legend.dy = 8
@@ -358,20 +482,23 @@ def trend_chart(
     legend.dxTextSpace = 5
     legend.autoXPadding = 14
     drawing.add(legend)
-    top -= 18
+    top -= text_size + 10
     if not points:
         return drawing
 
-    many = len(points) > 8
+    largest = max(max(p[1] for p in points), max(p[2] for p in points))
     chart = VerticalBarChart()
-    chart.x = 34
-    chart.y = 30 if many else 20
+    chart.x = max(34, stringWidth(number_format(largest), FONT, small) * slack + 12)
     chart.width = width - chart.x - 4
+    group_w = chart.width / len(points)
+    widest = max(stringWidth(p[0], FONT, text_size) for p in points) * slack
+    many = len(points) > 8 or widest + 4 > group_w
+    chart.y = text_size * 3.6 if many else text_size + 12
     chart.height = max(top - chart.y - 12, 20)
     chart.data = [[p[1] for p in points], [p[2] for p in points]]
     chart.categoryAxis.categoryNames = [p[0] for p in points]
     chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = LABEL_SIZE
+    chart.categoryAxis.labels.fontSize = text_size
     chart.categoryAxis.labels.fillColor = colour(INK)
     chart.categoryAxis.strokeColor = colour(MUTED_INK)
     chart.categoryAxis.tickDown = 0
@@ -386,7 +513,7 @@ def trend_chart(
         math.ceil(max(max(chart.data[0]), max(chart.data[1])) / step), 1
     )
     chart.valueAxis.labels.fontName = FONT
-    chart.valueAxis.labels.fontSize = LABEL_SIZE - 1
+    chart.valueAxis.labels.fontSize = small
     chart.valueAxis.labels.fillColor = colour(MUTED_INK)
     chart.valueAxis.labelTextFormat = lambda v: number_format(int(v)) if v == int(v) else ""
     chart.valueAxis.strokeColor = None
@@ -399,9 +526,14 @@ def trend_chart(
     chart.bars.strokeColor = None
     for i, fill in enumerate(colours):
         chart.bars[i].fillColor = fill
-    chart.barLabelFormat = lambda v: number_format(int(v))
+    # a value over each bar, when it fits over its bar (half a period's width, less spacing)
+    if (
+        stringWidth(number_format(largest), FONT, small) * slack + 2
+        <= (group_w - chart.groupSpacing) / 2
+    ):
+        chart.barLabelFormat = lambda v: number_format(int(v))
     chart.barLabels.fontName = FONT
-    chart.barLabels.fontSize = LABEL_SIZE - 1
+    chart.barLabels.fontSize = small
     chart.barLabels.fillColor = colour(INK)
     chart.barLabels.nudge = 6
     drawing.add(chart)
