@@ -396,3 +396,28 @@ def test_the_donor_report_carries_the_framework_of_its_period(app, framed):
         )
     assert "Results framework" in text and "Migrants are trained in a trade" in text
     assert "2 / 5" in text and "Source: Chamber of commerce" in text
+
+
+def test_the_report_builder_previews_the_framework_as_printed(client, signin, framed, manager):
+    signin(manager)
+    page = client.get(
+        f"/reports/{framed.id}/narrative?lang=en&from=2015-01-01&to=2015-03-31"
+    ).get_data(as_text=True)
+    assert "Output 1.1 – Migrants are trained in a trade" in page
+    assert "2 / 5" in page and "off track" in page
+
+
+def test_a_manual_indicator_over_two_quarters_adds_them_up(logframe):
+    project, outcome, _ = logframe
+    meetings = services.add_manual_indicator(outcome, "Employers met", "meetings")
+    score = services.add_manual_indicator(outcome, "Score", "%", cumulative="latest")
+    for key, n in (("2015Q1", 3), ("2015Q2", 4)):
+        services.record_value(meetings, key, n, "Minutes", None, by="m@x")
+        services.record_value(score, key, 10 * n, "Survey", None, by="m@x")
+    db.session.commit()
+    half = services.framework(project, date(2015, 1, 1), date(2015, 6, 30), today=date(2016, 1, 1))
+    assert row_of(half, meetings.key).period.actual == 7
+    assert row_of(half, score.key).period.actual == 40
+    # a period that cuts a quarter has no manual value: nobody can say what part of it fell in
+    cut = services.framework(project, date(2015, 2, 1), date(2015, 6, 30), today=date(2016, 1, 1))
+    assert row_of(cut, meetings.key).period.actual is None
