@@ -561,10 +561,7 @@ def test_manager_filters_the_dashboard_and_opens_the_people_behind_placed(page, 
     # the list keeps the period it was opened with
     expect(labelled(page, t("From"))).to_have_value(start.isoformat())
     expect(labelled(page, t("To"))).to_have_value(end.isoformat())
-    codes = {
-        text.strip()
-        for text in page.locator("main table tbody tr td:first-child").all_inner_texts()
-    }
+    codes = {text.strip() for text in page.locator("main table tbody tr td.code").all_inner_texts()}
     assert codes == expected
     check_page(page, screenshot, "dashboard-placed-2015")
 

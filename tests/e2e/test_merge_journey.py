@@ -127,10 +127,7 @@ def trained_people(page: Page) -> list[str]:
     )
     card.locator(".value a").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Trained"))
-    codes = [
-        text.strip()
-        for text in page.locator("main table tbody tr td:first-child").all_inner_texts()
-    ]
+    codes = [text.strip() for text in page.locator("main table tbody tr td.code").all_inner_texts()]
     expect(page.locator("main p.meta")).to_contain_text(
         tn("%(num)d person", "%(num)d people", len(codes))
     )
