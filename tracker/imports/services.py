@@ -1,4 +1,5 @@
-"""Importing participants, enrolments, placements and follow-ups from a spreadsheet.
+"""Importing participants, enrolments, placements, follow-ups, partners, courses,
+activities and their attendance from a spreadsheet.
 
 One function, ``run``, serves the web and the command line:
 
@@ -10,7 +11,8 @@ One function, ``run``, serves the web and the command line:
 3. the rows are written in the caller's transaction: participants with bulk inserts
    (``participants``, 10,000 rows in about a second), the others through the domain
    services, each row in a savepoint so that a refused row leaves nothing behind
-   (``others``).
+   (``others``, ``programme``). A row naming a partner, course, activity or attendance
+   already recorded is skipped, so a file imported twice creates nothing twice.
 
 Nothing is kept when any row is invalid unless ``keep_valid`` is asked, and then exactly
 the valid rows are. A dry run checks everything, writes, and rolls back. The caller
@@ -32,7 +34,7 @@ from sqlalchemy import delete, select
 
 from tracker import audit, columns
 from tracker.extensions import db
-from tracker.imports import header, others, participants
+from tracker.imports import header, others, participants, programme
 from tracker.imports.reader import Sheet
 from tracker.imports.report import Context, Problem, Report
 from tracker.models import AuditEvent, PendingImport, now_utc
@@ -52,12 +54,20 @@ _CHECKS = {
     "enrolments": others.check_enrolments,
     "placements": others.check_placements,
     "followups": others.check_follow_ups,
+    "partners": programme.check_partners,
+    "courses": programme.check_courses,
+    "activities": programme.check_activities,
+    "attendance": programme.check_attendance,
 }
 #: how each kind of row other than participants is written, one at a time
 _WRITERS = {
     "enrolments": others.write_enrolment,
     "placements": others.write_placement,
     "followups": others.write_follow_up,
+    "partners": programme.write_partner,
+    "courses": programme.write_course,
+    "activities": programme.write_activity,
+    "attendance": programme.write_attendance,
 }
 
 
@@ -82,6 +92,17 @@ def run(
     """
     table = columns.TABLES[kind]
     report = Report(kind=kind, filename=filename, sha256=digest)
+    if not header.may_import(ctx.user, kind):
+        # the upload form offers only what the user may import: a stale form, or a role
+        # changed since the upload
+        report.errors.append(
+            Problem(
+                None,
+                None,
+                _("Your role does not allow importing %(records)s.", records=table.label),
+            )
+        )
+        return report
     positions = header.map_header(
         table, sheet.header, report, has_project=ctx.default_project is not None
     )
