@@ -99,7 +99,10 @@ def run(
             Problem(
                 None,
                 None,
-                _("Your role does not allow importing %(records)s.", records=table.label),
+                _(
+                    "Only managers and administrators import this kind of record (%(records)s).",
+                    records=table.label,
+                ),
             )
         )
         return report
