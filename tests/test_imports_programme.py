@@ -649,3 +649,24 @@ def test_templates_are_the_import_columns(client, signin, manager, kind):
     assert response.get_data().decode("utf-8-sig").strip() == ";".join(TABLES[kind].names)
     book = openpyxl.load_workbook(io.BytesIO(client.get(f"/imports/template/{kind}.xlsx").data))
     assert [c.value for c in book.active[1]] == TABLES[kind].names
+
+
+def test_course_and_partner_exports_keep_to_the_scope_and_leave_contacts_out(
+    client, login, make_user, project, other_project, make_partner, make_course
+):
+    provider = make_partner(
+        "Centre Atlas", acronym="CA", contact_name="Karim Idrissi", contact_email="k@example.org"
+    )
+    make_course(project, provider=provider, title="Couture")
+    make_course(other_project, provider=provider, title="Coiffure")
+    db.session.commit()
+    login(make_user(Role.OFFICER, [other_project], email="officer-b@example.org"))
+    courses = client.get("/exports/courses.csv?sep=comma").get_data(as_text=True)
+    assert "Coiffure" in courses and "Couture" not in courses
+    named = client.get("/exports/partners.csv?sep=comma").get_data(as_text=True)
+    assert "Karim Idrissi" in named and "contact_email" in named.splitlines()[0]
+    client.post("/auth/logout")
+    login(make_user(Role.VIEWER, [project], email="viewer-a@example.org"))
+    shared = client.get("/exports/partners.csv?sep=comma&pseudonymous=y").get_data(as_text=True)
+    assert shared.splitlines()[0].lstrip("\ufeff") == "acronym,name,kind,city,country"
+    assert "Centre Atlas" in shared and "Karim" not in shared and "@" not in shared
