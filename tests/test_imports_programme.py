@@ -324,6 +324,8 @@ def test_dry_run_of_a_messy_file_lists_every_problem_and_writes_nothing(recorded
     before, lines_before = count(case.model), count(AuditEvent)
     report = run_import(messy(kind), kind, dry_run=True)
     assert problems(report) == sorted(case.problems)
+    # in the order of the rows, those the services refuse included
+    assert [p.row for p in report.errors] == sorted(p.row for p in report.errors)
     messages = {(p.row, p.column): p.message for p in report.errors}
     for row, column, words in case.messages:
         assert words in messages[(row, column)], (row, column, messages[(row, column)])

@@ -136,6 +136,7 @@ def run(
         others.write_each(ctx, to_write, report, _WRITERS[kind], import_event.id)
     # the rows that passed every rule, the domain services' included
     report.valid = report.written
+    _in_row_order(report)
     keep = not dry_run and report.written > 0 and (keep_valid or not report.errors)
     if not keep:
         savepoint.rollback()
@@ -163,6 +164,17 @@ def run_record(kind: str, values: Mapping[str, Any], *, source: str, ctx: Contex
     sheet = Sheet(header=names, rows=[(2, [values[name] for name in names])], format="json")
     digest = sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8"))
     return run(kind, sheet, filename=source, digest=digest, ctx=ctx)
+
+
+def _in_row_order(report: Report) -> None:
+    """Sort the problems by row, the file's own first: the services' come after the checks'."""
+
+    def position(problem: Problem) -> tuple[bool, int]:
+        return (problem.row is not None, problem.row or 0)
+
+    # stable: a row's problems keep the order of its columns
+    report.errors.sort(key=position)
+    report.warnings.sort(key=position)
 
 
 def _audit_import(ctx: Context, report: Report, event: AuditEvent) -> None:
