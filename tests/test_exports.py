@@ -160,7 +160,13 @@ def test_seed_exports_give_back_the_seed_files(seeded):
         export = services.record_export(kind, user=None)
         data = b"".join(services.render_csv(export, delimiter=","))
         exported = parse_csv(data, ",")
-        original = seed_rows(table.seed_file)
+        if kind == "partners":
+            # the seed file has the first five columns, and where each name comes from
+            original = [row[:5] for row in seed_rows("partners.csv")]
+            exported = [row[:5] for row in exported]
+            assert all(not any(row[5:]) for row in parse_csv(data, ",")[1:]), "no contacts"
+        else:
+            original = seed_rows(table.seed_file)
         assert exported[0] == original[0]
         assert export.count == len(original) - 1
         assert sorted(exported[1:]) == sorted(original[1:]), kind

@@ -84,6 +84,7 @@ from tracker.imports import cells, header, reader, services
 from tracker.imports.cells import CellError
 from tracker.imports.report import Context
 from tracker.models import (
+    Activity,
     ActivityKind,
     Base,
     ContractType,
@@ -1381,6 +1382,7 @@ def importable(world):
         db.session.scalars(select(Participant.code).where(Participant.id.in_(with_placement)))
     )
     course = db.session.get(TrainingCourse, world.ids["course_id"])
+    activity = db.session.get(Activity, world.ids["activity_id"])
     world.references = {
         "participant_code": codes,
         "project_code": [world.project.code],
@@ -1395,6 +1397,11 @@ def importable(world):
         "followed_on": ["2016-01-05", "2016-07-01", "2015-12-01"],
         "employer": ["EMP", "Employer", ""],
         "referral_partner": ["Referrer", ""],
+        # courses, activities and attendance name partners and activities that exist
+        "provider": ["PRV", "Provider", "Employer"],
+        "partner": ["PRV", "Employer", "Referrer", "Edited"],
+        "activity_title": [activity.title],
+        "held_on": [activity.held_on.isoformat(), "2015-03-01", "01/06/2015"],
     }
     return world
 

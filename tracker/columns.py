@@ -28,9 +28,11 @@ from flask_babel import lazy_gettext as _l
 from tracker.models import (
     ActivityKind,
     ContractType,
+    CourseKind,
     EducationLevel,
     EnrolmentStatus,
     MigrationStatus,
+    PartnerKind,
     PlacementKind,
     Sex,
 )
@@ -159,6 +161,8 @@ class Table:
     columns: tuple[Column, ...]
     #: the file of seed_data/ with the same columns, if any
     seed_file: str | None = None
+    #: for docs/columns.md (English): how a seed file with other columns relates to these
+    seed_note: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -583,6 +587,119 @@ ATTENDANCE = Table(
     seed_file="attendance.csv",
 )
 
+COURSES = Table(
+    "courses",
+    _l("Training courses"),
+    _l(
+        "One row per run of a training course. The project, the title and the start date "
+        "identify it: two runs of one course differ by their start date."
+    ),
+    (
+        Column(
+            "project_code",
+            "#activity+project+code",
+            _l("Code of the project the course belongs to."),
+            CODE,
+            required=True,
+        ),
+        Column("title", "#activity+course+name", _l("Title of the course."), required=True),
+        Column(
+            "provider",
+            "#org+provider+name",
+            _l("Institution that gives the course, by acronym or name as in the partner list."),
+            required=True,
+        ),
+        Column(
+            "sector",
+            "#sector+name",
+            _l("Trade or sector the course trains for."),
+            required=True,
+        ),
+        Column(
+            "kind",
+            "#activity+course+type",
+            _l("Kind of course."),
+            CHOICE,
+            required=True,
+            choices=CourseKind,
+        ),
+        Column("city", "#loc+name", _l("City where the course is given.")),
+        Column(
+            "start_date",
+            "#date+start",
+            _l("First day of the course; with the title, it identifies the course."),
+            DATE,
+            required=True,
+        ),
+        Column("end_date", "#date+end", _l("Last day of the course."), DATE, required=True),
+        Column("hours", "#indicator+hours+num", _l("Length of the course in hours."), INTEGER),
+        Column(
+            "capacity",
+            "#indicator+capacity+num",
+            _l("Number of seats; left blank, the course takes anyone."),
+            INTEGER,
+        ),
+    ),
+    seed_file="courses.csv",
+)
+
+PARTNERS = Table(
+    "partners",
+    _l("Partner institutions"),
+    _l(
+        "One row per institution: ministry, training centre, employer, NGO, donor… Partners "
+        "are shared by every project; the name, or the acronym, identifies a partner, "
+        "whatever the case and accents."
+    ),
+    (
+        Column(
+            "acronym",
+            "#org+acronym",
+            _l("Acronym, e.g. OFPPT; other files name the partner by it."),
+        ),
+        Column("name", "#org+name", _l("Full name of the institution."), required=True),
+        Column(
+            "kind",
+            "#org+type",
+            _l("Kind of institution."),
+            CHOICE,
+            required=True,
+            choices=PartnerKind,
+        ),
+        Column("city", "#loc+name", _l("City of the institution.")),
+        Column(
+            "country",
+            "#country+code",
+            _l("Country, as the three-letter ISO code (MAR when left blank)."),
+            COUNTRY,
+        ),
+        Column(
+            "contact_name",
+            "#contact+name",
+            _l("Name of the contact person."),
+            personal=True,
+        ),
+        Column(
+            "contact_email",
+            "#contact+email",
+            _l("E-mail address of the contact person."),
+            EMAIL,
+            personal=True,
+        ),
+        Column(
+            "contact_phone",
+            "#contact+phone",
+            _l("Phone number of the contact person."),
+            PHONE,
+            personal=True,
+        ),
+    ),
+    seed_note=(
+        "`seed_data/partners.csv` has the first five columns and a `source` column, which "
+        "an import ignores."
+    ),
+)
+
 INDICATOR_FIGURES = Table(
     "indicators",
     _l("Indicator tables"),
@@ -631,7 +748,17 @@ INDICATOR_FIGURES = Table(
 
 #: the tables of records, by key, in the order the exports page lists them
 TABLES: dict[str, Table] = {
-    t.key: t for t in (PARTICIPANTS, ENROLMENTS, PLACEMENTS, FOLLOW_UPS, ACTIVITIES, ATTENDANCE)
+    t.key: t
+    for t in (
+        PARTICIPANTS,
+        ENROLMENTS,
+        PLACEMENTS,
+        FOLLOW_UPS,
+        ACTIVITIES,
+        ATTENDANCE,
+        COURSES,
+        PARTNERS,
+    )
 }
 ALL_TABLES: dict[str, Table] = {**TABLES, INDICATOR_FIGURES.key: INDICATOR_FIGURES}
 
@@ -672,8 +799,14 @@ back in unchanged. The seed files in `seed_data/` have the same headers.
 - **XLSX**: every text cell is written as a string, never as a formula, so nothing is
   prefixed; dates are real dates shown as `YYYY-MM-DD`.
 - **Pseudonymous exports** leave out the columns marked *personal* (names, birth date,
-  city, phone, e-mail, languages, business name, follow-up note) and are the only ones an
-  M&E / donor viewer can get. Sensitive notes are never exported.
+  city, phone, e-mail, languages, business name, follow-up note, a partner's contact
+  person) and are the only ones an M&E / donor viewer can get. Sensitive notes are never
+  exported.
+- **Imports** read every table below but the indicator tables (on the web at /imports/ and
+  with `flask --app tracker import KIND FILE`). A row that names a record already recorded
+  (the same course, partner, activity or attendance) is skipped and said so, so importing
+  a file twice creates nothing twice. Import partners first, then the courses and the
+  attendance that name them, and the activities before their attendance.
 """
 
 
@@ -685,6 +818,8 @@ def render_markdown() -> str:
             parts.append(f"\n## {table.label} (`{table.key}`)\n\n{table.description}\n")
             if table.seed_file:
                 parts.append(f"\nSame columns as `seed_data/{table.seed_file}`.\n")
+            if table.seed_note:
+                parts.append(f"\n{table.seed_note}\n")
             parts.append(
                 "\n| column | HXL | cells | required | personal | meaning |\n"
                 "|---|---|---|---|---|---|\n"

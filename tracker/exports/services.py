@@ -144,7 +144,8 @@ class _Source:
 
     expressions: dict[str, ColumnElement]
     joins: Callable[[Select], Select]
-    project_column: ColumnElement
+    #: the project a row belongs to; None for a table shared by every project (partners)
+    project_column: ColumnElement | None
     order_by: tuple[ColumnElement, ...]
     #: column name -> (an extra expression, function(value, extra) giving the value)
     fixes: dict[str, tuple[ColumnElement | None, Callable[[Any, Any], Any]]]
@@ -329,6 +330,52 @@ def _attendance(_today: date, _pseudonymous: bool) -> _Source:
     )
 
 
+def _courses(_today: date, _pseudonymous: bool) -> _Source:
+    course = TrainingCourse
+    return _Source(
+        expressions={
+            "project_code": Project.code,
+            "title": course.title,
+            "provider": _partner_key(Partner),
+            "sector": course.sector,
+            "kind": course.kind,
+            "city": course.city,
+            "start_date": course.start_date,
+            "end_date": course.end_date,
+            "hours": course.hours,
+            "capacity": course.capacity,
+        },
+        joins=lambda q: (
+            q.select_from(course)
+            .join(Project, course.project_id == Project.id)
+            .join(Partner, course.provider_id == Partner.id)
+        ),
+        project_column=course.project_id,
+        order_by=(course.start_date, course.title, Project.code),
+        fixes={},
+    )
+
+
+def _partners(_today: date, _pseudonymous: bool) -> _Source:
+    return _Source(
+        expressions={
+            "acronym": Partner.acronym,
+            "name": Partner.name,
+            "kind": Partner.kind,
+            "city": Partner.city,
+            "country": Partner.country,
+            "contact_name": Partner.contact_name,
+            "contact_email": Partner.contact_email,
+            "contact_phone": Partner.contact_phone,
+        },
+        joins=lambda q: q.select_from(Partner),
+        # shared by every project, and listed to every signed-in user: the whole list
+        project_column=None,
+        order_by=(Partner.name,),
+        fixes={},
+    )
+
+
 _SOURCES: dict[str, Callable[[date, bool], _Source]] = {
     "participants": _participants,
     "enrolments": _enrolments,
@@ -336,6 +383,8 @@ _SOURCES: dict[str, Callable[[date, bool], _Source]] = {
     "followups": _follow_ups,
     "activities": _activities,
     "attendance": _attendance,
+    "courses": _courses,
+    "partners": _partners,
 }
 
 
@@ -349,7 +398,8 @@ def record_query(
 ) -> tuple[tuple[Column, ...], Select, _Source]:
     """Return the columns and the query of an export of ``kind``.
 
-    ``user`` None (a command run on the server) reads every project.
+    ``user`` None (a command run on the server) reads every project. Partners are
+    shared by every project: their export lists them all, whatever ``project``.
     """
     table = TABLES[kind]
     today = today or date.today()
@@ -363,9 +413,10 @@ def record_query(
         if c.name in source.fixes and source.fixes[c.name][0] is not None
     ]
     query = source.joins(select(*selected, *extras))
-    query = query.where(in_scope(user, source.project_column) if user is not None else true())
-    if project is not None:
-        query = query.where(source.project_column == project.id)
+    if source.project_column is not None:
+        query = query.where(in_scope(user, source.project_column) if user is not None else true())
+        if project is not None:
+            query = query.where(source.project_column == project.id)
     if kind in PERSON_KINDS:
         # every person table joins Participant; who may appear depends on the file's kind
         allowed = (

@@ -110,11 +110,13 @@ def import_command(
     keep_valid: bool,
     lang: str | None,
 ) -> None:
-    """Import participants, enrolments, placements or follow-ups from a CSV or XLSX file.
+    """Import participants, enrolments, placements, follow-ups, partners, courses,
+    activities or their attendance from a CSV or XLSX file.
 
     The columns are those of the exports (docs/columns.md). Every bad row is listed
     with its row number, column and reason; nothing is written when any row is invalid,
-    unless --keep-valid is given. The whole import is one transaction.
+    unless --keep-valid is given. A partner, course, activity or attendance already
+    recorded is skipped. The whole import is one transaction.
     """
     with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
         _import(kind, file, project_code, dry_run=dry_run, keep_valid=keep_valid)

@@ -28,9 +28,11 @@ class UploadForm(Form):
         ],
     )
 
-    def __init__(self, *args, projects: Sequence[Project] = (), **kwargs) -> None:
+    def __init__(
+        self, *args, projects: Sequence[Project] = (), kinds: Sequence[str] = KINDS, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.kind.choices = [(k, str(TABLES[k].label)) for k in KINDS]
+        self.kind.choices = [(k, str(TABLES[k].label)) for k in kinds]
         self.project.choices = [("", _l("As written in the file's project_code column"))] + [
             (str(p.id), f"{p.code} – {p.title}") for p in projects
         ]

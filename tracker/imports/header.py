@@ -31,10 +31,44 @@ from tracker.imports import cells
 from tracker.imports.cells import CellError
 from tracker.imports.reader import Sheet
 from tracker.imports.report import Context, Problem, Report, Row, fail
-from tracker.models import Sex
+from tracker.models import Sex, User
+from tracker.permissions import (
+    can_import,
+    can_manage_activities,
+    can_manage_courses,
+    can_manage_partners,
+)
 
 #: what an import reads, one table of ``tracker.columns`` each
-KINDS = ("participants", "enrolments", "placements", "followups")
+KINDS = (
+    "participants",
+    "enrolments",
+    "placements",
+    "followups",
+    "partners",
+    "courses",
+    "activities",
+    "attendance",
+)
+#: who may import each kind: whoever may record such records on their pages
+_MAY_IMPORT = {
+    "partners": can_manage_partners,
+    "courses": can_manage_courses,
+    "activities": can_manage_activities,
+    "attendance": can_manage_activities,
+}
+
+
+def may_import(user: User | None, kind: str) -> bool:
+    """Say whether ``user`` (None: a command on the server) may import ``kind``."""
+    return user is None or _MAY_IMPORT.get(kind, can_import)(user)
+
+
+def kinds_for(user: User) -> list[str]:
+    """Return the kinds ``user`` may import, in the order of KINDS."""
+    return [kind for kind in KINDS if may_import(user, kind)]
+
+
 #: the header of KoboToolbox's submission id, kept so a re-import creates nobody twice
 KOBO_UUID = "_uuid"
 #: other headers that form tools add and the import ignores without a word
@@ -78,9 +112,29 @@ MAX_LENGTH = {
     "sector": 120,
     "referral_partner": 300,
     "note": 2000,
+    # courses, partners, activities and attendance
+    "title": 300,
+    "provider": 300,
+    "name": 300,
+    "acronym": 40,
+    "contact_name": 200,
+    "topic": 200,
+    "description": 5000,
+    "activity_title": 300,
+    "partner": 300,
 }
+#: the most people a count of attendees holds (as the activity forms)
+MAX_PEOPLE = 100_000
 #: the lowest and highest whole numbers each integer column accepts
-INT_RANGE = {"attendance_pct": (0, 100), "months_after": (1, 60)}
+INT_RANGE = {
+    "attendance_pct": (0, 100),
+    "months_after": (1, 60),
+    "hours": (1, MAX_PEOPLE),
+    "capacity": (1, MAX_PEOPLE),
+    "other_women": (0, MAX_PEOPLE),
+    "other_men": (0, MAX_PEOPLE),
+    "staff_count": (0, MAX_PEOPLE),
+}
 SAMPLE_ROWS = 5
 
 

@@ -26,6 +26,10 @@ LISTS = {
     "enrolments": "trainings.index",
     "placements": "placements.index",
     "followups": "placements.index",
+    "partners": "partners.index",
+    "courses": "trainings.index",
+    "activities": "activities.index",
+    "attendance": "activities.index",
 }
 
 

@@ -183,6 +183,7 @@ def write_each(
             fail(report, row, field_column(error.field), error.message)
         else:
             report.written += 1
-            report.codes.append(code)
+            if code is not None:  # the people concerned; courses and partners have none
+                report.codes.append(code)
         if ctx.progress and (done % 500 == 0 or done == len(rows)):
             ctx.progress(done, len(rows))

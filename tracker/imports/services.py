@@ -1,4 +1,5 @@
-"""Importing participants, enrolments, placements and follow-ups from a spreadsheet.
+"""Importing participants, enrolments, placements, follow-ups, partners, courses,
+activities and their attendance from a spreadsheet.
 
 One function, ``run``, serves the web and the command line:
 
@@ -10,7 +11,8 @@ One function, ``run``, serves the web and the command line:
 3. the rows are written in the caller's transaction: participants with bulk inserts
    (``participants``, 10,000 rows in about a second), the others through the domain
    services, each row in a savepoint so that a refused row leaves nothing behind
-   (``others``).
+   (``others``, ``programme``). A row naming a partner, course, activity or attendance
+   already recorded is skipped, so a file imported twice creates nothing twice.
 
 Nothing is kept when any row is invalid unless ``keep_valid`` is asked, and then exactly
 the valid rows are. A dry run checks everything, writes, and rolls back. The caller
@@ -32,7 +34,7 @@ from sqlalchemy import delete, select
 
 from tracker import audit, columns
 from tracker.extensions import db
-from tracker.imports import header, others, participants
+from tracker.imports import header, others, participants, programme
 from tracker.imports.reader import Sheet
 from tracker.imports.report import Context, Problem, Report
 from tracker.models import AuditEvent, PendingImport, now_utc
@@ -52,12 +54,20 @@ _CHECKS = {
     "enrolments": others.check_enrolments,
     "placements": others.check_placements,
     "followups": others.check_follow_ups,
+    "partners": programme.check_partners,
+    "courses": programme.check_courses,
+    "activities": programme.check_activities,
+    "attendance": programme.check_attendance,
 }
 #: how each kind of row other than participants is written, one at a time
 _WRITERS = {
     "enrolments": others.write_enrolment,
     "placements": others.write_placement,
     "followups": others.write_follow_up,
+    "partners": programme.write_partner,
+    "courses": programme.write_course,
+    "activities": programme.write_activity,
+    "attendance": programme.write_attendance,
 }
 
 
@@ -82,6 +92,20 @@ def run(
     """
     table = columns.TABLES[kind]
     report = Report(kind=kind, filename=filename, sha256=digest)
+    if not header.may_import(ctx.user, kind):
+        # the upload form offers only what the user may import: a stale form, or a role
+        # changed since the upload
+        report.errors.append(
+            Problem(
+                None,
+                None,
+                _(
+                    "Only managers and administrators import this kind of record (%(records)s).",
+                    records=table.label,
+                ),
+            )
+        )
+        return report
     positions = header.map_header(
         table, sheet.header, report, has_project=ctx.default_project is not None
     )
@@ -112,6 +136,7 @@ def run(
         others.write_each(ctx, to_write, report, _WRITERS[kind], import_event.id)
     # the rows that passed every rule, the domain services' included
     report.valid = report.written
+    _in_row_order(report)
     keep = not dry_run and report.written > 0 and (keep_valid or not report.errors)
     if not keep:
         savepoint.rollback()
@@ -139,6 +164,17 @@ def run_record(kind: str, values: Mapping[str, Any], *, source: str, ctx: Contex
     sheet = Sheet(header=names, rows=[(2, [values[name] for name in names])], format="json")
     digest = sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8"))
     return run(kind, sheet, filename=source, digest=digest, ctx=ctx)
+
+
+def _in_row_order(report: Report) -> None:
+    """Sort the problems by row, the file's own first: the services' come after the checks'."""
+
+    def position(problem: Problem) -> tuple[bool, int]:
+        return (problem.row is not None, problem.row or 0)
+
+    # stable: a row's problems keep the order of its columns
+    report.errors.sort(key=position)
+    report.warnings.sort(key=position)
 
 
 def _audit_import(ctx: Context, report: Report, event: AuditEvent) -> None:

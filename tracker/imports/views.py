@@ -21,7 +21,7 @@ from tracker.extensions import db
 from tracker.forms import record_id
 from tracker.imports import bp, reader, services, xlsform
 from tracker.imports.forms import UploadForm
-from tracker.imports.header import KINDS
+from tracker.imports.header import KINDS, kinds_for
 from tracker.imports.report import Report
 from tracker.jobs import queue
 from tracker.models import Job, JobState, PendingImport, Project
@@ -75,7 +75,8 @@ def _scoped_project(project_id: str | None) -> Project | None:
 def index():
     """Choose what to import and upload the file; the check runs before anything is kept."""
     projects = visible_projects(current_user)
-    form = UploadForm(projects=projects)
+    kinds = kinds_for(current_user)
+    form = UploadForm(projects=projects, kinds=kinds)
     if request.method == "GET" and len(projects) == 1:
         form.project.data = str(projects[0].id)
     if form.validate_on_submit():
@@ -127,7 +128,7 @@ def index():
         render_template(
             "imports/index.html",
             form=form,
-            tables=[TABLES[k] for k in KINDS],
+            tables=[TABLES[k] for k in kinds],
             waiting=waiting,
             max_rows=current_app.config["IMPORT_MAX_ROWS"],
             max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
