@@ -234,7 +234,7 @@ def test_the_case_file_history_reads_in_sentences(
     page = client.get(f"/participants/{person.id}").get_data(as_text=True)
     history = page[page.index('id="history"') :]
     assert "Awa Diallo&#39;s phone changed" in history
-    assert "Awa Diallo&#39;s enrolment in Couture changed" in history
+    assert "Awa Diallo&#39;s enrolment in “Couture” changed" in history
     assert "Status changed from Enrolled to Completed" in history
     assert "Completion date set to May 31, 2015" in history
     assert "Awa Diallo registered" in history
@@ -417,8 +417,8 @@ def _cases(person, enrolment, admin, project):
         ),
         (
             _event("delete", "enrolment", enrolment.id),
-            "Awa Diallo's enrolment in Couture deleted",
-            "Suppression : inscription de Awa Diallo à Couture",
+            "Awa Diallo's enrolment in “Couture” deleted",
+            "Suppression : inscription de Awa Diallo à « Couture »",
         ),
         (
             _event("view", "participant", person.id),
@@ -570,7 +570,7 @@ def test_a_viewer_reads_codes_and_an_officer_names_only_in_her_projects(
     for reader in (viewer, stranger):
         lines = _say(events, reader)
         assert lines[0].sentence == f"{person.code}'s phone changed"
-        assert lines[1].sentence == f"{person.code}'s enrolment in Couture changed"
+        assert lines[1].sentence == f"{person.code}'s enrolment in “Couture” changed"
         assert lines[2].details == [f"People shown: {person.code}"]
         assert not any(
             "Awa" in t or "Diallo" in t for li in lines for t in (li.sentence, *li.details)

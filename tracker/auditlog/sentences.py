@@ -525,16 +525,16 @@ def thing(event_: AuditEvent, names: Names) -> str:
     if entity == "enrolment" and person:
         course = names.reference("training_course", names.parent(event_, "course_id"))
         if course:
-            return gettext("%(person)s's enrolment in %(course)s", person=person, course=course)
+            return gettext("%(person)s's enrolment in “%(course)s”", person=person, course=course)
         return gettext("%(person)s's enrolment", person=person)
     if entity == "placement" and person:
         return gettext("%(person)s's placement", person=person)
     if entity == "follow_up" and person:
         return gettext("a follow-up of %(person)s's placement", person=person)
     own = {
-        "training_course": (names.courses, _l("course %(name)s")),
+        "training_course": (names.courses, _l("course “%(name)s”")),
         "partner": (names.partners, _l("partner %(name)s")),
-        "activity": (names.activities, _l("activity %(name)s")),
+        "activity": (names.activities, _l("activity “%(name)s”")),
         "project": (names.projects, _l("project %(name)s")),
         "user": (names.users, _l("account %(name)s")),
     }
@@ -547,7 +547,7 @@ def thing(event_: AuditEvent, names: Names) -> str:
         partner = names.reference("partner", names.parent(event_, "partner_id"))
         if activity and partner:
             return gettext(
-                "attendance of %(partner)s at %(activity)s", partner=partner, activity=activity
+                "attendance of %(partner)s at “%(activity)s”", partner=partner, activity=activity
             )
     project = names.reference("project", names.parent(event_, "project_id"))
     if project:
