@@ -583,6 +583,15 @@ def test_a_viewer_reads_codes_and_an_officer_names_only_in_her_projects(
     assert str(person.id) not in " ".join(lines[2].details).replace(person.code, "")
 
 
+def test_a_long_list_read_is_said_by_its_first_codes(awa, admin):
+    person, _enrolment = awa
+    ids = [person.id, *range(900001, 900012)]  # her, and 11 records gone since
+    (line,) = _say([_event("view", "participants", None, {"participant_ids": ids})], admin)
+    assert line.details == [f"People shown: {person.code} and 11 more"]
+    (line,) = _say([_event("view", "participants", None, {"participant_ids": ids})], admin, "fr")
+    assert line.details == [f"Personnes montrées : {person.code} et 11 de plus"]
+
+
 def test_records_are_named_not_numbered(awa, admin, project, make_partner):
     person, enrolment = awa
     other = make_partner(name="Entraide Nationale")

@@ -350,10 +350,12 @@ class Names:
 
 def _want_values(wanted: dict[str, set[int]], key: str, value: Any) -> None:
     """Note the records a changed field or a detail points to."""
-    target = REFERENCES.get(key) or (ID_LISTS.get(key) if key in ID_LISTS else None)
+    target = REFERENCES.get(key) or ID_LISTS.get(key)
     if target is None:
         return
     values = value if isinstance(value, list) else [value]
+    if key in ID_LISTS:
+        values = values[:MAX_CODES]  # a list read of 200 people is said by its first codes
     for item in values:
         for one in item if isinstance(item, list) else [item]:
             if isinstance(one, int) and not isinstance(one, bool):
