@@ -81,18 +81,49 @@ def test_record_for_non_row_events(app, make_project):
 def test_changes_read_as_sentences(app):
     from flask_babel import force_locale
 
+    from tracker.auditlog.sentences import describe_change
+
     with force_locale("fr"):
-        assert (
-            audit.describe_change("enrolment", "status", ["enrolled", "completed"])
-            == "Statut : En cours → Terminée"
+        assert describe_change("enrolment", "status", ["enrolled", "completed"]) == (
+            "Statut : Terminée au lieu de En cours"
         )
-        assert audit.describe_change("placement", "kind", [None, "iga"]) == (
-            "Type : ∅ → Activité génératrice de revenus"
+        # an empty side is said in words, never "∅ →"
+        assert describe_change("placement", "kind", [None, "iga"]) == (
+            "Type : Activité génératrice de revenus (auparavant vide)"
         )
-        assert audit.describe_change("participant", "phone", ["***", "***"]) == "Téléphone"
-        assert audit.describe_change("placement", "project_id", [None, 1]) == "project id"
-        assert audit.describe_change("placement", "verified", [False, True]) == (
-            "Vérifiée : non → oui"
+        assert describe_change("participant", "region", ["Oriental", ""]) == (
+            "Région : valeur Oriental effacée"
+        )
+        assert describe_change("participant", "phone", ["***", "***"]) == (
+            "Téléphone : valeur modifiée (non conservée dans le journal)"
+        )
+        assert describe_change("placement", "verified", [False, True]) == (
+            "Vérifiée : oui au lieu de non"
+        )
+        assert describe_change("enrolment", "completed_on", [None, "2015-05-31"]) == (
+            "Date de fin : 31 mai 2015 (auparavant vide)"
+        )
+    with force_locale("en"):
+        assert describe_change("enrolment", "status", ["enrolled", "completed"]) == (
+            "Status changed from Enrolled to Completed"
+        )
+        assert describe_change("placement", "kind", [None, "iga"]) == (
+            "Kind set to Income-generating activity"
+        )
+        assert describe_change("participant", "region", ["Oriental", None]) == (
+            "Region removed (was Oriental)"
+        )
+        assert describe_change("participant", "phone", ["***", "***"]) == (
+            "Phone changed (the value is not kept in the log)"
+        )
+        assert describe_change("placement", "verified", [False, True]) == (
+            "Verified changed from no to yes"
+        )
+        assert describe_change("enrolment", "completed_on", [None, "2015-05-31"]) == (
+            "Completion date set to May 31, 2015"
+        )
+        assert describe_change("participant", "nationality", ["CMR", "CIV"]) == (
+            "Nationality changed from Cameroon to Côte d’Ivoire"
         )
 
 

@@ -486,9 +486,14 @@ def test_the_history_reads_the_merge_in_words(client, signin, manager, project, 
     db.session.commit()
     signin(manager)
     page = client.get(f"/participants/{first.id}").text
-    assert "duplicates merged" in page
+    # the survivor bears the name chosen from the second record
+    assert "Duplicates merged into Aminata Traore&#39;s record" in page
     assert f"Records merged: {second.code}" in page and f"Surviving record: {first.code}" in page
-    assert "Moved to another record" in page and "kept enrolments" not in page
+    # the rows handed over are said by the codes of the two records, which bear one name
+    assert f"Enrolment moved from record {second.code} to record {first.code}" in page
+    assert f"Aminata Traore&#39;s record merged into record {first.code}" in page
+    assert f"Values kept from: {second.code} for given name, family name," in page
+    assert "Enrolments kept: 1" in page and "kept_enrolments" not in page
 
 
 def test_the_course_page_counts_the_merged_person_once(project, twins):

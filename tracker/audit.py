@@ -17,17 +17,17 @@ from enum import Enum
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
-from tracker import models
 from tracker.database import SAFE_METHODS
 from tracker.extensions import db
 from tracker.models import AuditEvent, Base, Job, Participant, User
 
 MASK = "***"
+#: lines of a page or a file opened: the log's pages and the case file hide them unless asked
+READ_ACTIONS = frozenset({"view"})
 #: per entity, fields whose values never reach the audit log
 MASKED_FIELDS: dict[str, frozenset[str]] = {
     "participant": frozenset(Participant.PERSONAL_FIELDS),
@@ -388,6 +388,11 @@ ENTITY_LABELS = {
     "activity_attendance": _l("attendance"),
     "project": _l("project"),
     "project_target": _l("target"),
+    "project_result": _l("result of the results framework"),
+    "result_indicator": _l("indicator of the results framework"),
+    "manual_value": _l("value of a manual indicator"),
+    "courses": _l("training courses"),
+    "partners": _l("partners"),
     "user": _l("user"),
     "generated_report": _l("donor report"),
     "participants": _l("participants"),
@@ -406,6 +411,7 @@ ENTITY_LABELS = {
     "participant_merge": _l("merge of duplicates"),
     "api_token": _l("API token"),
     "incoming_submission": _l("incoming form submission"),
+    "todo": _l("to-do list"),
 }
 
 
@@ -450,8 +456,92 @@ FIELD_LABELS = {
     "followed_on": _l("Date of the follow-up"),
     "still_active": _l("Still active"),
     "note": _l("Note"),
-    "merged_into_id": _l("Merged into another record"),
-    "participant_id": _l("Moved to another record"),
+    "merged_into_id": _l("Merged into"),
+    "participant_id": _l("Person"),
+    "project_id": _l("Project"),
+    "course_id": _l("Course"),
+    "partner_id": _l("Partner"),
+    "provider_id": _l("Training provider"),
+    "employer_id": _l("Employer"),
+    "referral_partner_id": _l("Referred by"),
+    "activity_id": _l("Activity"),
+    "placement_id": _l("Placement"),
+    "user_id": _l("User"),
+    "registered_by_id": _l("Registered by"),
+    "created_by_id": _l("Created by"),
+    "resolved_by_id": _l("Resolved by"),
+    "received_by_id": _l("Received by"),
+    "undone_by_id": _l("Undone by"),
+    "survivor_id": _l("Surviving record"),
+    "external_id": _l("Identifier in another system"),
+    # projects, partners, courses, activities, accounts, reports and jobs
+    "title": _l("Title"),
+    "name": _l("Name"),
+    "acronym": _l("Acronym"),
+    "donor": _l("Donor"),
+    "country": _l("Country"),
+    "counterpart": _l("Counterpart"),
+    "description": _l("Description"),
+    "calendar": _l("Reporting calendar"),
+    "report_due_days": _l("Days to send a report"),
+    "closed_at": _l("Closed"),
+    "contact_name": _l("Contact person"),
+    "contact_email": _l("Contact e-mail"),
+    "contact_phone": _l("Contact phone"),
+    "role": _l("Role"),
+    "active": _l("Active"),
+    "password_hash": _l("Password"),
+    "session_token": _l("Sessions"),
+    "last_login_at": _l("Last sign-in"),
+    "hours": _l("Hours"),
+    "capacity": _l("Seats"),
+    "topic": _l("Topic"),
+    "held_on": _l("Date held"),
+    "other_women": _l("Other women attending"),
+    "other_men": _l("Other men attending"),
+    "staff_count": _l("Staff attending"),
+    "indicator": _l("Indicator"),
+    "period": _l("Period"),
+    "target": _l("Target"),
+    "baseline": _l("Baseline"),
+    "level": _l("Level"),
+    "statement": _l("Result statement"),
+    "key": _l("Indicator"),
+    "unit": _l("Unit"),
+    "cumulative": _l("Since the start"),
+    "share_dimension": _l("Disaggregated target"),
+    "share_category": _l("Category"),
+    "share_minimum": _l("At least (%)"),
+    "value": _l("Value"),
+    "recorded_by_label": _l("Entered by"),
+    "result_id": _l("Result"),
+    "indicator_id": _l("Indicator"),
+    "section": _l("Section"),
+    "text": _l("Text"),
+    "period_start": _l("Start of the period"),
+    "period_end": _l("End of the period"),
+    "language": _l("Language"),
+    "created_by_label": _l("Created by"),
+    "as_of": _l("Data as of"),
+    "small_cell_threshold": _l("Small-cell threshold"),
+    "size": _l("Size (bytes)"),
+    "annex_name": _l("Annex"),
+    "annex_rows": _l("Rows of the annex"),
+    "filename": _l("File"),
+    "expires_at": _l("Expires"),
+    "revoked_at": _l("Revoked"),
+    "state": _l("State"),
+    "source": _l("Source"),
+    "submission_uuid": _l("Submission"),
+    "form_id": _l("Form"),
+    "source_id": _l("Identifier at the source"),
+    "submitted_at": _l("Submitted"),
+    "received_at": _l("Received"),
+    "resolved_at": _l("Resolved"),
+    "merged_ids": _l("Records merged"),
+    "undone_at": _l("Undone"),
+    "undone_by_label": _l("Undone by"),
+    "projects": _l("Projects"),
     # the lines of a merge and of its undo
     "merge": _l("Merge number"),
     "survivor": _l("Surviving record"),
@@ -461,67 +551,6 @@ FIELD_LABELS = {
     "moved": _l("Rows moved"),
     "restored": _l("Rows restored"),
 }
-#: fields of the merge lines, whose values are codes and counts, never personal data
-MERGE_FIELDS = frozenset({"merge", "survivor", "merged", "choices", "moved", "restored"})
-
-
-def _enum_for(entity: str, field: str):
-    if field == "kind":
-        return {
-            "placement": models.PlacementKind,
-            "activity": models.ActivityKind,
-            "partner": models.PartnerKind,
-            "training_course": models.CourseKind,
-        }.get(entity)
-    return {
-        "sex": models.Sex,
-        "status": models.EnrolmentStatus,
-        "contract_type": models.ContractType,
-        "migration_status": models.MigrationStatus,
-        "education_level": models.EducationLevel,
-        "purpose": models.ConsentPurpose,
-        "role": models.Role,
-    }.get(field)
-
-
-def describe_change(entity: str, field: str, change: Any) -> str:
-    """Return one changed field as a person reads it: "Status: Enrolled → Completed".
-
-    Masked personal values and internal ids show the field's name only.
-    """
-
-    label = str(FIELD_LABELS.get(field, field.replace("_", " ")))
-    if field in MERGE_FIELDS:
-        if isinstance(change, dict):
-            shown = ", ".join(
-                f"{FIELD_LABELS.get(k, ENTITY_LABELS.get(k, k))} ({v})" for k, v in change.items()
-            )
-        elif isinstance(change, list):
-            shown = ", ".join(str(v) for v in change)
-        else:
-            shown = str(change)
-        return gettext("%(field)s: %(value)s", field=label, value=shown)
-    if field.endswith("_id") or not isinstance(change, list) or len(change) != 2:
-        return label
-    if MASK in change:
-        return label
-
-    def show(value: Any) -> str:
-        if value is None or value == "":
-            return "∅"
-        if isinstance(value, bool):
-            return gettext("yes") if value else gettext("no")
-        enum_cls = _enum_for(entity, field)
-        if enum_cls is not None:
-            try:
-                return enum_cls(value).label
-            except ValueError:
-                return str(value)
-        return str(value)
-
-    return gettext(
-        "%(field)s: %(old)s → %(new)s", field=label, old=show(change[0]), new=show(change[1])
-    )
 
 
 def action_label(action: str) -> str:
@@ -534,10 +563,6 @@ def entity_label(entity: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Install the flush hooks once for every session of the app."""
-    app.jinja_env.globals.update(
-        audit_action=action_label, audit_entity=entity_label, audit_change=describe_change
-    )
-
     target = db.session
     if not event.contains(target, "before_flush", _before_flush):
         event.listen(target, "before_flush", _before_flush)

@@ -90,6 +90,11 @@ def can_manage_users(user: User) -> bool:
     return user.role is Role.ADMIN
 
 
+def can_see_who_opened(user: User) -> bool:
+    """Read who opened a case file of one's projects (its page views): managers and admins."""
+    return user.role in MANAGERS
+
+
 def can_read_audit_log(user: User) -> bool:
     """Who did what and when: administrators only (it names every user's actions)."""
     return user.role is Role.ADMIN

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from tracker.forms import Form
@@ -31,6 +31,7 @@ class AuditFilterForm(Form):
         ],
         render_kw={"placeholder": _l("e-mail or cli:…")},
     )
+    reads = BooleanField(_l("Show page views too"))
 
     def validate_record(self, field) -> None:
         if field.data is not None and field.data < 1:

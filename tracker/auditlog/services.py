@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from tracker.audit import ACTION_LABELS, ENTITY_LABELS
+from tracker.audit import ACTION_LABELS, ENTITY_LABELS, READ_ACTIONS
 from tracker.extensions import db
 from tracker.models import (
     Activity,
@@ -42,6 +42,8 @@ class AuditFilters:
     start: date | None = None
     end: date | None = None
     text: str | None = None
+    #: page views too (hidden by default: every page opened is a line)
+    reads: bool = False
 
 
 def _day_start(day: date) -> datetime:
@@ -51,9 +53,12 @@ def _day_start(day: date) -> datetime:
 def events_query(filters: AuditFilters) -> Select:
     """Return the audit lines matching ``filters``, newest first.
 
-    The period is in whole days, both ends included (UTC, the log's clock).
+    The period is in whole days, both ends included (UTC, the log's clock). Page views
+    are left out unless asked for, or unless the action asked for is one.
     """
     query = select(AuditEvent)
+    if not filters.reads and filters.action not in READ_ACTIONS:
+        query = query.where(AuditEvent.action.not_in(READ_ACTIONS))
     if filters.actor_id is not None:
         query = query.where(AuditEvent.actor_id == filters.actor_id)
     if filters.action:

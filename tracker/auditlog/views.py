@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from tracker import audit
 from tracker.audit import action_label, entity_label
-from tracker.auditlog import bp, services
+from tracker.auditlog import bp, sentences, services
 from tracker.auditlog.forms import AuditFilterForm
 from tracker.extensions import db
 from tracker.models import Role
@@ -46,6 +48,7 @@ def _filters(form: AuditFilterForm) -> services.AuditFilters:
         start=value(form.start),
         end=value(form.end),
         text=value(form.text),
+        reads=bool(form.reads.data),
     )
 
 
@@ -60,9 +63,20 @@ def index():
         error_out=False,
         max_per_page=200,
     )
+    names = sentences.Names(page.items, current_user)
+    lines = sentences.describe(page.items, current_user, names)
+    if names.named:
+        # the lines name people as they are today: who read which names is logged
+        audit.record_read(
+            "participants",
+            None,
+            {"context": "audit_log", "participant_ids": sorted(names.named)},
+        )
     return render_template(
         "auditlog/index.html",
         form=form,
         page=page,
+        lines=lines,
+        exact=sentences.exact_changes,
         links=services.record_links(page.items),
     )

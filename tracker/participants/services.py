@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select, true, union_all
 from sqlalchemy.orm import selectinload
 
+from tracker.audit import READ_ACTIONS
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import (
@@ -312,8 +313,10 @@ def merged_into(participant: Participant) -> list[int]:
     return found
 
 
-def history(participant: Participant, limit: int = 200) -> list[AuditEvent]:
+def history(participant: Participant, limit: int = 200, *, reads: bool = False) -> list[AuditEvent]:
     """Return the audit lines of the record and of what hangs from it, newest first.
+
+    ``reads``: the pages of it opened too (who opened the case file, an edit form).
 
     One indexed lookup per kind of record, (entity, entity_id), joined by UNION ALL:
     a single query with OR over sub-selects made SQLite scan the whole log, whose
@@ -348,8 +351,8 @@ def history(participant: Participant, limit: int = 200) -> list[AuditEvent]:
         select(AuditEvent)
         .where(
             AuditEvent.id.in_(union_all(*parts).scalar_subquery()),
-            # reads are in the audit log; the case file shows what changed
-            AuditEvent.action != "view",
+            # the case file shows what changed; who opened it, on request
+            true() if reads else AuditEvent.action.not_in(READ_ACTIONS),
         )
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .limit(limit)

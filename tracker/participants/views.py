@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker import audit
+from tracker.auditlog import sentences
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import Consent, ConsentPurpose, Participant, Partner, Sex
@@ -27,8 +28,10 @@ from tracker.permissions import (
     can_edit_participants,
     can_erase,
     can_merge,
+    can_read_audit_log,
     can_read_sensitive_notes,
     can_see_names,
+    can_see_who_opened,
     get_participant_or_404,
     role_required,
     visible_projects,
@@ -209,13 +212,17 @@ def _case_file(participant: Participant):
         if may_act and case.holds
         else []
     )
+    reads = can_see_who_opened(current_user) and request.args.get("reads") == "1"
     return render_template(
         "participants/detail.html",
         participant=participant,
         follow_ups_due=follow_ups_due,
         today=today,
         timeline=services.timeline(participant),
-        history=services.history(participant),
+        history=sentences.describe(services.history(participant, reads=reads), current_user),
+        history_reads=reads,
+        may_see_reads=can_see_who_opened(current_user),
+        history_exact=sentences.exact_changes if can_read_audit_log(current_user) else None,
         erase_form=EraseForm() if can_erase(current_user) else None,
         case_consent=case,
         consent_status={c.id: consent.status_of(c) for c in participant.consents},
