@@ -391,70 +391,107 @@ class TestEnrol:
         flashed = page_of(client.get(f"/trainings/{course.id}"))
         assert "3 people are enrolled" in flashed
 
-    def test_capacity_refusal_writes_nothing(self, client, signin, officer, course, women):
+    def test_a_full_course_enrols_those_who_fit_and_lists_the_others(
+        self, client, signin, officer, course, women
+    ):
         enrol(women[0], course, on=date(2015, 1, 20))
         signin(officer)
-        # one seat taken of three: three more do not fit
+        # one seat taken of three: of three more, the first two by code get the seats
         response = client.post(
             f"/trainings/{course.id}/enrol",
             data={"participant_ids": [str(p.id) for p in women[1:]], "enrolled_on": "2015-01-25"},
         )
-        assert response.status_code == 200
-        page = page_of(response)
-        assert "Nobody was enrolled: only 2 places are left" in page
-        # who could not be enrolled, and why
-        assert f"<strong>{women[3].code}</strong>: no place left (capacity 3)" in page
-        assert enrolments() == 1
-        # the form comes back first, with the same people ticked
-        assert page.index('id="enrol-title"') < page.index('id="roster-title"')
-        for person in women[1:]:
-            assert f'value="{person.id}" id="pick-{person.id}" checked' in page
-
-    def test_already_enrolled_refuses_the_whole_group(self, client, signin, officer, course, women):
-        enrol(women[0], course, on=date(2015, 1, 20))
-        signin(officer)
+        assert response.status_code == 302
+        enrolled = db.session.scalars(select(Enrolment.participant_id)).all()
+        assert sorted(enrolled) == sorted(p.id for p in women[:3])
+        page = page_of(client.get(response.headers["Location"]))
+        assert f"2 people are enrolled: {women[1].code}, {women[2].code}." in page
+        assert "1 person was left out:" in page
+        assert f"{women[3].code}: no place left (capacity 3)" in page
+        # the course is full now: the page says so, and a try enrols nobody
+        assert "The course is full: nobody more can be enrolled." in page
         response = client.post(
             f"/trainings/{course.id}/enrol",
-            data={
-                "participant_ids": [str(women[0].id), str(women[1].id)],
-                "enrolled_on": "2015-01-25",
-            },
+            data={"participant_ids": [str(women[3].id)], "enrolled_on": "2015-01-25"},
         )
+        assert response.status_code == 200
         page = page_of(response)
-        assert f"<strong>{women[0].code}</strong>: already enrolled in this course" in page
-        assert enrolments() == 1
+        assert "Nobody was enrolled: the people below cannot be." in page
+        assert f"<strong>{women[3].code}</strong>: no place left (capacity 3)" in page
+        assert enrolments() == 3
+        # the form comes back first, with the same person ticked
+        assert page.index('id="enrol-title"') < page.index('id="roster-title"')
+        assert f'value="{women[3].id}" id="pick-{women[3].id}" checked' in page
+
+    def test_seats_left_are_shown(self, client, signin, officer, course, women):
+        signin(officer)
+        assert "3 seats left" in page_of(client.get(f"/trainings/{course.id}"))
+        enrol(women[0], course, on=date(2015, 1, 20))
+        enrol(women[1], course, on=date(2015, 1, 20))
+        db.session.commit()
+        page = page_of(client.get(f"/trainings/{course.id}"))
+        assert "1 seat left" in page and "of 3." in page
+        # the live count knows the seats left (static/enrol.js reads it)
+        assert 'data-left="1"' in page
+
+    def test_those_who_fit_are_enrolled_the_others_listed_with_the_reason(
+        self, client, signin, officer, course, women, make_participant, other_project
+    ):
+        from tracker.participants.services import archive
+
+        enrol(women[0], course, on=date(2015, 1, 20))
+        archived = make_participant(course.project, given_name="Archivée")
+        archive(archived)
+        elsewhere = make_participant(other_project, given_name="Ailleurs")
+        db.session.commit()
+        signin(officer)
+        ticked = [women[0], women[1], archived, elsewhere]
+        response = client.post(
+            f"/trainings/{course.id}/enrol",
+            data={"participant_ids": [str(p.id) for p in ticked], "enrolled_on": "2015-01-25"},
+        )
+        assert response.status_code == 302
+        rows = db.session.scalars(select(Enrolment.participant_id)).all()
+        assert sorted(rows) == sorted([women[0].id, women[1].id])
+        page = page_of(client.get(response.headers["Location"]))
+        assert f"1 person is enrolled: {women[1].code}." in page
+        assert "3 people were left out:" in page
+        assert f"{women[0].code}: already enrolled in this course" in page
+        assert f"{archived.code}: case file archived" in page
+        # a person of another project: left out by the number sent, never named
+        assert f"#{elsewhere.id}: not a participant of this course" in page
+        assert elsewhere.code not in page and "Ailleurs" not in page
 
     def test_dates_are_enforced_naming_who(
         self, client, signin, officer, course, women, make_participant, project
     ):
         late = make_participant(project, given_name="Late", registered_on=date(2015, 3, 1))
         signin(officer)
+        response = client.post(
+            f"/trainings/{course.id}/enrol",
+            data={
+                "participant_ids": [str(women[0].id), str(late.id)],
+                "enrolled_on": "2015-02-02",
+            },
+        )
+        page = page_of(client.get(response.headers["Location"]))
+        assert f"{late.code}: registered on" in page
+        assert enrolments() == 1
         page = page_of(
             client.post(
                 f"/trainings/{course.id}/enrol",
-                data={
-                    "participant_ids": [str(women[0].id), str(late.id)],
-                    "enrolled_on": "2015-02-02",
-                },
+                data={"participant_ids": [str(women[1].id)], "enrolled_on": "2015-06-15"},
             )
         )
-        assert f"<strong>{late.code}</strong>: registered on" in page
-        assert women[0].code + "</strong>" not in page
+        assert f"<strong>{women[1].code}</strong>: the course ended on" in page
         page = page_of(
             client.post(
                 f"/trainings/{course.id}/enrol",
-                data={"participant_ids": [str(women[0].id)], "enrolled_on": "2015-06-15"},
-            )
-        )
-        assert f"<strong>{women[0].code}</strong>: the course ended on" in page
-        page = page_of(
-            client.post(
-                f"/trainings/{course.id}/enrol",
-                data={"participant_ids": [str(women[0].id)], "enrolled_on": "2999-01-01"},
+                data={"participant_ids": [str(women[1].id)], "enrolled_on": "2999-01-01"},
             )
         )
         assert 'id="enrolled_on-error"' in page
-        assert enrolments() == 0
+        assert enrolments() == 1
 
     def test_nobody_ticked(self, client, signin, officer, course, women):
         signin(officer)
@@ -473,7 +510,10 @@ class TestEnrol:
             f"/trainings/{course.id}/enrol",
             data={"participant_ids": [str(elsewhere.id)], "enrolled_on": "2015-01-25"},
         )
-        assert response.status_code == 404
+        assert response.status_code == 200
+        page = page_of(response)
+        assert "Nobody was enrolled" in page
+        assert elsewhere.code not in page
         assert enrolments() == 0
 
 
