@@ -22,7 +22,9 @@
     var text = template.replace("{n}", format(ticked));
     var over = seatsLeft !== null && ticked > seatsLeft;
     if (over) {
-      text += " · " + output.getAttribute("data-over").replace("{left}", format(seatsLeft));
+      text += " · " + (seatsLeft === 0
+        ? output.getAttribute("data-full")
+        : output.getAttribute("data-over").replace("{left}", format(seatsLeft)));
     }
     output.textContent = text;
     output.classList.toggle("over", over);
