@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tracker.extensions import db
@@ -319,3 +320,103 @@ class TestAttendance:
         url = f"/activities/{workshop.id}/attendance/{attendance.id}/remove"
         assert client.post(url).status_code == 403
         assert db.session.scalar(select(func.count(ActivityAttendance.id))) == 2
+
+
+class TestDeleteAndArchive:
+    @pytest.fixture
+    def manager(self, make_user, project):
+        return make_user(Role.MANAGER, [project], email="manager@example.org")
+
+    def test_an_activity_nobody_attended_is_deleted_and_audited(
+        self, client, login, manager, project, make_activity
+    ):
+        activity = make_activity(project)
+        db.session.commit()
+        login(manager)
+        page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+        assert "Nothing refers to it: it can be deleted" in page
+        activity_id, title = activity.id, activity.title
+        response = client.post(f"/activities/{activity_id}/delete")
+        assert response.headers["Location"] == "/activities/"
+        assert db.session.get(Activity, activity_id) is None
+        assert db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.entity == "activity",
+                AuditEvent.entity_id == activity_id,
+                AuditEvent.action == "delete",
+            )
+        )
+        assert f"The activity “{title}” is deleted." in client.get("/activities/").get_data(
+            as_text=True
+        )
+
+    def test_an_attended_activity_is_archived_with_the_reason_and_keeps_counting(
+        self, client, login, manager, workshop
+    ):
+        from tracker.activities.services import activity_references
+
+        with force_locale("en"):
+            references = activity_references(workshop)
+        assert references == [
+            "2 partner institutions are recorded as attending.",
+            "18 other attendees are counted in it.",
+        ]
+        db.session.commit()
+        login(manager)
+        page = client.get(f"/activities/{workshop.id}").get_data(as_text=True)
+        assert "2 partner institutions are recorded as attending." in page
+        assert f'action="/activities/{workshop.id}/delete"' not in page
+        page = client.post(f"/activities/{workshop.id}/delete", follow_redirects=True).get_data(
+            as_text=True
+        )
+        assert "The activity cannot be deleted: archive it instead." in page
+        assert db.session.scalar(select(func.count(ActivityAttendance.id))) == 2
+        page = client.post(f"/activities/{workshop.id}/archive", follow_redirects=True).get_data(
+            as_text=True
+        )
+        assert "is archived: it still counts in the figures" in page
+        listed = client.get("/activities/").get_data(as_text=True)
+        assert workshop.title not in listed
+        assert "1 archived activity is not listed: it still counts in the figures." in listed
+        listed = client.get("/activities/?archived=include").get_data(as_text=True)
+        assert workshop.title in listed and "archived</span>" in listed
+        page = client.post(f"/activities/{workshop.id}/unarchive", follow_redirects=True)
+        assert "is back in the list" in page.get_data(as_text=True)
+        assert workshop.title in client.get("/activities/").get_data(as_text=True)
+
+    def test_an_archived_partner_cannot_be_added_to_an_attendance(
+        self, client, login, manager, project, make_activity, make_partner
+    ):
+        from tracker.partners.services import archive_partner
+
+        activity = make_activity(project)
+        closed = make_partner("Association fermée", PartnerKind.NGO)
+        archive_partner(closed)
+        db.session.commit()
+        login(manager)
+        page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+        assert "Association fermée" not in page
+        page = client.post(
+            f"/activities/{activity.id}/attendance",
+            data={"partner": str(closed.id), "staff_count": "2"},
+        ).get_data(as_text=True)
+        assert "This partner is archived" in page
+        assert db.session.scalar(select(func.count(ActivityAttendance.id))) == 0
+
+    def test_others_may_not_delete_or_archive(
+        self, client, login, make_user, project, elsewhere, make_activity
+    ):
+        activity = make_activity(project)
+        db.session.commit()
+        login(make_user(Role.OFFICER, [project], email="officer@example.org"))
+        page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+        assert "/delete" not in page and "/archive" not in page
+        for action in ("delete", "archive", "unarchive"):
+            assert client.post(f"/activities/{activity.id}/{action}").status_code == 403
+        client.post("/auth/logout")
+        login(elsewhere)
+        for action in ("delete", "archive", "unarchive"):
+            assert client.post(f"/activities/{activity.id}/{action}").status_code == 404
+        assert db.session.get(Activity, activity.id).archived_at is None

@@ -306,3 +306,57 @@ class TestViewersReadNoSmallCells:
         assert f"dimension=nationality&amp;category={small[0]}" in page
         cell = {"indicator": "trained", "dimension": "nationality", "category": small[0]}
         assert client.get("/dashboard/list", query_string=cell).status_code == 200
+
+
+def every_figure_link(page: str) -> list[tuple[str, str]]:
+    """Return every (drill-down query, figure) the dashboard links, breakdown cells included."""
+    return [
+        (html.unescape(query), re.sub(r"\s", "", value))
+        for query, value in re.findall(r'href="/dashboard/list\?([^"]*)">([^<]+)</a>', page)
+    ]
+
+
+def test_archiving_courses_partners_and_activities_changes_no_figure(
+    client, login, manager, seeded
+):
+    """Archived records leave the lists and pick lists, never the figures or the report."""
+    from sqlalchemy import select
+
+    from tracker.activities.services import archive_activity
+    from tracker.models import Activity, Partner, TrainingCourse
+    from tracker.partners.services import archive_partner
+    from tracker.trainings.services import archive_course
+
+    scope = indicators.Scope((seeded.id,), seeded.start_date, seeded.end_date)
+
+    def figures():
+        with force_locale("fr"):
+            report = collect(seeded)
+        page = client.get("/dashboard/").get_data(as_text=True)
+        return {
+            "headline": indicators.headline(scope),
+            "by provider": indicators.disaggregate("trained", "provider", scope),
+            "by sector": indicators.disaggregate("trained", "sector", scope),
+            "report": [(f.key, f.value) for f in report.headline],
+            "report partners": report.partners,
+            "report activities": report.activities,
+            "dashboard": every_figure_link(page),
+        }
+
+    login(manager)
+    before = figures()
+    assert before["dashboard"] and before["report partners"] and before["report activities"]
+    courses = db.session.scalars(select(TrainingCourse)).all()
+    partners = db.session.scalars(select(Partner)).all()
+    activities = db.session.scalars(select(Activity)).all()
+    assert courses and partners and activities
+    for course in courses:
+        archive_course(course)
+    for partner in partners:
+        archive_partner(partner)
+    for activity in activities:
+        archive_activity(activity)
+    db.session.commit()
+    after = figures()
+    assert after == before
+    assert after["headline"]["trained"] == 135 and after["headline"]["placed"] == 41

@@ -126,6 +126,7 @@ from tracker.reports.services import generate_donor_report
 from tracker.results import services as results
 from tracker.results.forms import ResultForm, ResultIndicatorForm, ValueForm
 from tracker.trainings.forms import (
+    CandidateFilterForm,
     CompleteAllForm,
     CompleteForm,
     CourseFilterForm,
@@ -869,6 +870,15 @@ NOT_FUZZED = {
     "participants.archive": "no input",
     "participants.unarchive": "no input",
     "activities.remove_attendance": "no input",
+    "activities.delete": "no input",
+    "activities.archive": "no input",
+    "activities.unarchive": "no input",
+    "trainings.delete_course": "no input",
+    "trainings.archive_course": "no input",
+    "trainings.unarchive_course": "no input",
+    "partners.delete": "no input",
+    "partners.archive": "no input",
+    "partners.unarchive": "no input",
     "users.activate": "no input",
     "users.deactivate": "no input",
     "imports.index": "the upload: fuzzed by test_uploads_never_fail",
@@ -964,6 +974,7 @@ GET_ROUTES = sorted(
 GET_FORMS = {
     "participants.index": (SearchForm,),
     "trainings.index": (CourseFilterForm,),
+    "trainings.course": (CandidateFilterForm,),
     "placements.index": (PlacementFilterForm,),
     "activities.index": (ActivityFilterForm,),
     "partners.index": (PartnerFilterForm,),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tracker.extensions import db
@@ -260,3 +261,144 @@ class TestEdit:
     def test_missing_partner_is_404(self, client, login, manager):
         login(manager)
         assert client.get("/partners/999/edit").status_code == 404
+
+
+class TestDeleteAndArchive:
+    @pytest.fixture
+    def admin(self, make_user):
+        return make_user(Role.ADMIN, [], email="admin@example.org")
+
+    def test_references_count_every_kind_of_link(
+        self, project, make_partner, make_course, make_activity, make_participant
+    ):
+        from tracker.models import ConsentPurpose
+        from tracker.participants.consent import record_consent
+        from tracker.partners.services import partner_references
+
+        partner = make_partner("Entraide Nationale", PartnerKind.GOVERNMENT)
+        assert partner_references(partner) == []
+        make_course(project, provider=partner)
+        make_course(project, provider=partner)
+        make_activity(project, partners=[partner])
+        employed, referred = make_participant(project), make_participant(project)
+        record_placement(
+            employed,
+            kind=PlacementKind.EMPLOYMENT,
+            sector="Restauration",
+            start_date=date(2015, 8, 1),
+            employer=partner,
+        )
+        record_placement(
+            referred,
+            kind=PlacementKind.IGA,
+            sector="Couture",
+            start_date=date(2015, 8, 1),
+            business_name="Atelier",
+            referral_partner=partner,
+        )
+        record_consent(
+            referred, ConsentPurpose.PARTNER_SHARING, given_on=date(2015, 1, 1), partner=partner
+        )
+        with force_locale("en"):
+            references = partner_references(partner)
+        assert references == [
+            "2 courses are given by this partner.",
+            "1 placement names it as employer.",
+            "1 placement names it as referring partner.",
+            "It attended 1 activity.",
+            "1 consent to share data names it.",
+        ]
+
+    def test_an_unused_partner_is_deleted_and_audited(self, client, login, admin, make_partner):
+        partner = make_partner("Association fermée", PartnerKind.NGO)
+        db.session.commit()
+        login(admin)
+        page = client.get(f"/partners/{partner.id}").get_data(as_text=True)
+        assert "Nothing refers to it: it can be deleted" in page
+        partner_id = partner.id
+        response = client.post(f"/partners/{partner_id}/delete")
+        assert response.headers["Location"] == "/partners/"
+        assert db.session.get(Partner, partner_id) is None
+        assert db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.entity == "partner",
+                AuditEvent.entity_id == partner_id,
+                AuditEvent.action == "delete",
+            )
+        )
+        assert "“Association fermée” is deleted." in client.get("/partners/").get_data(as_text=True)
+
+    def test_a_used_partner_is_archived_with_the_reason_shown(
+        self, client, login, admin, project, make_partner, make_course, make_activity
+    ):
+        partner = make_partner("Office de la Formation", acronym="OFPPT")
+        make_course(project, provider=partner)
+        activity = make_activity(project, partners=[])
+        db.session.commit()
+        login(admin)
+        page = client.get(f"/partners/{partner.id}").get_data(as_text=True)
+        assert "1 course is given by this partner." in page
+        assert f'action="/partners/{partner.id}/delete"' not in page
+        page = client.post(f"/partners/{partner.id}/delete", follow_redirects=True).get_data(
+            as_text=True
+        )
+        assert "The partner cannot be deleted: archive it instead." in page
+        assert db.session.get(Partner, partner.id) is not None
+        page = client.post(f"/partners/{partner.id}/archive", follow_redirects=True).get_data(
+            as_text=True
+        )
+        assert "is archived: it still counts in the figures" in page
+        # out of the default list, back with the filter
+        listed = client.get("/partners/").get_data(as_text=True)
+        assert "OFPPT" not in listed
+        listed = client.get("/partners/?archived=include").get_data(as_text=True)
+        assert "OFPPT" in listed and "archived</span>" in listed
+        # out of the pick lists: an activity's attendance, a new course
+        detail = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+        assert 'id="partner"' in detail and "OFPPT" not in detail
+        new_course = client.get("/trainings/new").get_data(as_text=True)
+        assert 'id="provider_id"' in new_course and "OFPPT" not in new_course
+        page = client.post(f"/partners/{partner.id}/unarchive", follow_redirects=True).get_data(
+            as_text=True
+        )
+        assert "is back in the lists" in page
+        assert "OFPPT" in client.get("/partners/").get_data(as_text=True)
+
+    def test_the_placement_form_leaves_out_archived_partners_but_keeps_the_chosen_one(
+        self, client, login, make_user, project, make_partner, make_participant
+    ):
+        from tracker.partners.services import archive_partner
+
+        employer = make_partner("Hôtel du Port", PartnerKind.EMPLOYER)
+        closed = make_partner("Traiteur fermé", PartnerKind.EMPLOYER)
+        person = make_participant(project)
+        placement = record_placement(
+            person,
+            kind=PlacementKind.EMPLOYMENT,
+            sector="Restauration",
+            start_date=date(2015, 8, 1),
+            employer=employer,
+        )
+        archive_partner(employer)
+        archive_partner(closed)
+        db.session.commit()
+        login(make_user(Role.OFFICER, [project], email="officer@example.org"))
+        new = client.get(f"/placements/new/{person.id}").get_data(as_text=True)
+        assert "Hôtel du Port" not in new and "Traiteur fermé" not in new
+        edit = client.get(f"/placements/{placement.id}/edit").get_data(as_text=True)
+        assert "Hôtel du Port" in edit and "Traiteur fermé" not in edit
+
+    @pytest.mark.parametrize("role", [Role.VIEWER, Role.OFFICER, Role.MANAGER])
+    def test_only_administrators_delete_or_archive(
+        self, client, login, make_user, project, make_partner, role
+    ):
+        partner = make_partner("Association", PartnerKind.NGO)
+        db.session.commit()
+        login(make_user(role, [project]))
+        page = client.get(f"/partners/{partner.id}").get_data(as_text=True)
+        assert "/delete" not in page and "/archive" not in page
+        for action in ("delete", "archive", "unarchive"):
+            assert client.post(f"/partners/{partner.id}/{action}").status_code == 403
+        assert db.session.get(Partner, partner.id).archived_at is None

@@ -11,11 +11,13 @@ from tracker import indicators
 from tracker.extensions import db
 from tracker.indicators import Scope
 from tracker.models import (
+    AuditEvent,
     CourseKind,
     Enrolment,
     EnrolmentStatus,
     PartnerKind,
     Role,
+    Sex,
     TrainingCourse,
 )
 from tracker.trainings.services import complete, drop_out, enrol
@@ -391,70 +393,107 @@ class TestEnrol:
         flashed = page_of(client.get(f"/trainings/{course.id}"))
         assert "3 people are enrolled" in flashed
 
-    def test_capacity_refusal_writes_nothing(self, client, signin, officer, course, women):
+    def test_a_full_course_enrols_those_who_fit_and_lists_the_others(
+        self, client, signin, officer, course, women
+    ):
         enrol(women[0], course, on=date(2015, 1, 20))
         signin(officer)
-        # one seat taken of three: three more do not fit
+        # one seat taken of three: of three more, the first two by code get the seats
         response = client.post(
             f"/trainings/{course.id}/enrol",
             data={"participant_ids": [str(p.id) for p in women[1:]], "enrolled_on": "2015-01-25"},
         )
-        assert response.status_code == 200
-        page = page_of(response)
-        assert "Nobody was enrolled: only 2 places are left" in page
-        # who could not be enrolled, and why
-        assert f"<strong>{women[3].code}</strong>: no place left (capacity 3)" in page
-        assert enrolments() == 1
-        # the form comes back first, with the same people ticked
-        assert page.index('id="enrol-title"') < page.index('id="roster-title"')
-        for person in women[1:]:
-            assert f'value="{person.id}" id="pick-{person.id}" checked' in page
-
-    def test_already_enrolled_refuses_the_whole_group(self, client, signin, officer, course, women):
-        enrol(women[0], course, on=date(2015, 1, 20))
-        signin(officer)
+        assert response.status_code == 302
+        enrolled = db.session.scalars(select(Enrolment.participant_id)).all()
+        assert sorted(enrolled) == sorted(p.id for p in women[:3])
+        page = page_of(client.get(response.headers["Location"]))
+        assert f"2 people are enrolled: {women[1].code}, {women[2].code}." in page
+        assert "1 person was left out:" in page
+        assert f"{women[3].code}: no place left (capacity 3)" in page
+        # the course is full now: the page says so, and a try enrols nobody
+        assert "The course is full: nobody more can be enrolled." in page
         response = client.post(
             f"/trainings/{course.id}/enrol",
-            data={
-                "participant_ids": [str(women[0].id), str(women[1].id)],
-                "enrolled_on": "2015-01-25",
-            },
+            data={"participant_ids": [str(women[3].id)], "enrolled_on": "2015-01-25"},
         )
+        assert response.status_code == 200
         page = page_of(response)
-        assert f"<strong>{women[0].code}</strong>: already enrolled in this course" in page
-        assert enrolments() == 1
+        assert "Nobody was enrolled: the people below cannot be." in page
+        assert f"<strong>{women[3].code}</strong>: no place left (capacity 3)" in page
+        assert enrolments() == 3
+        # the form comes back first, with the same person ticked
+        assert page.index('id="enrol-title"') < page.index('id="roster-title"')
+        assert f'value="{women[3].id}" id="pick-{women[3].id}" checked' in page
+
+    def test_seats_left_are_shown(self, client, signin, officer, course, women):
+        signin(officer)
+        assert "3 seats left" in page_of(client.get(f"/trainings/{course.id}"))
+        enrol(women[0], course, on=date(2015, 1, 20))
+        enrol(women[1], course, on=date(2015, 1, 20))
+        db.session.commit()
+        page = page_of(client.get(f"/trainings/{course.id}"))
+        assert "1 seat left" in page and "of 3." in page
+        # the live count knows the seats left (static/enrol.js reads it)
+        assert 'data-left="1"' in page
+
+    def test_those_who_fit_are_enrolled_the_others_listed_with_the_reason(
+        self, client, signin, officer, course, women, make_participant, other_project
+    ):
+        from tracker.participants.services import archive
+
+        enrol(women[0], course, on=date(2015, 1, 20))
+        archived = make_participant(course.project, given_name="Archivée")
+        archive(archived)
+        elsewhere = make_participant(other_project, given_name="Ailleurs")
+        db.session.commit()
+        signin(officer)
+        ticked = [women[0], women[1], archived, elsewhere]
+        response = client.post(
+            f"/trainings/{course.id}/enrol",
+            data={"participant_ids": [str(p.id) for p in ticked], "enrolled_on": "2015-01-25"},
+        )
+        assert response.status_code == 302
+        rows = db.session.scalars(select(Enrolment.participant_id)).all()
+        assert sorted(rows) == sorted([women[0].id, women[1].id])
+        page = page_of(client.get(response.headers["Location"]))
+        assert f"1 person is enrolled: {women[1].code}." in page
+        assert "3 people were left out:" in page
+        assert f"{women[0].code}: already enrolled in this course" in page
+        assert f"{archived.code}: case file archived" in page
+        # a person of another project: left out by the number sent, never named
+        assert f"#{elsewhere.id}: not a participant of this course" in page
+        assert elsewhere.code not in page and "Ailleurs" not in page
 
     def test_dates_are_enforced_naming_who(
         self, client, signin, officer, course, women, make_participant, project
     ):
         late = make_participant(project, given_name="Late", registered_on=date(2015, 3, 1))
         signin(officer)
+        response = client.post(
+            f"/trainings/{course.id}/enrol",
+            data={
+                "participant_ids": [str(women[0].id), str(late.id)],
+                "enrolled_on": "2015-02-02",
+            },
+        )
+        page = page_of(client.get(response.headers["Location"]))
+        assert f"{late.code}: registered on" in page
+        assert enrolments() == 1
         page = page_of(
             client.post(
                 f"/trainings/{course.id}/enrol",
-                data={
-                    "participant_ids": [str(women[0].id), str(late.id)],
-                    "enrolled_on": "2015-02-02",
-                },
+                data={"participant_ids": [str(women[1].id)], "enrolled_on": "2015-06-15"},
             )
         )
-        assert f"<strong>{late.code}</strong>: registered on" in page
-        assert women[0].code + "</strong>" not in page
+        assert f"<strong>{women[1].code}</strong>: the course ended on" in page
         page = page_of(
             client.post(
                 f"/trainings/{course.id}/enrol",
-                data={"participant_ids": [str(women[0].id)], "enrolled_on": "2015-06-15"},
-            )
-        )
-        assert f"<strong>{women[0].code}</strong>: the course ended on" in page
-        page = page_of(
-            client.post(
-                f"/trainings/{course.id}/enrol",
-                data={"participant_ids": [str(women[0].id)], "enrolled_on": "2999-01-01"},
+                data={"participant_ids": [str(women[1].id)], "enrolled_on": "2999-01-01"},
             )
         )
         assert 'id="enrolled_on-error"' in page
-        assert enrolments() == 0
+        assert enrolments() == 1
 
     def test_nobody_ticked(self, client, signin, officer, course, women):
         signin(officer)
@@ -473,7 +512,10 @@ class TestEnrol:
             f"/trainings/{course.id}/enrol",
             data={"participant_ids": [str(elsewhere.id)], "enrolled_on": "2015-01-25"},
         )
-        assert response.status_code == 404
+        assert response.status_code == 200
+        page = page_of(response)
+        assert "Nobody was enrolled" in page
+        assert elsewhere.code not in page
         assert enrolments() == 0
 
 
@@ -689,3 +731,175 @@ class TestAccess:
     def test_signed_out_goes_to_the_login(self, client, ids):
         assert client.get("/trainings/").status_code == 302
         assert client.get(f"/trainings/{ids['course']}").status_code == 302
+
+
+class TestCandidateFilters:
+    @pytest.fixture
+    def people(self, make_participant, project):
+        return {
+            "awa": make_participant(
+                project, given_name="Awa", nationality="SEN", registered_on=date(2014, 12, 1)
+            ),
+            "grace": make_participant(
+                project, given_name="Grace", nationality="NGA", registered_on=date(2015, 1, 10)
+            ),
+            "ibrahim": make_participant(
+                project,
+                given_name="Ibrahim",
+                sex=Sex.MALE,
+                nationality="SEN",
+                registered_on=date(2015, 1, 12),
+            ),
+        }
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ({}, {"awa", "grace", "ibrahim"}),
+            ({"sex": "M"}, {"ibrahim"}),
+            ({"nationality": "SEN"}, {"awa", "ibrahim"}),
+            ({"since": "2015-01-01"}, {"grace", "ibrahim"}),
+            ({"nationality": "SEN", "since": "2015-01-01", "sex": "M"}, {"ibrahim"}),
+            ({"q": "grace", "nationality": "SEN"}, set()),
+            # a filter that is no valid value is ignored, the others hold
+            ({"sex": "X", "nationality": "NGA"}, {"grace"}),
+            ({"since": "not a date"}, {"awa", "grace", "ibrahim"}),
+        ],
+    )
+    def test_filters_narrow_the_candidates(
+        self, client, signin, officer, course, people, query, expected
+    ):
+        signin(officer)
+        page = page_of(client.get(f"/trainings/{course.id}", query_string=query))
+        shown = {name for name, p in people.items() if f'id="pick-{p.id}"' in page}
+        assert shown == expected
+
+    def test_the_filters_come_back_with_a_refused_form(
+        self, client, signin, officer, course, people
+    ):
+        signin(officer)
+        page = page_of(
+            client.post(
+                f"/trainings/{course.id}/enrol",
+                data={
+                    "participant_ids": [str(people["ibrahim"].id)],
+                    "enrolled_on": "2015-06-15",
+                    "nationality": "SEN",
+                    "sex": "M",
+                },
+            )
+        )
+        assert "the course ended on" in page
+        # the list drawn again is the filtered one
+        assert f'id="pick-{people["ibrahim"].id}"' in page
+        assert f'id="pick-{people["grace"].id}"' not in page
+        assert f'id="pick-{people["awa"].id}"' not in page
+
+
+class TestDeleteAndArchive:
+    def test_a_course_nobody_is_enrolled_in_is_deleted_and_audited(
+        self, client, signin, manager, course
+    ):
+        signin(manager)
+        page = page_of(client.get(f"/trainings/{course.id}"))
+        assert "Nothing refers to it: it can be deleted" in page
+        assert f'action="/trainings/{course.id}/delete"' in page
+        course_id = course.id
+        response = client.post(f"/trainings/{course_id}/delete")
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/trainings/"
+        assert db.session.get(TrainingCourse, course_id) is None
+        line = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity == "training_course", AuditEvent.entity_id == course_id)
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert line.action == "delete" and line.actor_label == manager.email
+        assert "The course “Cuisine et restauration” is deleted." in page_of(
+            client.get("/trainings/")
+        )
+
+    def test_a_course_with_enrolments_is_archived_not_deleted(
+        self, client, signin, manager, course, women
+    ):
+        enrol(women[0], course, on=date(2015, 1, 20))
+        enrol(women[1], course, on=date(2015, 1, 20))
+        db.session.commit()
+        signin(manager)
+        page = page_of(client.get(f"/trainings/{course.id}"))
+        assert "2 enrolments refer to this course." in page
+        assert f'action="/trainings/{course.id}/delete"' not in page
+        assert f'action="/trainings/{course.id}/archive"' in page
+        # a delete sent anyway is refused with the reason, and nothing is deleted
+        response = client.post(f"/trainings/{course.id}/delete", follow_redirects=True)
+        assert "The course cannot be deleted: archive it instead." in page_of(response)
+        assert "2 enrolments refer to this course." in page_of(response)
+        assert db.session.get(TrainingCourse, course.id) is not None
+        response = client.post(f"/trainings/{course.id}/archive", follow_redirects=True)
+        page = page_of(response)
+        assert "is archived: it still counts in the figures" in page
+        assert "Bring it back to the lists" in page
+        # nobody is enrolled in an archived course: no enrolment panel, the service refuses
+        assert 'id="enrol-title"' not in page
+        response = client.post(
+            f"/trainings/{course.id}/enrol",
+            data={"participant_ids": [str(women[2].id)], "enrolled_on": "2015-01-25"},
+        )
+        assert "The course is archived" in page_of(response)
+        assert enrolments() == 2
+        response = client.post(f"/trainings/{course.id}/unarchive", follow_redirects=True)
+        assert "is back in the lists" in page_of(response)
+        db.session.expire_all()
+        assert db.session.get(TrainingCourse, course.id).archived_at is None
+
+    def test_archived_courses_leave_the_list_and_the_case_file_choice(
+        self, client, signin, manager, make_course, project, ofppt, women
+    ):
+        from tracker.trainings.services import archive_course
+
+        make_course(project, provider=ofppt, title="Couture", end=TODAY)
+        gone = make_course(project, provider=ofppt, title="Pâtisserie", end=TODAY)
+        archive_course(gone)
+        db.session.commit()
+        signin(manager)
+        listed = page_of(client.get("/trainings/"))
+        assert "Couture" in listed and "Pâtisserie" not in listed
+        both = page_of(client.get("/trainings/", query_string={"archived": "include"}))
+        assert "Couture" in both and "Pâtisserie" in both and "archived</span>" in both
+        only = page_of(client.get("/trainings/", query_string={"archived": "only"}))
+        assert "Couture" not in only and "Pâtisserie" in only
+        choice = page_of(client.get(f"/trainings/enrol/{women[0].id}"))
+        assert "Couture" in choice and "Pâtisserie" not in choice
+
+    def test_officers_and_viewers_see_no_delete_or_archive(self, client, signin, officer, course):
+        signin(officer)
+        page = page_of(client.get(f"/trainings/{course.id}"))
+        assert "/delete" not in page and "/archive" not in page
+        assert client.post(f"/trainings/{course.id}/delete").status_code == 403
+        assert client.post(f"/trainings/{course.id}/archive").status_code == 403
+        assert db.session.get(TrainingCourse, course.id) is not None
+
+    def test_a_manager_of_another_project_gets_404(
+        self, client, signin, make_user, course, other_project
+    ):
+        signin(make_user(Role.MANAGER, [other_project], email="else@example.org"))
+        assert client.post(f"/trainings/{course.id}/delete").status_code == 404
+        assert client.post(f"/trainings/{course.id}/archive").status_code == 404
+        assert db.session.get(TrainingCourse, course.id) is not None
+
+    def test_the_provider_choice_leaves_out_archived_partners_but_keeps_the_current_one(
+        self, client, signin, manager, course, ofppt, make_partner
+    ):
+        from tracker.partners.services import archive_partner
+
+        retired = make_partner("Centre fermé", acronym="CF")
+        archive_partner(retired)
+        archive_partner(ofppt)
+        db.session.commit()
+        signin(manager)
+        new = page_of(client.get("/trainings/new"))
+        assert "Centre fermé" not in new and "OFPPT" not in new
+        # the course's own provider, archived since, stays choosable: the course can be edited
+        edit = page_of(client.get(f"/trainings/{course.id}/edit"))
+        assert f'value="{ofppt.id}" selected' in edit or f'selected value="{ofppt.id}"' in edit
+        assert "Centre fermé" not in edit

@@ -1,6 +1,8 @@
-"""The error every service raises when a business rule refuses a change."""
+"""The error every service raises when a business rule refuses a change, and archiving."""
 
 from __future__ import annotations
+
+from sqlalchemy import ColumnElement, true
 
 
 class DomainError(ValueError):
@@ -10,3 +12,30 @@ class DomainError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class StillReferenced(DomainError):
+    """A deletion refused because other records refer to the record; ``reasons`` say which.
+
+    Such a record can be archived instead: it leaves the pick lists and keeps counting.
+    """
+
+    def __init__(self, message: str, reasons: list[str]) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+
+
+ARCHIVED_CHOICES = ("include", "only")
+
+
+def archived_filter(column, choice: str | None) -> ColumnElement[bool]:
+    """Return the condition on ``archived_at`` for a list's filter.
+
+    ``None`` or "" (the default lists): not archived; ``include``: every record;
+    ``only``: the archived ones.
+    """
+    if choice == "include":
+        return true()
+    if choice == "only":
+        return column.is_not(None)
+    return column.is_(None)

@@ -136,3 +136,16 @@ class Form(FlaskForm):
             field = unbound_field.bind(form=form, **options)
             _add_checks(field)
             return field
+
+
+def archived_field() -> SelectField:
+    """The filter of a list that hides archived records by default (courses, partners...)."""
+    return SelectField(_l("Archived"), choices=[], validators=[Optional()])
+
+
+def archived_choices() -> list[tuple[str, str]]:
+    return [
+        ("", str(_l("Not shown"))),
+        ("include", str(_l("Shown too"))),
+        ("only", str(_l("Only archived"))),
+    ]

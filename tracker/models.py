@@ -491,6 +491,8 @@ class Partner(TimestampMixin, VersionedMixin, Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    #: set when archived: out of the pick lists and default lists, still in every figure
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def display_name(self) -> str:
@@ -672,6 +674,8 @@ class TrainingCourse(TimestampMixin, VersionedMixin, Base):
     end_date: Mapped[date] = mapped_column(Date)
     hours: Mapped[int | None] = mapped_column(Integer)
     capacity: Mapped[int | None] = mapped_column(Integer)
+    #: set when archived: nobody is enrolled any more, it still counts in every figure
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     project: Mapped[Project] = relationship()
     provider: Mapped[Partner] = relationship()
@@ -809,6 +813,8 @@ class Activity(TimestampMixin, VersionedMixin, Base):
     # people who attended without being registered participants, counted in aggregate only
     other_women: Mapped[int] = mapped_column(Integer, default=0)
     other_men: Mapped[int] = mapped_column(Integer, default=0)
+    #: set when archived: out of the default list, still in every figure
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     project: Mapped[Project] = relationship()
     attendances: Mapped[list[ActivityAttendance]] = relationship(

@@ -63,6 +63,11 @@ def can_manage_partners(user: User) -> bool:
     return user.role in MANAGERS
 
 
+def can_retire_partners(user: User) -> bool:
+    """Delete or archive a partner: partners are shared by every project, so administrators."""
+    return user.role is Role.ADMIN
+
+
 def can_manage_activities(user: User) -> bool:
     return user.role in MANAGERS
 

@@ -15,7 +15,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from tracker.forms import Form, optional_record_id
+from tracker.forms import Form, archived_choices, archived_field, optional_record_id
 from tracker.models import ActivityKind, Partner
 from tracker.partners.forms import enum_coerce
 
@@ -132,6 +132,7 @@ class ActivityFilterForm(Form):
     project = SelectField(_l("Project"), choices=[], validators=[Optional()])
     kind = SelectField(_l("Kind"), choices=[], validators=[Optional()])
     year = SelectField(_l("Year"), choices=[], validators=[Optional()])
+    archived = archived_field()
 
     def __init__(self, *args, projects=(), years=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,3 +140,4 @@ class ActivityFilterForm(Form):
         self.project.choices = [("", everyone)] + [(str(p.id), p.code) for p in projects]
         self.kind.choices = [("", everyone)] + ActivityKind.choices()
         self.year.choices = [("", everyone)] + [(str(y), str(y)) for y in years]
+        self.archived.choices = archived_choices()

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, Select, distinct, extract, func, select
 from sqlalchemy.orm import selectinload
 
-from tracker.domain import DomainError
+from tracker.domain import DomainError, StillReferenced, archived_filter
 from tracker.extensions import db
-from tracker.models import Activity, ActivityAttendance, ActivityKind, Partner, Project
+from tracker.models import Activity, ActivityAttendance, ActivityKind, Partner, Project, now_utc
 
 #: what an edit may change (the project stays: attendance counts for that project)
 EDITABLE_FIELDS = (
@@ -129,6 +130,10 @@ def add_attendance(activity: Activity, partner: Partner, *, staff_count: int) ->
     """Record that ``partner`` attended ``activity`` with ``staff_count`` staff."""
     if staff_count < 0:
         raise DomainError(_("The staff count cannot be negative."), "staff_count")
+    if partner.archived_at is not None:
+        raise DomainError(
+            _("This partner is archived: bring it back to the lists first."), "partner"
+        )
     if any(a.partner_id == partner.id for a in activity.attendances):
         raise DomainError(_("This partner is already recorded as attending."), "partner")
     attendance = ActivityAttendance(activity=activity, partner=partner, staff_count=staff_count)
@@ -151,9 +156,13 @@ def activities_query(
     project_id: int | None = None,
     kind: ActivityKind | None = None,
     year: int | None = None,
+    archived: str | None = None,
 ) -> Select:
-    """Return the activities in ``scope`` matching the filters, newest first."""
-    query = select(Activity).where(scope)
+    """Return the activities in ``scope`` matching the filters, newest first.
+
+    Archived activities are left out unless ``archived`` is ``include`` or ``only``.
+    """
+    query = select(Activity).where(scope, archived_filter(Activity.archived_at, archived))
     if project_id is not None:
         query = query.where(Activity.project_id == project_id)
     if kind is not None:
@@ -254,12 +263,66 @@ def attendance_list(activity: Activity) -> list[ActivityAttendance]:
 
 
 def partners_not_attending(activity: Activity) -> list[Partner]:
-    """Return the partners that may still be added to ``activity``, by name."""
+    """Return the partners that may still be added to ``activity``, by name (not archived)."""
     attending = select(ActivityAttendance.partner_id).where(
         ActivityAttendance.activity_id == activity.id
     )
     return list(
         db.session.scalars(
-            select(Partner).where(Partner.id.not_in(attending)).order_by(Partner.name)
+            select(Partner)
+            .where(Partner.id.not_in(attending), Partner.archived_at.is_(None))
+            .order_by(Partner.name)
         )
     )
+
+
+def activity_references(activity: Activity) -> list[str]:
+    """Return what the figures hold of ``activity`` and stops its deletion, in words."""
+    reasons = []
+    partners = db.session.scalar(
+        select(func.count()).where(ActivityAttendance.activity_id == activity.id)
+    )
+    if partners:
+        reasons.append(
+            ngettext(
+                "%(num)d partner institution is recorded as attending.",
+                "%(num)d partner institutions are recorded as attending.",
+                partners,
+            )
+        )
+    others = (activity.other_women or 0) + (activity.other_men or 0)
+    if others:
+        reasons.append(
+            ngettext(
+                "%(num)d other attendee is counted in it.",
+                "%(num)d other attendees are counted in it.",
+                others,
+            )
+        )
+    return reasons
+
+
+def delete_activity(activity: Activity) -> None:
+    """Delete an activity nobody attended; raise ``StillReferenced`` otherwise; flush only."""
+    reasons = activity_references(activity)
+    if reasons:
+        raise StillReferenced(
+            _("The activity cannot be deleted: archive it instead.") + " " + " ".join(reasons),
+            reasons,
+        )
+    db.session.delete(activity)
+    db.session.flush()
+
+
+def archive_activity(activity: Activity) -> None:
+    """Take an activity out of the default list; its figures stay."""
+    if activity.archived_at is None:
+        activity.archived_at = now_utc()
+        db.session.flush()
+
+
+def unarchive_activity(activity: Activity) -> None:
+    """Bring an archived activity back into the list."""
+    if activity.archived_at is not None:
+        activity.archived_at = None
+        db.session.flush()

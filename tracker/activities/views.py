@@ -7,12 +7,12 @@ from contextlib import suppress
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from tracker.activities import bp, services
 from tracker.activities.forms import ActivityFilterForm, ActivityForm, AttendanceForm
-from tracker.domain import DomainError
+from tracker.domain import DomainError, StillReferenced
 from tracker.extensions import db
 from tracker.forms import optional_record_id
 from tracker.models import Activity, ActivityAttendance, ActivityKind, Partner
@@ -42,8 +42,14 @@ def index():
             "project_id": int(form.project.data) if form.project.data else None,
             "kind": ActivityKind(form.kind.data) if form.kind.data else None,
             "year": int(form.year.data) if form.year.data else None,
+            "archived": form.archived.data or None,
         }
     query = services.activities_query(scope, **filters)
+    # archived activities left out of the list still count in the figures: say how many
+    hidden = 0
+    if not filters.get("archived"):
+        archived = services.activities_query(scope, **{**filters, "archived": "only"})
+        hidden = db.session.scalar(select(func.count()).select_from(archived.subquery()))
     page = db.paginate(
         query.options(selectinload(Activity.project)),
         per_page=PER_PAGE,
@@ -57,6 +63,7 @@ def index():
         totals=services.attendance_totals(a.id for a in page.items),
         reach=services.reach(query),
         projects=projects,
+        hidden_archived=hidden,
     )
 
 
@@ -74,6 +81,7 @@ def _detail_page(activity: Activity, *, attendance_form: AttendanceForm | None =
         totals=services.attendance_totals([activity.id])[activity.id],
         may_manage=may_manage,
         attendance_form=attendance_form,
+        references=services.activity_references(activity) if may_manage else [],
     )
 
 
@@ -192,3 +200,50 @@ def remove_attendance(activity_id: int, attendance_id: int):
     db.session.commit()
     flash(_("%(partner)s is removed from the attendance.", partner=name), "success")
     return redirect(url_for(".detail", activity_id=activity.id) + "#attendance")
+
+
+# --- Deleting and archiving an activity ---------------------------------------------
+
+
+@bp.route("/<int:activity_id>/delete", methods=["POST"])
+@role_required(*MANAGERS)
+def delete(activity_id: int):
+    """Delete an activity nobody attended; otherwise say why, and that it can be archived."""
+    activity = get_activity_or_404(activity_id)
+    title = activity.title
+    try:
+        services.delete_activity(activity)
+    except StillReferenced as error:
+        flash(error.message, "error")
+        return redirect(url_for(".detail", activity_id=activity.id))
+    db.session.commit()
+    flash(_("The activity “%(title)s” is deleted.", title=title), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/<int:activity_id>/archive", methods=["POST"])
+@role_required(*MANAGERS)
+def archive(activity_id: int):
+    """Archive an activity: out of the default list, still in every figure."""
+    activity = get_activity_or_404(activity_id)
+    services.archive_activity(activity)
+    db.session.commit()
+    flash(
+        _(
+            "The activity “%(title)s” is archived: it still counts in the figures.",
+            title=activity.title,
+        ),
+        "success",
+    )
+    return redirect(url_for(".detail", activity_id=activity.id))
+
+
+@bp.route("/<int:activity_id>/unarchive", methods=["POST"])
+@role_required(*MANAGERS)
+def unarchive(activity_id: int):
+    """Bring an archived activity back into the list."""
+    activity = get_activity_or_404(activity_id)
+    services.unarchive_activity(activity)
+    db.session.commit()
+    flash(_("The activity “%(title)s” is back in the list.", title=activity.title), "success")
+    return redirect(url_for(".detail", activity_id=activity.id))

@@ -237,7 +237,12 @@ def _case_file(participant: Participant):
 
 
 def _partners() -> list[Partner]:
-    return list(db.session.scalars(select(Partner).order_by(Partner.name)))
+    """The partners a consent to share data may name: archived ones are not offered."""
+    return list(
+        db.session.scalars(
+            select(Partner).where(Partner.archived_at.is_(None)).order_by(Partner.name)
+        )
+    )
 
 
 @bp.route("/<int:participant_id>/edit", methods=["GET", "POST"])

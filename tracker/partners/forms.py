@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from tracker.forms import Form, phone_number
+from tracker.forms import Form, archived_choices, archived_field, phone_number
 from tracker.models import PartnerKind
 from tracker.participants.forms import country_choices
 
@@ -97,7 +97,9 @@ class PartnerFilterForm(Form):
 
     q = StringField(_l("Name or acronym"), validators=[Optional(), Length(max=100)])
     kind = SelectField(_l("Kind"), choices=[], validators=[Optional()])
+    archived = archived_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = [("", str(_l("All")))] + PartnerKind.choices()
+        self.archived.choices = archived_choices()

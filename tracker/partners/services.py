@@ -7,19 +7,22 @@ from enum import Enum
 
 import pycountry
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from tracker.domain import DomainError
+from tracker.domain import DomainError, StillReferenced, archived_filter
 from tracker.extensions import db
 from tracker.models import (
     Activity,
     ActivityAttendance,
+    Consent,
     Partner,
     PartnerKind,
     Placement,
     TrainingCourse,
     User,
+    now_utc,
 )
 from tracker.permissions import in_scope
 from tracker.text import fold
@@ -140,9 +143,14 @@ def matching_ids(q: str) -> list[int]:
     return found
 
 
-def partners_query(*, q: str | None = None, kind: PartnerKind | None = None) -> Select:
-    """Return the query of partners matching the search and kind, by name."""
-    query = select(Partner)
+def partners_query(
+    *, q: str | None = None, kind: PartnerKind | None = None, archived: str | None = None
+) -> Select:
+    """Return the query of partners matching the search and kind, by name.
+
+    Archived partners are left out unless ``archived`` is ``include`` or ``only``.
+    """
+    query = select(Partner).where(archived_filter(Partner.archived_at, archived))
     if q and fold(q):
         query = query.where(Partner.id.in_(matching_ids(q)))
     if kind is not None:
@@ -194,3 +202,78 @@ def involvement(partner: Partner, user: User) -> Involvement:
         placements_as_employer=int(counts[0] or 0),
         referrals=int(counts[1] or 0),
     )
+
+
+def partner_references(partner: Partner) -> list[str]:
+    """Return what refers to ``partner`` in every project and stops its deletion, in words."""
+
+    def count(column) -> int:
+        return db.session.scalar(select(func.count()).where(column == partner.id)) or 0
+
+    found = [
+        (
+            count(TrainingCourse.provider_id),
+            lambda n: ngettext(
+                "%(num)d course is given by this partner.",
+                "%(num)d courses are given by this partner.",
+                n,
+            ),
+        ),
+        (
+            count(Placement.employer_id),
+            lambda n: ngettext(
+                "%(num)d placement names it as employer.",
+                "%(num)d placements name it as employer.",
+                n,
+            ),
+        ),
+        (
+            count(Placement.referral_partner_id),
+            lambda n: ngettext(
+                "%(num)d placement names it as referring partner.",
+                "%(num)d placements name it as referring partner.",
+                n,
+            ),
+        ),
+        (
+            count(ActivityAttendance.partner_id),
+            lambda n: ngettext(
+                "It attended %(num)d activity.", "It attended %(num)d activities.", n
+            ),
+        ),
+        (
+            count(Consent.partner_id),
+            lambda n: ngettext(
+                "%(num)d consent to share data names it.",
+                "%(num)d consents to share data name it.",
+                n,
+            ),
+        ),
+    ]
+    return [words(n) for n, words in found if n]
+
+
+def delete_partner(partner: Partner) -> None:
+    """Delete a partner nothing refers to; raise ``StillReferenced`` otherwise; flush only."""
+    reasons = partner_references(partner)
+    if reasons:
+        raise StillReferenced(
+            _("The partner cannot be deleted: archive it instead.") + " " + " ".join(reasons),
+            reasons,
+        )
+    db.session.delete(partner)
+    db.session.flush()
+
+
+def archive_partner(partner: Partner) -> None:
+    """Take a partner out of the pick lists and the default list; its figures stay."""
+    if partner.archived_at is None:
+        partner.archived_at = now_utc()
+        db.session.flush()
+
+
+def unarchive_partner(partner: Partner) -> None:
+    """Bring an archived partner back into the lists."""
+    if partner.archived_at is not None:
+        partner.archived_at = None
+        db.session.flush()

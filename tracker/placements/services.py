@@ -187,10 +187,18 @@ def partner(partner_id: int | None) -> Partner | None:
     return db.session.get(Partner, partner_id) if partner_id else None
 
 
-def partners_first(kinds: Sequence[PartnerKind]) -> tuple[list[Partner], list[Partner]]:
-    """Return (partners of ``kinds``, every other partner), each by name."""
+def partners_first(
+    kinds: Sequence[PartnerKind], keep: Sequence[int | None] = ()
+) -> tuple[list[Partner], list[Partner]]:
+    """Return (partners of ``kinds``, every other partner), each by name, none archived.
+
+    ``keep``: ids of partners a placement already names, listed even when archived so
+    that the placement can still be edited.
+    """
     first, others = [], []
-    for candidate in db.session.scalars(select(Partner).order_by(Partner.name)):
+    kept = [partner_id for partner_id in keep if partner_id is not None]
+    query = select(Partner).where(Partner.archived_at.is_(None) | Partner.id.in_(kept))
+    for candidate in db.session.scalars(query.order_by(Partner.name)):
         (first if candidate.kind in kinds else others).append(candidate)
     return first, others
 

@@ -103,10 +103,12 @@ def index():
 # --- Recording and editing a placement --------------------------------------------------
 
 
-def _placement_form(**kwargs) -> PlacementForm:
+def _placement_form(placement: Placement | None = None, **kwargs) -> PlacementForm:
+    # the partners a placement already names stay choosable, archived or not
+    keep = (placement.employer_id, placement.referral_partner_id) if placement else ()
     return PlacementForm(
-        employers=services.partners_first(EMPLOYER_KINDS),
-        referrers=services.partners_first(REFERRER_KINDS),
+        employers=services.partners_first(EMPLOYER_KINDS, keep),
+        referrers=services.partners_first(REFERRER_KINDS, keep),
         **kwargs,
     )
 
@@ -215,7 +217,7 @@ def edit(placement_id: int):
     if placement.participant.erased_at is not None:
         flash(_("An erased record cannot be edited."), "error")
         return redirect(back)
-    form = _placement_form(obj=placement if request.method == "GET" else None)
+    form = _placement_form(placement, obj=placement if request.method == "GET" else None)
     if request.method == "GET":
         audit.record_read(
             "placement",

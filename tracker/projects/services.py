@@ -307,7 +307,8 @@ def copy_setup(source: Project, project: Project) -> dict[str, int]:
 
     for course in db.session.scalars(
         select(TrainingCourse)
-        .where(TrainingCourse.project_id == source.id)
+        # an archived course is no longer offered: a new project does not start with it
+        .where(TrainingCourse.project_id == source.id, TrainingCourse.archived_at.is_(None))
         .order_by(TrainingCourse.start_date, TrainingCourse.id)
     ):
         start = course.start_date + shift

@@ -25,8 +25,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from tracker.forms import Form, record_id
-from tracker.models import CourseKind, Partner
+from tracker.forms import Form, archived_choices, archived_field, record_id
+from tracker.models import CourseKind, Partner, Sex
 
 EVERYONE = _l("All")
 
@@ -135,6 +135,7 @@ class CourseFilterForm(Form):
     provider = SelectField(_l("Provider"), choices=[], validators=[Optional()])
     kind = SelectField(_l("Kind"), choices=[], validators=[Optional()])
     period = SelectField(_l("When"), choices=[], validators=[Optional()])
+    archived = archived_field()
 
     def __init__(self, *args, projects=(), providers=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -148,6 +149,41 @@ class CourseFilterForm(Form):
             ("upcoming", str(_l("Upcoming"))),
             ("finished", str(_l("Finished"))),
         ]
+        self.archived.choices = archived_choices()
+
+
+class CandidateFilterForm(Form):
+    """Narrow the people who can be enrolled in a course (a GET form on the course page)."""
+
+    class Meta:
+        csrf = False  # a GET form: bookmarkable, changes nothing
+
+    q = StringField(_l("Find by name or code"), validators=[Optional(), Length(max=100)])
+    sex = SelectField(_l("Sex"), choices=[], validators=[Optional()])
+    nationality = SelectField(_l("Nationality"), choices=[], validators=[Optional()])
+    since = DateField(_l("Registered since"), validators=[Optional()])
+
+    def __init__(self, *args, nationalities=(), **kwargs):
+        """``nationalities``: (ISO alpha-3 code, name) of the project's people."""
+        super().__init__(*args, **kwargs)
+        everyone = str(EVERYONE)
+        self.sex.choices = [("", everyone)] + Sex.choices()
+        self.nationality.choices = [("", everyone)] + list(nationalities)
+
+    def filters(self) -> dict:
+        """Return the valid filters as ``candidates_query`` takes them; a wrong one is ignored."""
+        self.validate()
+
+        def valid(field):
+            return None if field.errors or not field.data else field.data
+
+        sex = valid(self.sex)
+        return {
+            "q": (valid(self.q) or "").strip(),
+            "sex": Sex(sex) if sex else None,
+            "nationality": valid(self.nationality),
+            "registered_since": valid(self.since),
+        }
 
 
 class EnrolForm(Form):
@@ -159,8 +195,11 @@ class EnrolForm(Form):
     enrolled_on = DateField(
         _l("Enrolment date"), default=date.today, validators=[DataRequired(), not_in_future]
     )
-    # the search that drew the list, to draw it again when the form comes back
+    # the filters that drew the list, to draw it again when the form comes back
     q = HiddenField()
+    sex = HiddenField()
+    nationality = HiddenField()
+    since = HiddenField()
 
 
 class EnrolParticipantForm(Form):

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import selectinload
 
-from tracker.domain import DomainError
+from tracker.domain import DomainError, StillReferenced, archived_filter
 from tracker.extensions import db
 from tracker.models import (
     CourseKind,
@@ -27,7 +27,9 @@ from tracker.models import (
     Partner,
     PartnerKind,
     Project,
+    Sex,
     TrainingCourse,
+    now_utc,
 )
 from tracker.participants import rules
 from tracker.participants.consent import (
@@ -221,12 +223,16 @@ def courses_query(
     kind: CourseKind | None = None,
     period: str | None = None,
     q: str | None = None,
+    archived: str | None = None,
     today: date | None = None,
 ) -> Select:
-    """Return the query of the courses in scope, filtered, newest first."""
+    """Return the query of the courses in scope, filtered, newest first.
+
+    Archived courses are left out unless ``archived`` is ``include`` or ``only``.
+    """
     query = (
         select(TrainingCourse)
-        .where(scope_condition)
+        .where(scope_condition, archived_filter(TrainingCourse.archived_at, archived))
         .options(selectinload(TrainingCourse.provider), selectinload(TrainingCourse.project))
     )
     if project_id:
@@ -310,9 +316,17 @@ def providers_in(scope_condition) -> list[Partner]:
     )
 
 
-def provider_choices() -> tuple[list[Partner], list[Partner]]:
-    """Return (training providers, other partners), each by name."""
-    partners = db.session.scalars(select(Partner).order_by(Partner.name))
+def provider_choices(keep: int | None = None) -> tuple[list[Partner], list[Partner]]:
+    """Return (training providers, other partners), each by name, archived ones left out.
+
+    ``keep``: the id of the partner already chosen (a course's provider), listed even
+    when archived, so that the course can still be edited.
+    """
+    partners = db.session.scalars(
+        select(Partner)
+        .where(Partner.archived_at.is_(None) | (Partner.id == keep))
+        .order_by(Partner.name)
+    )
     providers, others = [], []
     for partner in partners:
         (providers if partner.kind is PartnerKind.TRAINING_PROVIDER else others).append(partner)
@@ -329,6 +343,48 @@ def sectors(project_ids: Sequence[int]) -> list[str]:
             .order_by(TrainingCourse.sector)
         )
     )
+
+
+def course_references(course: TrainingCourse) -> list[str]:
+    """Return what refers to ``course`` and stops its deletion, in words (empty: none)."""
+    enrolments = db.session.scalar(
+        select(func.count(Enrolment.id)).where(Enrolment.course_id == course.id)
+    )
+    if not enrolments:
+        return []
+    return [
+        ngettext(
+            "%(num)d enrolment refers to this course.",
+            "%(num)d enrolments refer to this course.",
+            enrolments,
+        )
+    ]
+
+
+def delete_course(course: TrainingCourse) -> None:
+    """Delete a course nothing refers to; raise ``StillReferenced`` otherwise; flush only."""
+    reasons = course_references(course)
+    if reasons:
+        raise StillReferenced(
+            _("The course cannot be deleted: archive it instead.") + " " + " ".join(reasons),
+            reasons,
+        )
+    db.session.delete(course)
+    db.session.flush()
+
+
+def archive_course(course: TrainingCourse) -> None:
+    """Take a course out of the pick lists and the default list; its figures stay."""
+    if course.archived_at is None:
+        course.archived_at = now_utc()
+        db.session.flush()
+
+
+def unarchive_course(course: TrainingCourse) -> None:
+    """Bring an archived course back into the lists."""
+    if course.archived_at is not None:
+        course.archived_at = None
+        db.session.flush()
 
 
 # --- Enrolments -------------------------------------------------------------
@@ -349,6 +405,8 @@ def enrol(participant: Participant, course: TrainingCourse, *, on: date) -> Enro
     """Enrol ``participant`` in ``course``, within its capacity and dates; flush only."""
     if participant.project_id != course.project_id:
         raise DomainError(_("The course belongs to another project."), "course")
+    if course.archived_at is not None:
+        raise DomainError(_("The course is archived: nobody is enrolled in it any more."), "course")
     if participant.erased_at is not None or participant.archived_at is not None:
         raise DomainError(_("An archived or erased record cannot be enrolled."), "participant")
     rules.require_not_merged(participant)
@@ -448,6 +506,7 @@ def enrol_many(
     """
     if not participants:
         raise DomainError(_("Choose at least one person to enrol."), "participant_ids")
+    _require_open(course)
     people = sorted({p.id: p for p in participants}.values(), key=lambda p: p.code)
     already = set(
         db.session.scalars(
@@ -483,6 +542,65 @@ def enrol_many(
                 "participant_ids",
             )
     return [enrol(person, course, on=on) for person in people]
+
+
+def _require_open(course: TrainingCourse) -> None:
+    if course.archived_at is not None:
+        raise DomainError(
+            _("The course is archived: nobody is enrolled in it any more."), "participant_ids"
+        )
+
+
+def seats_left(course: TrainingCourse) -> int | None:
+    """Return how many more people the course can take (None: no capacity set)."""
+    if course.capacity is None:
+        return None
+    return max(course.capacity - enrolled_count(course), 0)
+
+
+@dataclass(frozen=True)
+class GroupEnrolment:
+    """What a group enrolment did: who was enrolled, and who was left out and why."""
+
+    enrolled: list[Enrolment]
+    left_out: list[Refusal]
+
+
+def enrol_those_who_fit(
+    participants: Sequence[Participant], course: TrainingCourse, *, on: date
+) -> GroupEnrolment:
+    """Enrol the people who can be enrolled on ``on``, within the seats left; flush only.
+
+    The others are left out, each with the reason; when seats run short, the people
+    are taken by code and the rest are left out for want of a place.
+    """
+    if not participants:
+        raise DomainError(_("Choose at least one person to enrol."), "participant_ids")
+    _require_open(course)
+    people = sorted({p.id: p for p in participants}.values(), key=lambda p: p.code)
+    already = set(
+        db.session.scalars(
+            select(Enrolment.participant_id).where(
+                Enrolment.course_id == course.id,
+                Enrolment.participant_id.in_([p.id for p in people]),
+            )
+        )
+    )
+    left_out, fitting = [], []
+    for person in people:
+        if person.id in already:
+            left_out.append(Refusal(person.code, _("already enrolled in this course")))
+        elif refusal := enrolment_refusal(person, course, on):
+            left_out.append(refusal)
+        else:
+            fitting.append(person)
+    left = seats_left(course)
+    if left is not None and len(fitting) > left:
+        reason = _("no place left (capacity %(capacity)d)", capacity=course.capacity)
+        left_out += [Refusal(p.code, reason, "course") for p in fitting[left:]]
+        fitting = fitting[:left]
+    enrolled = [enrol(person, course, on=on) for person in fitting]
+    return GroupEnrolment(enrolled, sorted(left_out, key=lambda r: r.code))
 
 
 def _check_closing_date(enrolment: Enrolment, on: date, field: str) -> None:
@@ -575,10 +693,19 @@ def roster(course: TrainingCourse) -> list[Enrolment]:
     )
 
 
-def candidates_query(course: TrainingCourse, q: str | None = None, *, by_name: bool = True):
+def candidates_query(
+    course: TrainingCourse,
+    q: str | None = None,
+    *,
+    by_name: bool = True,
+    sex: Sex | None = None,
+    nationality: str | None = None,
+    registered_since: date | None = None,
+):
     """Return the query of the active participants of the course's project not enrolled in it.
 
-    ``q`` filters by code, or also by name (folded, every word) when ``by_name``.
+    ``q`` filters by code, or also by name (folded, every word) when ``by_name``; ``sex``,
+    ``nationality`` and ``registered_since`` (registered on or after) narrow it further.
     """
     query = select(Participant).where(
         Participant.project_id == course.project_id,
@@ -590,6 +717,12 @@ def candidates_query(course: TrainingCourse, q: str | None = None, *, by_name: b
             select(Enrolment.participant_id).where(Enrolment.course_id == course.id)
         ),
     )
+    if sex is not None:
+        query = query.where(Participant.sex == sex)
+    if nationality:
+        query = query.where(Participant.nationality == nationality)
+    if registered_since is not None:
+        query = query.where(Participant.registered_on >= registered_since)
     q = (q or "").strip()
     if q and by_name:
         for term in fold(q).split():
@@ -597,6 +730,23 @@ def candidates_query(course: TrainingCourse, q: str | None = None, *, by_name: b
     elif q:
         query = query.where(Participant.code.icontains(q, autoescape=True))
     return query.order_by(Participant.code)
+
+
+def candidate_nationalities(course: TrainingCourse) -> list[str]:
+    """Return the nationalities of the course's project's active participants, for a filter."""
+    return list(
+        db.session.scalars(
+            select(Participant.nationality)
+            .where(
+                Participant.project_id == course.project_id,
+                Participant.archived_at.is_(None),
+                Participant.merged_into_id.is_(None),
+                Participant.nationality.is_not(None),
+            )
+            .distinct()
+            .order_by(Participant.nationality)
+        )
+    )
 
 
 def open_courses_for(participant: Participant, today: date) -> list[TrainingCourse]:
@@ -607,6 +757,7 @@ def open_courses_for(participant: Participant, today: date) -> list[TrainingCour
             .where(
                 TrainingCourse.project_id == participant.project_id,
                 TrainingCourse.end_date >= today,
+                TrainingCourse.archived_at.is_(None),
                 TrainingCourse.id.not_in(
                     select(Enrolment.course_id).where(Enrolment.participant_id == participant.id)
                 ),

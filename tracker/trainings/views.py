@@ -13,9 +13,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from tracker import audit
-from tracker.domain import DomainError
+from tracker.domain import DomainError, StillReferenced
 from tracker.extensions import db
 from tracker.forms import optional_record_id
+from tracker.i18n import country_name
 from tracker.models import CourseKind, Enrolment, Participant, TrainingCourse
 from tracker.permissions import (
     can_edit_participants,
@@ -27,6 +28,7 @@ from tracker.permissions import (
 )
 from tracker.trainings import bp, services
 from tracker.trainings.forms import (
+    CandidateFilterForm,
     CompleteAllForm,
     CompleteForm,
     CourseFilterForm,
@@ -80,6 +82,7 @@ def index():
             "provider_id": int(form.provider.data) if form.provider.data else None,
             "kind": CourseKind(form.kind.data) if form.kind.data else None,
             "period": form.period.data or None,
+            "archived": form.archived.data or None,
         }
     page = db.paginate(services.courses_query(scope, **filters), per_page=PER_PAGE, error_out=False)
     return render_template(
@@ -92,8 +95,8 @@ def index():
     )
 
 
-def _course_form(**kwargs) -> CourseForm:
-    providers, others = services.provider_choices()
+def _course_form(keep: int | None = None, **kwargs) -> CourseForm:
+    providers, others = services.provider_choices(keep)
     return CourseForm(
         projects=visible_projects(current_user), providers=providers, others=others, **kwargs
     )
@@ -165,7 +168,7 @@ def edit_course(course_id: int):
     course = get_course_or_404(course_id)
     if not can_manage_courses(current_user):
         abort(403)
-    form = _course_form(obj=course if request.method == "GET" else None)
+    form = _course_form(course.provider_id, obj=course if request.method == "GET" else None)
     # the project of a course stays: its enrolments belong to that project
     del form.project_id
     if request.method == "GET":
@@ -202,6 +205,14 @@ def edit_course(course_id: int):
 # --- The course page and its roster -----------------------------------------------
 
 
+def _candidate_filters(course: TrainingCourse) -> CandidateFilterForm:
+    """The candidate filters, from the query string, or from the enrolment form sent back."""
+    codes = services.candidate_nationalities(course)
+    nationalities = [(code, country_name(code)) for code in codes]
+    source = request.form if request.method == "POST" else request.args
+    return CandidateFilterForm(source, nationalities=nationalities)
+
+
 def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None, refusals=()):
     """Render the course with its roster and, for those who may, the enrolment forms."""
     today = date.today()
@@ -211,16 +222,20 @@ def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None,
         "course": course,
         "roster": roster,
         "seats": services.seats([course.id])[course.id],
+        "seats_left": services.seats_left(course),
         "today": today,
         "may_record": may_record,
         "refusals": refusals,
         # the roster row whose outcome forms open at once (?outcome=<enrolment id>)
         "open_outcome": request.args.get("outcome", type=int),
+        "references": services.course_references(course)
+        if can_manage_courses(current_user)
+        else [],
     }
-    if may_record:
-        q = (request.args.get("q") if enrol_form is None else enrol_form.q.data) or ""
-        q = q.strip()[:100]
-        query = services.candidates_query(course, q)
+    if may_record and course.archived_at is None:
+        filter_form = _candidate_filters(course)
+        filters = filter_form.filters()
+        query = services.candidates_query(course, **filters)
         candidates = list(db.session.scalars(query.limit(MAX_CANDIDATES)))
         total = (
             len(candidates)
@@ -230,14 +245,19 @@ def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None,
         if enrol_form is None:
             # entered live, an enrolment is dated today; after the course, its first day
             on = today if today <= course.end_date else course.start_date
-            enrol_form = EnrolForm(formdata=None, q=q, enrolled_on=on)
-        default = _outcome_default(course, today)
+            enrol_form = EnrolForm(formdata=None, enrolled_on=on)
         context.update(
-            q=q,
+            q=filters["q"],
+            filter_form=filter_form,
+            filtered=any(filters.values()),
             candidates=candidates,
             candidates_total=total,
             enrol_form=enrol_form,
             selected=set(enrol_form.participant_ids.data or []),
+        )
+    if may_record:
+        default = _outcome_default(course, today)
+        context.update(
             complete_form=CompleteForm(formdata=None, data={"completed_on": default}),
             drop_form=DropOutForm(formdata=None, data={"dropped_on": default}),
             complete_all_form=CompleteAllForm(formdata=None, data={"completed_on": default}),
@@ -267,13 +287,13 @@ def course(course_id: int):
 @bp.route("/<int:course_id>/enrol", methods=["POST"])
 @login_required
 def enrol(course_id: int):
-    """Enrol several participants of the course's project at once, or nobody."""
+    """Enrol the people ticked who fit the course; list the others, each with the reason."""
     course = get_course_or_404(course_id)
     if not can_edit_participants(current_user):
         abort(403)
     form = EnrolForm()
     if form.validate_on_submit():
-        ids = form.participant_ids.data or []
+        ids = set(form.participant_ids.data or [])
         people = list(
             db.session.scalars(
                 select(Participant).where(
@@ -281,32 +301,105 @@ def enrol(course_id: int):
                 )
             )
         )
-        if len(people) != len(set(ids)):
-            # only a tampered form names people of another project
-            abort(404)
+        # only a stale or tampered form names people of another project: they are left
+        # out by the number sent, without a word about who they are
+        strangers = [
+            services.Refusal(f"#{person_id}", _("not a participant of this course's project"))
+            for person_id in sorted(ids - {p.id for p in people})
+        ]
         try:
-            enrolments = services.enrol_many(people, course, on=form.enrolled_on.data)
-        except services.EnrolmentRefused as error:
-            db.session.rollback()
-            form.participant_ids.errors.append(error.message)
-            return _course_page(course, enrol_form=form, refusals=error.refusals)
+            if not people and not strangers:
+                raise DomainError(_("Choose at least one person to enrol."), "participant_ids")
+            outcome = (
+                services.enrol_those_who_fit(people, course, on=form.enrolled_on.data)
+                if people
+                else services.GroupEnrolment([], [])
+            )
         except DomainError as error:
-            # nobody is written: a refusal half-way must not leave the others flushed
             db.session.rollback()
             field_error(form, error)
-        else:
-            db.session.commit()
+            return _course_page(course, enrol_form=form)
+        left_out = outcome.left_out + strangers
+        if not outcome.enrolled:
+            db.session.rollback()
+            nobody = _("Nobody was enrolled: the people below cannot be.")
+            form.participant_ids.errors.append(nobody)
+            return _course_page(course, enrol_form=form, refusals=left_out)
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d person is enrolled: %(codes)s.",
+                "%(num)d people are enrolled: %(codes)s.",
+                len(outcome.enrolled),
+                codes=", ".join(e.participant.code for e in outcome.enrolled),
+            ),
+            "success",
+        )
+        if left_out:
             flash(
                 ngettext(
-                    "%(num)d person is enrolled: %(codes)s.",
-                    "%(num)d people are enrolled: %(codes)s.",
-                    len(enrolments),
-                    codes=", ".join(e.participant.code for e in enrolments),
+                    "%(num)d person was left out:",
+                    "%(num)d people were left out:",
+                    len(left_out),
                 ),
-                "success",
+                "warning",
             )
-            return redirect(url_for(".course", course_id=course.id))
+            for refusal in left_out:
+                flash(str(refusal), "warning")
+        return redirect(url_for(".course", course_id=course.id))
     return _course_page(course, enrol_form=form)
+
+
+# --- Deleting and archiving a course -------------------------------------------------
+
+
+def _managed_course_or_404(course_id: int) -> TrainingCourse:
+    course = get_course_or_404(course_id)
+    if not can_manage_courses(current_user):
+        abort(403)
+    return course
+
+
+@bp.route("/<int:course_id>/delete", methods=["POST"])
+@login_required
+def delete_course(course_id: int):
+    """Delete a course nothing refers to; otherwise say why, and that it can be archived."""
+    course = _managed_course_or_404(course_id)
+    title = course.title
+    try:
+        services.delete_course(course)
+    except StillReferenced as error:
+        flash(error.message, "error")
+        return redirect(url_for(".course", course_id=course.id))
+    db.session.commit()
+    flash(_("The course “%(title)s” is deleted.", title=title), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/<int:course_id>/archive", methods=["POST"])
+@login_required
+def archive_course(course_id: int):
+    """Archive a course: out of the lists and pick lists, still in every figure."""
+    course = _managed_course_or_404(course_id)
+    title = course.title
+    services.archive_course(course)
+    db.session.commit()
+    flash(
+        _("The course “%(title)s” is archived: it still counts in the figures.", title=title),
+        "success",
+    )
+    return redirect(url_for(".course", course_id=course.id))
+
+
+@bp.route("/<int:course_id>/unarchive", methods=["POST"])
+@login_required
+def unarchive_course(course_id: int):
+    """Bring an archived course back into the lists."""
+    course = _managed_course_or_404(course_id)
+    services.unarchive_course(course)
+    db.session.commit()
+    flash(_("The course “%(title)s” is back in the lists.", title=course.title), "success")
+    return redirect(url_for(".course", course_id=course.id))
 
 
 def _close(enrolment_id: int, form_class, record):
