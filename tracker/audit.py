@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
-from tracker import models
+from tracker import audit_chain, models
 from tracker.database import SAFE_METHODS
 from tracker.extensions import db
 from tracker.models import AuditEvent, Base, Job, Participant, User
@@ -375,6 +375,11 @@ ACTION_LABELS = {
     "rebuild_indicators": _l("indicator store rebuilt"),
     "cancel": _l("cancelled"),
     "discard": _l("discarded"),
+    "prune": _l("oldest lines deleted behind a checkpoint"),
+    "second_factor_enrolled": _l("two-step sign-in set up"),
+    "second_factor_reset": _l("two-step sign-in reset"),
+    "second_factor_failed": _l("wrong sign-in code"),
+    "recovery_code_used": _l("recovery code used"),
 }
 ENTITY_LABELS = {
     "participant": _l("participant"),
@@ -406,6 +411,7 @@ ENTITY_LABELS = {
     "participant_merge": _l("merge of duplicates"),
     "api_token": _l("API token"),
     "incoming_submission": _l("incoming form submission"),
+    "audit_event": _l("audit log"),
 }
 
 
@@ -538,6 +544,7 @@ def init_app(app: Flask) -> None:
         audit_action=action_label, audit_entity=entity_label, audit_change=describe_change
     )
 
+    audit_chain.install_session_hooks()
     target = db.session
     if not event.contains(target, "before_flush", _before_flush):
         event.listen(target, "before_flush", _before_flush)

@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -757,14 +758,50 @@ class AuditEvent(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[dict | None] = mapped_column(JSON)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+    # the hash chain (tracker/audit_chain.py): the line's place in the chain and the
+    # SHA-256 of the previous line's hash and every other column of this one, both
+    # set when the line's transaction commits ("sealed"); database triggers refuse
+    # any change to a sealed line and any deletion not covered by a signed checkpoint
+    chain_seq: Mapped[int | None] = mapped_column(Integer)
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_audit_event_entity", "entity", "entity_id"),
         Index("ix_audit_event_occurred_at", "occurred_at"),
+        Index("uq_audit_event_chain_seq", "chain_seq", unique=True),
+        # the lines still to seal: only those of transactions not yet committed
+        Index(
+            "ix_audit_event_unsealed",
+            "id",
+            sqlite_where=text("row_hash IS NULL"),
+            postgresql_where=text("row_hash IS NULL"),
+        ),
     )
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.entity}#{self.entity_id}>"
+
+
+class AuditCheckpoint(Base):
+    """Where the audit chain resumes after its oldest lines were deleted (retention).
+
+    ``through_hash`` is the hash of the last line deleted (number ``through_seq``), and
+    ``signature`` an HMAC-SHA256 of the checkpoint with the secret key, so that a
+    checkpoint made without the key is found out by ``flask audit verify``.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    through_seq: Mapped[int] = mapped_column(Integer, unique=True)
+    through_id: Mapped[int] = mapped_column(Integer)
+    through_hash: Mapped[str] = mapped_column(String(64))
+    lines_deleted: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"<AuditCheckpoint through {self.through_seq}>"
 
 
 class ParticipantMerge(Base):
