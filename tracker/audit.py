@@ -25,7 +25,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, object_session
 from tracker import audit_chain, models
 from tracker.database import SAFE_METHODS
 from tracker.extensions import db
-from tracker.models import AuditEvent, Base, Job, Participant, User
+from tracker.models import AuditEvent, Base, Job, Participant, RecoveryCode, User
 
 MASK = "***"
 #: per entity, fields whose values never reach the audit log
@@ -35,7 +35,7 @@ MASKED_FIELDS: dict[str, frozenset[str]] = {
     "placement": frozenset({"business_name", "monthly_income"}),
     "follow_up": frozenset({"note", "monthly_income"}),
     "partner": frozenset({"contact_name", "contact_email", "contact_phone"}),
-    "user": frozenset({"password_hash", "session_token"}),
+    "user": frozenset({"password_hash", "session_token", "totp_secret"}),
     # an upload waiting for confirmation: its rows (and the sample shown) are personal data
     "pending_import": frozenset({"summary", "content", "token"}),
     # a merge keeps every column of the records as they were, names and phones included
@@ -57,6 +57,7 @@ IGNORED_FIELDS = frozenset(
         "last_used_addr",
         "deliveries",
         "last_received_at",
+        "totp_last_step",
     }
 )
 
@@ -303,9 +304,10 @@ def _forget_fresh(session: Session, transaction) -> None:
         session.info.pop(_FRESH, None)
 
 
-#: rows whose changes are not lines of the log: the log itself, and jobs (what a job
-#: does is logged by the work: the import, the export, the report, the file's download)
-NOT_AUDITED = (AuditEvent, Job)
+#: rows whose changes are not lines of the log: the log itself, jobs (what a job does
+#: is logged by the work: the import, the export, the report, the file's download), and
+#: recovery codes (their making and use are lines of their own, without the hashes)
+NOT_AUDITED = (AuditEvent, Job, RecoveryCode)
 
 
 def _before_flush(session: Session, _flush_context, _instances) -> None:

@@ -406,8 +406,17 @@ class User(TimestampMixin, VersionedMixin, Base):
     # returned by get_id(): rotating it ends every session of the user on the server
     session_token: Mapped[str] = mapped_column(String(64), unique=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # two-step sign-in (tracker/auth/twofactor.py): the TOTP secret (base32), when it
+    # was confirmed, and the last time step a code was accepted for (no replay)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     projects: Mapped[list[Project]] = relationship(secondary=user_project)
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None and self.totp_enabled_at is not None
 
     # Flask-Login protocol
     @property
@@ -427,6 +436,21 @@ class User(TimestampMixin, VersionedMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
+
+
+class RecoveryCode(Base):
+    """A single-use code that signs its user in instead of a TOTP code; only its hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode of user {self.user_id}>"
 
 
 class Participant(TimestampMixin, VersionedMixin, Base):
