@@ -63,6 +63,10 @@ ACCESS = {
     "auth.set_language": (PUBLIC, False),
     "auth.logout": (ALL, False),
     "auth.change_password": (ALL, False),
+    # the second step of signing in: without a password just given, it sends to sign-in
+    "auth.second_factor": (PUBLIC, False),
+    "auth.two_factor": (ALL, False),
+    "auth.two_factor_off": (ALL, False),
     "home.index": (ALL, False),
     # the to-do list names people: not to viewers; each user's own scope, so never a 404
     "home.todo_group": (EDITORS, False),
@@ -137,6 +141,7 @@ ACCESS = {
     "users.activate": (ADMIN, False),
     "users.deactivate": (ADMIN, False),
     "users.reset_password": (ADMIN, False),
+    "users.reset_two_factor": (ADMIN, False),
     "auditlog.index": (ADMIN, False),
     "jobs.index": (ALL, False),
     "jobs.show": (JOB, False),

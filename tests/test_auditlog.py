@@ -509,6 +509,31 @@ def _cases(person, enrolment, admin, project):
             "Incoming form submission discarded",
             "Mise à l'écart : soumission de formulaire reçue",
         ),
+        (
+            _event("prune", "audit_event", None),
+            "Oldest audit lines deleted behind a signed checkpoint",
+            "Lignes d'audit les plus anciennes supprimées derrière un point de contrôle signé",
+        ),
+        (
+            _event("second_factor_enrolled", "user", admin.id),
+            "admin@example.org set up two-step sign-in",
+            "admin@example.org a activé la connexion en deux étapes",
+        ),
+        (
+            _event("second_factor_reset", "user", admin.id),
+            "Two-step sign-in of admin@example.org reset",
+            "Connexion en deux étapes de admin@example.org réinitialisée",
+        ),
+        (
+            _event("second_factor_failed", "user", admin.id),
+            "Wrong sign-in code for admin@example.org",
+            "Code de connexion erroné pour admin@example.org",
+        ),
+        (
+            _event("recovery_code_used", "user", admin.id),
+            "admin@example.org signed in with a recovery code",
+            "admin@example.org s'est connecté·e avec un code de secours",
+        ),
     ]  # fmt: skip
 
 

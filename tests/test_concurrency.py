@@ -78,6 +78,12 @@ def test_concurrent_writers_lose_nothing(app, database_url, make_project):
             select(func.count(Participant.id)).where(Participant.given_name == f"Worker{worker}")
         )
         assert written == WRITES
+    # every audit line of the four writers is in one chain, none forked or left unsealed
+    from tracker import audit_chain
+
+    verdict = audit_chain.verify(db.session.connection())
+    assert verdict.intact, verdict
+    assert verdict.lines >= PROCESSES * WRITES
     path = database_url.removeprefix("sqlite:///")
     assert os.path.exists(path)
     connection = sqlite3.connect(path)

@@ -73,7 +73,7 @@ from tracker.activities.forms import (
 )
 from tracker.activities.services import record_activity
 from tracker.auditlog.forms import AuditFilterForm
-from tracker.auth.forms import LoginForm
+from tracker.auth.forms import CodeForm, LoginForm
 from tracker.builder.forms import GenerateForm, NarrativeForm, PeriodForm, PickForm
 from tracker.dashboard.forms import FilterForm as DashboardFilterForm
 from tracker.exports import services as exports
@@ -856,6 +856,7 @@ TARGETS = [
     Target("builder.edit", NarrativeForm, examples=({"achievements": "a\x00b"},)),
     Target("builder.generate", GenerateForm, page="builder.edit"),
     Target("auth.login", LoginForm, anonymous=True, examples=({"email": "\x00@x.org"},)),
+    Target("auth.two_factor", CodeForm, examples=({"code": "1" * 32},)),
 ]
 #: POST routes not fuzzed here, and why
 NOT_FUZZED = {
@@ -880,6 +881,11 @@ NOT_FUZZED = {
     "partners.archive": "no input",
     "partners.unarchive": "no input",
     "users.activate": "no input",
+    "users.reset_two_factor": "no input",
+    "auth.second_factor": "only after a right password (else a redirect to sign-in); its "
+    "code is read by twofactor.check_code, 6 digits or 16 letters, anything else refused: "
+    "test_two_factor.py",
+    "auth.two_factor_off": "the same code as auth.second_factor: test_two_factor.py",
     "users.deactivate": "no input",
     "imports.index": "the upload: fuzzed by test_uploads_never_fail",
     "imports.confirm": "the import of an upload: fuzzed by test_uploads_never_fail",

@@ -21,9 +21,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
+from tracker import audit_chain
 from tracker.database import SAFE_METHODS
 from tracker.extensions import db
-from tracker.models import AuditEvent, Base, Job, Participant, User
+from tracker.models import AuditEvent, Base, Job, Participant, RecoveryCode, User
 
 MASK = "***"
 #: lines of a page or a file opened: the log's pages and the case file hide them unless asked
@@ -35,7 +36,7 @@ MASKED_FIELDS: dict[str, frozenset[str]] = {
     "placement": frozenset({"business_name", "monthly_income"}),
     "follow_up": frozenset({"note", "monthly_income"}),
     "partner": frozenset({"contact_name", "contact_email", "contact_phone"}),
-    "user": frozenset({"password_hash", "session_token"}),
+    "user": frozenset({"password_hash", "session_token", "totp_secret"}),
     # an upload waiting for confirmation: its rows (and the sample shown) are personal data
     "pending_import": frozenset({"summary", "content", "token"}),
     # a merge keeps every column of the records as they were, names and phones included
@@ -57,6 +58,7 @@ IGNORED_FIELDS = frozenset(
         "last_used_addr",
         "deliveries",
         "last_received_at",
+        "totp_last_step",
     }
 )
 
@@ -303,9 +305,10 @@ def _forget_fresh(session: Session, transaction) -> None:
         session.info.pop(_FRESH, None)
 
 
-#: rows whose changes are not lines of the log: the log itself, and jobs (what a job
-#: does is logged by the work: the import, the export, the report, the file's download)
-NOT_AUDITED = (AuditEvent, Job)
+#: rows whose changes are not lines of the log: the log itself, jobs (what a job does
+#: is logged by the work: the import, the export, the report, the file's download), and
+#: recovery codes (their making and use are lines of their own, without the hashes)
+NOT_AUDITED = (AuditEvent, Job, RecoveryCode)
 
 
 def _before_flush(session: Session, _flush_context, _instances) -> None:
@@ -375,6 +378,11 @@ ACTION_LABELS = {
     "rebuild_indicators": _l("indicator store rebuilt"),
     "cancel": _l("cancelled"),
     "discard": _l("discarded"),
+    "prune": _l("oldest lines deleted behind a checkpoint"),
+    "second_factor_enrolled": _l("two-step sign-in set up"),
+    "second_factor_reset": _l("two-step sign-in reset"),
+    "second_factor_failed": _l("wrong sign-in code"),
+    "recovery_code_used": _l("recovery code used"),
 }
 ENTITY_LABELS = {
     "participant": _l("participant"),
@@ -412,6 +420,8 @@ ENTITY_LABELS = {
     "api_token": _l("API token"),
     "incoming_submission": _l("incoming form submission"),
     "todo": _l("to-do list"),
+    "audit_event": _l("audit log"),
+    "audit_checkpoint": _l("checkpoint of the audit log"),
 }
 
 
@@ -563,6 +573,7 @@ def entity_label(entity: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Install the flush hooks once for every session of the app."""
+    audit_chain.install_session_hooks()
     target = db.session
     if not event.contains(target, "before_flush", _before_flush):
         event.listen(target, "before_flush", _before_flush)

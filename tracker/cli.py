@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 
 from tracker import audit, seed, synthetic
 from tracker.api.cli import create_token_command
+from tracker.auditlog.cli import audit_group
 from tracker.auth.services import AccountError, create_user
 from tracker.commands import fail, parse_date, project_by_code
 from tracker.config import LANGUAGES
@@ -268,5 +269,6 @@ def register_commands(app: Flask) -> None:
         unmerge_command,
         indicators_group,
         worker_command,
+        audit_group,
     ):
         app.cli.add_command(command)

@@ -88,6 +88,10 @@ class Defaults:
     RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
     LOGIN_LIMIT_PER_ADDRESS = "10 per minute; 50 per hour"
+    # two-step sign-in (TOTP) required of administrators and managers: 1/true/yes or
+    # 0/false/no (TRACKER_REQUIRE_2FA); unset: required in production only. Wrong codes
+    # count against LOGIN_LIMIT_PER_ACCOUNT and LOGIN_LIMIT_PER_ADDRESS with wrong passwords
+    REQUIRE_2FA = None
     # the API (tracker/api): requests per token (per address without one); a sync of
     # 10,000 participants at 200 a page is 50 requests
     API_RATE_LIMIT = "300 per minute; 10000 per hour"

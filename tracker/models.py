@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -513,8 +514,17 @@ class User(TimestampMixin, VersionedMixin, Base):
     # returned by get_id(): rotating it ends every session of the user on the server
     session_token: Mapped[str] = mapped_column(String(64), unique=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # two-step sign-in (tracker/auth/twofactor.py): the TOTP secret (base32), when it
+    # was confirmed, and the last time step a code was accepted for (no replay)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     projects: Mapped[list[Project]] = relationship(secondary=user_project)
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None and self.totp_enabled_at is not None
 
     # Flask-Login protocol
     @property
@@ -534,6 +544,21 @@ class User(TimestampMixin, VersionedMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
+
+
+class RecoveryCode(Base):
+    """A single-use code that signs its user in instead of a TOTP code; only its hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode of user {self.user_id}>"
 
 
 class Participant(TimestampMixin, VersionedMixin, Base):
@@ -869,14 +894,50 @@ class AuditEvent(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[dict | None] = mapped_column(JSON)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+    # the hash chain (tracker/audit_chain.py): the line's place in the chain and the
+    # SHA-256 of the previous line's hash and every other column of this one, both
+    # set when the line's transaction commits ("sealed"); database triggers refuse
+    # any change to a sealed line and any deletion not covered by a signed checkpoint
+    chain_seq: Mapped[int | None] = mapped_column(Integer)
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_audit_event_entity", "entity", "entity_id"),
         Index("ix_audit_event_occurred_at", "occurred_at"),
+        Index("uq_audit_event_chain_seq", "chain_seq", unique=True),
+        # the lines still to seal: only those of transactions not yet committed
+        Index(
+            "ix_audit_event_unsealed",
+            "id",
+            sqlite_where=text("row_hash IS NULL"),
+            postgresql_where=text("row_hash IS NULL"),
+        ),
     )
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.entity}#{self.entity_id}>"
+
+
+class AuditCheckpoint(Base):
+    """Where the audit chain resumes after its oldest lines were deleted (retention).
+
+    ``through_hash`` is the hash of the last line deleted (number ``through_seq``), and
+    ``signature`` an HMAC-SHA256 of the checkpoint with the secret key, so that a
+    checkpoint made without the key is found out by ``flask audit verify``.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    through_seq: Mapped[int] = mapped_column(Integer, unique=True)
+    through_id: Mapped[int] = mapped_column(Integer)
+    through_hash: Mapped[str] = mapped_column(String(64))
+    lines_deleted: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"<AuditCheckpoint through {self.through_seq}>"
 
 
 class ParticipantMerge(Base):

@@ -105,8 +105,28 @@ HSTS = "max-age=31536000; includeSubDomains"
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
 
+#: a sign-in waiting for its second step: the user's session token, the e-mail's keyed
+#: hash (for the limits), where to go next, and when the password passed
+PENDING = "pending_sign_in"
+#: a password must be followed by its code within this many seconds
+PENDING_SECONDS = 300
+#: the TOTP secret being set up, until a first code confirms it
+SETUP_SECRET = "totp_setup_secret"  # noqa: S105 (a session key, not a secret)
+
 #: the sign-in pages whose failures are counted; tests may replace ``clock``
-SIGN_IN_ENDPOINTS = frozenset({"auth.login", "auth.change_password"})
+SIGN_IN_ENDPOINTS = frozenset(
+    {
+        "auth.login",
+        "auth.change_password",
+        "auth.second_factor",
+        "auth.two_factor",
+        "auth.two_factor_off",
+    }
+)
+#: what a user who must set up two-step sign-in may still reach
+ENROLMENT_ENDPOINTS = frozenset(
+    {"static", "auth.two_factor", "auth.logout", "auth.set_language", "auth.second_factor"}
+)
 clock = time.time
 
 
@@ -253,6 +273,46 @@ def start_session(user) -> None:
     session[SEEN_AT] = now
 
 
+def await_second_factor(user, next_target: str | None) -> None:
+    """Remember that ``user`` gave the right password; she is not signed in until her code."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session[PENDING] = {
+        "token": user.session_token,
+        "account": email_fingerprint(user.email),
+        "next": next_target or "",
+        "at": int(clock()),
+    }
+
+
+def pending_sign_in() -> dict | None:
+    """Return the sign-in waiting for its code in this browser, unless it is too old."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("at"), int):
+        return None
+    if clock() - pending["at"] > PENDING_SECONDS:
+        session.pop(PENDING, None)
+        return None
+    return pending
+
+
+def require_second_factor():
+    """Send a user who must use two-step sign-in and has not set it up to do so first."""
+    if request.endpoint in ENROLMENT_ENDPOINTS or request.endpoint is None or is_api_request():
+        return None
+    if not current_user.is_authenticated or current_user.has_second_factor:
+        return None
+    from tracker.auth import twofactor
+
+    if not twofactor.is_required(current_user):
+        return None
+    if request.method == "GET":
+        flash(_("Your role requires two-step sign-in: set it up to go on."), "info")
+    return redirect(url_for("auth.two_factor"))
+
+
 def end_session() -> None:
     """Forget the signed-in user in this browser, keeping the chosen language."""
     lang = session.get("lang")
@@ -326,6 +386,13 @@ def account_key() -> str:
     return "account:" + email_fingerprint(email)
 
 
+def pending_account_key() -> str:
+    """The account whose sign-in code is being tried (the same counter as its password's)."""
+    pending = session.get(PENDING)
+    account = pending.get("account") if isinstance(pending, dict) else None
+    return "account:" + (account or email_fingerprint(""))
+
+
 def address_key() -> str:
     """The client address (the real one behind trusted proxies, see TRUSTED_PROXY_COUNT)."""
     return "address:" + (request.remote_addr or "unknown")
@@ -344,6 +411,13 @@ per_account = limiter.shared_limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
     scope="sign-in-account",
     key_func=account_key,
+    methods=["POST"],
+    deduct_when=_password_was_refused,
+)
+per_pending_account = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    scope="sign-in-account",
+    key_func=pending_account_key,
     methods=["POST"],
     deduct_when=_password_was_refused,
 )
@@ -372,6 +446,9 @@ def too_many_attempts(_error: RateLimitExceeded):
     if request.endpoint in SIGN_IN_ENDPOINTS:
         if current_user.is_authenticated:
             audit.record(db.session, "login_throttled", "user", current_user.id)
+        elif request.endpoint == "auth.second_factor":
+            fingerprint = pending_account_key().removeprefix("account:")
+            audit.record(db.session, "login_throttled", "user", None, {"email_hash": fingerprint})
         else:
             fingerprint = email_fingerprint(request.form.get("email", ""))
             audit.record(db.session, "login_throttled", "user", None, {"email_hash": fingerprint})
@@ -393,6 +470,7 @@ def init_app(app: Flask) -> None:
     )
     limiter.init_app(app)
     app.before_request(enforce_session_limits)
+    app.before_request(require_second_factor)
     app.after_request(set_security_headers)
     app.register_error_handler(RateLimitExceeded, too_many_attempts)
     app.jinja_env.globals["password_rules"] = _password_rules

@@ -791,6 +791,11 @@ ACTION_SENTENCES: dict[str, Sentence] = {
     "rebuild_indicators": _simple(_l("Indicator figures rebuilt for %(thing)s")),
     "cancel": _simple(_l("%(thing)s cancelled")),
     "discard": _simple(_l("%(thing)s discarded")),
+    "prune": _about_database(_l("Oldest audit lines deleted behind a signed checkpoint")),
+    "second_factor_enrolled": _about_user(_l("%(user)s set up two-step sign-in")),
+    "second_factor_reset": _about_user(_l("Two-step sign-in of %(user)s reset")),
+    "second_factor_failed": _about_user(_l("Wrong sign-in code for %(user)s")),
+    "recovery_code_used": _about_user(_l("%(user)s signed in with a recovery code")),
 }
 
 

@@ -5,11 +5,12 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from tracker import audit, security
-from tracker.auth import bp
-from tracker.auth.forms import ChangePasswordForm, LoginForm
+from tracker.auth import bp, twofactor
+from tracker.auth.forms import ChangePasswordForm, CodeForm, LoginForm
 from tracker.auth.services import (
     PasswordRejected,
     change_own_password,
@@ -61,12 +62,133 @@ def login():
             db.session.commit()
             # one message for an unknown account, a wrong password and a closed account
             flash(_("Unknown e-mail or wrong password."), "error")
+        elif attempt.user.has_second_factor:
+            # the password is right; the session stays signed out until the code passes
+            security.await_second_factor(attempt.user, form.next.data)
+            return redirect(url_for("auth.second_factor"))
         else:
             security.start_session(attempt.user)
             audit.record(db.session, "login", "user", attempt.user.id)
             db.session.commit()
             return redirect(safe_next(form.next.data))
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@security.per_pending_account
+@security.per_address
+def second_factor():
+    """Second step of signing in: a code of the authenticator app, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    pending = security.pending_sign_in()
+    user = load_user(pending["token"]) if pending else None
+    if user is None or not user.has_second_factor:
+        security.end_session()
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        how = twofactor.check_code(user, form.code.data)
+        if how is None:
+            db.session.rollback()
+            security.refuse_password()
+            audit.record(db.session, "second_factor_failed", "user", user.id)
+            db.session.commit()
+            form.code.errors.append(_("This code is not valid, or it was already used."))
+        else:
+            target = pending.get("next")
+            security.start_session(user)
+            audit.record(db.session, "login", "user", user.id, {"second_factor": how})
+            if how == "recovery":
+                left = twofactor.recovery_codes_left(user)
+                audit.record(db.session, "recovery_code_used", "user", user.id, {"left": left})
+                flash(
+                    _(
+                        "You signed in with a recovery code; %(num)d are left. Set up"
+                        " two-step sign-in again on your account page to get new ones.",
+                        num=left,
+                    ),
+                    "warning",
+                )
+            db.session.commit()
+            return redirect(safe_next(target))
+    return render_template("auth/code.html", form=form)
+
+
+def _enrolment_page(user: User, form: CodeForm):
+    secret = session.get(security.SETUP_SECRET)
+    if not secret:
+        secret = twofactor.new_secret()
+        session[security.SETUP_SECRET] = secret
+    uri = twofactor.provisioning_uri(secret, user.email)
+    return render_template(
+        "auth/two_factor.html",
+        form=form,
+        qr=Markup(twofactor.qr_svg(uri, _("QR code to scan with an authenticator app"))),  # noqa: S704 (SVG drawn by segno from our own URI)
+        key=twofactor.grouped(secret),
+        required=twofactor.is_required(user),
+        off_form=None,
+    )
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@login_required
+@security.per_account
+@security.per_address
+def two_factor():
+    """Set up two-step sign-in (QR code, manual key, a first code), or see that it is on."""
+    user = current_user._get_current_object()
+    if user.has_second_factor:
+        return render_template(
+            "auth/two_factor.html",
+            form=None,
+            required=twofactor.is_required(user),
+            left=twofactor.recovery_codes_left(user),
+            off_form=CodeForm(),
+        )
+    form = CodeForm()
+    if form.validate_on_submit():
+        secret = session.get(security.SETUP_SECRET)
+        codes = twofactor.enrol(user, secret, form.code.data) if secret else None
+        if codes is None:
+            security.refuse_password()
+            form.code.errors.append(
+                _("This code does not match. Check the time of your phone and type a new code.")
+            )
+        else:
+            audit.record(db.session, "second_factor_enrolled", "user", user.id)
+            db.session.commit()
+            session.pop(security.SETUP_SECRET, None)
+            # shown in this answer only: never stored in clear, never sent again
+            return render_template("auth/recovery_codes.html", codes=codes)
+    return _enrolment_page(user, form)
+
+
+@bp.route("/two-factor/off", methods=["POST"])
+@login_required
+@security.per_account
+@security.per_address
+def two_factor_off():
+    """Turn one's own two-step sign-in off, with a current code; not where it is required."""
+    user = current_user._get_current_object()
+    if not user.has_second_factor:
+        return redirect(url_for("auth.two_factor"))
+    if twofactor.is_required(user):
+        flash(_("Two-step sign-in is required for your role: it cannot be turned off."), "error")
+        return redirect(url_for("auth.two_factor"))
+    form = CodeForm()
+    if form.validate_on_submit() and twofactor.check_code(user, form.code.data) == "totp":
+        twofactor.turn_off(user)
+        audit.record(db.session, "second_factor_reset", "user", user.id, {"by": "self"})
+        db.session.commit()
+        security.start_session(user)  # her token rotated: this browser stays signed in
+        flash(_("Two-step sign-in is off. Your other sessions are ended."), "success")
+        return redirect(url_for("auth.two_factor"))
+    db.session.rollback()
+    security.refuse_password()
+    flash(_("This code is not valid, or it was already used."), "error")
+    return redirect(url_for("auth.two_factor"))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -8,6 +8,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
+from tracker import audit
+from tracker.auth import twofactor
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import Role, User
@@ -200,3 +202,26 @@ def reset_password(user_id: int):
     form.expected_version.data = user.version
     form.project_ids.data = [p.id for p in user.projects]
     return _edit_page(user, form, password_form)
+
+
+@bp.route("/<int:user_id>/two-factor/reset", methods=["POST"])
+@admin_only
+def reset_two_factor(user_id: int):
+    """Remove a user's second factor (lost phone): she sets it up again at her next sign-in."""
+    user = _get_user_or_404(user_id)
+    if not user.has_second_factor:
+        flash(_("%(email)s has no two-step sign-in to reset.", email=user.email), "info")
+        return redirect(url_for(".edit", user_id=user.id))
+    twofactor.turn_off(user)
+    audit.record(db.session, "second_factor_reset", "user", user.id, {"by": "admin"})
+    db.session.commit()
+    _keep_own_session(user)
+    flash(
+        _(
+            "Two-step sign-in of %(email)s is reset; their sessions end. They set it up"
+            " again at their next sign-in.",
+            email=user.email,
+        ),
+        "success",
+    )
+    return redirect(url_for(".edit", user_id=user.id))
