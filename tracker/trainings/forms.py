@@ -25,7 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from tracker.forms import Form, record_id
+from tracker.forms import DATES_CHECKED, Form, record_id
 from tracker.models import CourseKind, Partner
 
 EVERYONE = _l("All")
@@ -161,6 +161,7 @@ class EnrolForm(Form):
     )
     # the search that drew the list, to draw it again when the form comes back
     q = HiddenField()
+    dates_checked = BooleanField(DATES_CHECKED)
 
 
 class EnrolParticipantForm(Form):

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from tracker import audit
+from tracker import audit, plausibility
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.forms import optional_record_id
@@ -35,7 +35,7 @@ from tracker.trainings.forms import (
     EnrolForm,
     EnrolParticipantForm,
 )
-from tracker.web import conflict_page, field_error, version_changed
+from tracker.web import Doubted, conflict_page, field_error, held_for_doubts, version_changed
 
 PER_PAGE = 25
 #: at most this many checkboxes on the roster page; a search narrows the list
@@ -202,7 +202,9 @@ def edit_course(course_id: int):
 # --- The course page and its roster -----------------------------------------------
 
 
-def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None, refusals=()):
+def _course_page(
+    course: TrainingCourse, *, enrol_form: EnrolForm | None = None, refusals=(), doubts=()
+):
     """Render the course with its roster and, for those who may, the enrolment forms."""
     today = date.today()
     may_record = can_edit_participants(current_user)
@@ -214,6 +216,7 @@ def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None,
         "today": today,
         "may_record": may_record,
         "refusals": refusals,
+        "doubts": doubts,
         # the roster row whose outcome forms open at once (?outcome=<enrolment id>)
         "open_outcome": request.args.get("outcome", type=int),
     }
@@ -284,8 +287,13 @@ def enrol(course_id: int):
         if len(people) != len(set(ids)):
             # only a tampered form names people of another project
             abort(404)
+        # enrolled now, each stays open: in a course long ended, the outcome is missing
+        doubts = plausibility.open_enrolment(course_end=course.end_date, today=date.today())
         try:
-            enrolments = services.enrol_many(people, course, on=form.enrolled_on.data)
+            with held_for_doubts(form, doubts):
+                enrolments = services.enrol_many(people, course, on=form.enrolled_on.data)
+        except Doubted:
+            return _course_page(course, enrol_form=form, doubts=doubts)
         except services.EnrolmentRefused as error:
             db.session.rollback()
             form.participant_ids.errors.append(error.message)
