@@ -964,7 +964,7 @@ def test_web_preview_shows_the_value_beside_the_reason(client, signin, manager, 
     data = csv_file(";Awa;Diop;F;;Narnia;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02")
     html = client.get(upload(client, data).headers["Location"], follow_redirects=True)
     html = html.get_data(as_text=True)
-    row = re.search(r"<tr><td>2</td><td><code>nationality</code></td>(.*?)</tr>", html, re.S)
+    row = re.search(r"<tr><td>2<br><code>nationality</code></td>(.*?)</tr>", html, re.S)
     assert row and "<code>Narnia</code>" in row.group(1)
     assert "is not a known country" in row.group(1)
 
