@@ -34,6 +34,7 @@ from tracker.models import (
     Participant,
     PendingImport,
     Placement,
+    PlacementKind,
     Sex,
 )
 
@@ -237,7 +238,8 @@ def test_without_keep_valid_an_invalid_row_stops_everything(project):
 
 
 def test_keep_valid_writes_exactly_the_valid_rows(project):
-    report = run_import(MESSY, keep_valid=True)
+    # row 8, a likely duplicate of row 2, is ticked in (left out otherwise: see below)
+    report = run_import(MESSY, keep_valid=True, include_flagged=[8])
     assert report.written == 4
     people = {p.full_name: p for p in db.session.scalars(select(Participant))}
     assert set(people) == {"Aïssatou N'Diaye", "فاطمة الزهراء", "Aissatou NDIAYE", "Grace Mbala"}
@@ -264,12 +266,14 @@ def test_every_import_is_audited_and_each_person_has_a_created_line(project):
     report = run_import(MESSY, keep_valid=True)
     (line,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import"))
     assert line.entity == "participants" and line.actor_label == "system"
+    assert report.import_id == line.id
     assert line.changes == {
         "file": "file.csv",
         "sha256": services.sha256(MESSY),
         "rows": 8,
-        "written": 4,
+        "written": 3,
         "skipped": 0,
+        "left_out": 1,
         "invalid": 4,
         "project": None,
     }
@@ -653,8 +657,9 @@ def test_export_import_export_gives_identical_files(seeded):
 
     before = export_all()
     wipe()
+    # the file is the register itself: its likely duplicates are meant (include_flagged)
     for kind in kinds:
-        report = run_import(before[kind][0], kind)
+        report = run_import(before[kind][0], kind, include_flagged=True)
         assert not report.errors, (kind, report.errors[:3])
     after = export_all()
     for kind in kinds:
@@ -663,7 +668,7 @@ def test_export_import_export_gives_identical_files(seeded):
     # and from the XLSX files as well: same records again
     wipe()
     for kind in kinds:
-        assert not run_import(before[kind][1], kind).errors, kind
+        assert not run_import(before[kind][1], kind, include_flagged=True).errors, kind
     assert {k: v[0] for k, v in export_all().items()} == {k: v[0] for k, v in before.items()}
 
 
@@ -687,14 +692,25 @@ def test_command_exit_codes(runner, project, tmp_path):
     assert count(Participant) == 0
     invalid = run("participants", str(bad), "--dry-run")
     assert invalid.exit_code == 1
-    assert "row 6, nationality: is not a known country" in invalid.output
+    assert 'row 6, nationality "Narnia": is not a known country' in invalid.output
+    assert "Left out, as they may be there already: rows 8." in invalid.output
     assert run("participants", str(junk)).exit_code == 2
     assert run("participants", str(good), "--project", "NOPE").exit_code == 2
     assert run("people", str(good)).exit_code == 2
     done = run("participants", str(good), "--project", "IDF-MA-2014")
     assert done.exit_code == 0 and "Imported 1 rows" in done.output, done.output
     kept = run("participants", str(bad), "--keep-valid")
-    assert kept.exit_code == 1 and "Imported 4 rows" in kept.output
+    assert kept.exit_code == 1 and "Imported 3 rows" in kept.output
+    assert count(Participant) == 4
+    # the likely duplicate, ticked in by its row number
+    again = tmp_path / "again.csv"
+    again.write_bytes(
+        csv_file(";Aissatou;Ndiaye;F;12/03/1990;SEN;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02")
+    )
+    left = run("participants", str(again))
+    assert left.exit_code == 0 and "rows 2" in left.output and count(Participant) == 4
+    ticked = run("participants", str(again), "--include-row", "2")
+    assert ticked.exit_code == 0 and "Imported 1 rows" in ticked.output
     assert count(Participant) == 5
 
 
@@ -767,17 +783,23 @@ def test_web_upload_preview_and_import_of_the_valid_rows(client, signin, manager
     page = client.get(response.headers["Location"], follow_redirects=True)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "is not a known country" in html and "Import the 4 valid rows only" in html
-    assert "may be the same person as row 2" in html
+    assert "is not a known country" in html
+    # row 8 may be row 2: offered with a box to tick, not in the main button's count
+    assert "Import 3 rows and those ticked below" in html
+    assert 'name="include" value="8"' in html and "may be the same person as row 2" in html
     assert count(Participant) == 0
     token = db.session.scalar(select(PendingImport.token))
     listing = client.get(f"/imports/{token}/problems.csv").get_data(as_text=True)
-    assert "6;nationality;error;is not a known country" in listing
-    done = client.post(f"/imports/{token}/confirm", data={"keep_valid": "1"})
+    assert "6;nationality;Narnia;error;is not a known country" in listing
+    assert "8;;;left out unless ticked;may be the same person as row 2" in listing
+    done = client.post(f"/imports/{token}/confirm", data={"keep_valid": "1", "include": "8"})
     assert done.status_code == 302 and "/jobs/" in done.headers["Location"]
-    job_page = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert 'data-state="done"' in job_page and "4 rows imported from people.csv" in job_page
-    assert 'href="/participants/"' in job_page
+    # the job done, its asker lands on the people just imported
+    landed = client.get(done.headers["Location"], follow_redirects=True)
+    html = landed.get_data(as_text=True)
+    assert landed.request.path == "/participants/"
+    assert "import=" in landed.request.query_string.decode()
+    assert "4 rows imported from people.csv" in html and "4 participants" in html
     assert count(Participant) == 4 and count(PendingImport) == 0
     (line,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import"))
     assert line.actor_id == manager.id and line.changes["file"] == "people.csv"
@@ -848,3 +870,159 @@ def test_templates_and_form_downloads(client, signin, officer, project):
     form = client.get(f"/imports/xlsform.xlsx?project={project.id}")
     assert form.status_code == 200 and "IDF-MA-2014" in form.headers["Content-Disposition"]
     assert client.get("/imports/template/users.csv").status_code == 404
+
+
+# --- Safer by default: what may be there already, the cell read, loose countries -----------
+
+KNOWN = ";Aissatou;Ndiaye;F;12/03/1990;SEN;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02"
+NEW = ";Hawa;Camara;F;05/06/1993;GIN;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02"
+
+
+def test_a_likely_duplicate_is_left_out_unless_ticked_in(project, make_participant):
+    known = make_participant(
+        project, given_name="Aïssatou", family_name="Ndiaye", date_of_birth=date(1990, 3, 12)
+    )
+    db.session.commit()
+    data = csv_file(KNOWN, NEW)
+    checked = run_import(data, dry_run=True)
+    assert (checked.valid, checked.flagged, checked.left_out) == (2, [2], [2])
+    report = run_import(data)
+    assert (report.written, report.left_out, report.errors) == (1, [2], [])
+    assert count(Participant) == 2  # Awa's duplicate was not created
+    assert any(known.code in w.message for w in report.warnings if w.row == 2)
+    ticked = run_import(csv_file(KNOWN), include_flagged=[2])
+    assert ticked.written == 1 and count(Participant) == 3
+
+
+def test_a_placement_recorded_already_is_left_out_unless_ticked_in(project, make_participant):
+    from tracker.placements.services import record_placement
+
+    awa = make_participant(project, registered_on=date(2015, 1, 2))
+    record_placement(
+        awa,
+        kind=PlacementKind.IGA,
+        business_name="Couture Awa",
+        sector="Couture",
+        start_date=date(2015, 8, 1),
+    )
+    db.session.commit()
+    placements = csv_file(
+        f"{awa.code},IDF-MA-2014,iga,,Couture Awa,Couture,2015-08-01,,,1200,,",
+        f"{awa.code},IDF-MA-2014,iga,,Couture Awa,Couture,2015-09-01,,,1200,,",
+        f"{awa.code},IDF-MA-2014,iga,,Couture Awa,Couture,2015-09-01,,,1200,,",
+        header="participant_code,project_code,kind,employer,business_name,sector,start_date,"
+        "end_date,contract_type,monthly_income,referral_partner,verified",
+    )
+    report = run_import(placements, "placements")
+    assert (report.written, report.left_out) == (1, [2, 4])
+    messages = {w.row: w.message for w in report.warnings}
+    assert "already has a placement of this kind starting on this day" in messages[2]
+    assert "also on row 3" in messages[4]
+    assert count(Placement) == 2
+    again = run_import(placements, "placements", include_flagged=[2])
+    # row 2 ticked in; rows 3 and 4 are now recorded already, and left out
+    assert (again.written, again.left_out) == (1, [3, 4]) and count(Placement) == 3
+
+
+@pytest.mark.parametrize(
+    ("typed", "read", "others"),
+    [
+        ("Congo", "COG", ("COD",)),
+        ("Guinée", "GIN", ("GNB", "GNQ")),
+        ("Soudan", "SDN", ("SSD",)),
+    ],
+)
+def test_a_country_read_from_a_name_several_go_by_is_a_point_to_check(project, typed, read, others):
+    rows = [
+        f";Awa;Diop;F;;{typed};;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02",
+        f";Binta;Sow;F;;{typed};;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02",
+    ]
+    report = run_import(csv_file(*rows), dry_run=True)
+    assert not report.errors and report.flagged == []  # read, and imported: not held back
+    (warning,) = [w for w in report.warnings if w.column == "nationality"]
+    assert (warning.row, warning.value) == (2, typed)
+    with force_locale("en"):
+        from tracker.i18n import country_name
+
+        assert f"read as {country_name(read)} ({read})" in warning.message
+        for other in others:
+            assert f"{country_name(other)} ({other})" in warning.message
+    assert "(2 rows: 2, 3)" in warning.message
+
+
+@pytest.mark.parametrize(
+    "typed", ["Sénégal", "COG", "CG", "République du Congo", "RDC", "Congo-Brazzaville", "Niger"]
+)
+def test_an_unambiguous_country_is_no_point_to_check(project, typed):
+    data = csv_file(f";Awa;Diop;F;;{typed};;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02")
+    report = run_import(data, dry_run=True)
+    assert not report.errors and not report.warnings
+
+
+def test_web_preview_shows_the_value_beside_the_reason(client, signin, manager, project):
+    signin(manager)
+    data = csv_file(";Awa;Diop;F;;Narnia;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02")
+    html = client.get(upload(client, data).headers["Location"], follow_redirects=True)
+    html = html.get_data(as_text=True)
+    row = re.search(r"<tr><td>2<br><code>nationality</code></td>(.*?)</tr>", html, re.S)
+    assert row and "<code>Narnia</code>" in row.group(1)
+    assert "is not a known country" in row.group(1)
+
+
+def test_web_default_confirm_leaves_likely_duplicates_out(
+    client, signin, manager, project, make_participant
+):
+    make_participant(
+        project, given_name="Aïssatou", family_name="Ndiaye", date_of_birth=date(1990, 3, 12)
+    )
+    db.session.commit()
+    signin(manager)
+    upload(client, csv_file(KNOWN, NEW))
+    token = db.session.scalar(select(PendingImport.token))
+    page = client.get(f"/imports/{token}").get_data(as_text=True)
+    assert "Import 1 row and those ticked below" in page and 'value="2"' in page
+    # a row number the check did not flag is not taken from the form
+    landed = client.post(f"/imports/{token}/confirm", data={"include": ["3", "99"]})
+    page = client.get(landed.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    assert "1 row imported from people.csv" in page
+    assert "1 row that may be there already was left out" in page
+    names = set(db.session.scalars(select(Participant.given_name)))
+    assert names == {"Aïssatou", "Hawa"}
+
+
+def test_web_only_flagged_rows_and_none_ticked_writes_nothing_and_says_why(
+    client, signin, manager, project, make_participant
+):
+    make_participant(
+        project, given_name="Aïssatou", family_name="Ndiaye", date_of_birth=date(1990, 3, 12)
+    )
+    db.session.commit()
+    signin(manager)
+    upload(client, csv_file(KNOWN))
+    token = db.session.scalar(select(PendingImport.token))
+    assert "Import the rows ticked below" in client.get(f"/imports/{token}").get_data(as_text=True)
+    done = client.post(f"/imports/{token}/confirm")
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "every valid row may be there already" in page
+    assert count(Participant) == 1 and count(PendingImport) == 1
+
+
+def test_the_people_imported_are_exactly_those_of_the_import(
+    client, signin, manager, officer, project, other_project, make_participant
+):
+    before = make_participant(project, given_name="Zeinab", family_name="Bah")
+    db.session.commit()
+    first = run_import(csv_file(NEW))
+    second = run_import(csv_file(";Kadiatou;Barry;F;;GIN;;;;;;;;oui;2015-01-02;OTHER;2015-01-02"))
+    signin(manager)
+    page = client.get(f"/participants/?import={first.import_id}").get_data(as_text=True)
+    (code,) = first.codes
+    assert code in page and before.code not in page and second.codes[0] not in page
+    assert "1 participant" in page and "The people imported from file.csv" in page
+    # the list keeps to the user's projects: OTHER's import shows nobody to this manager
+    page = client.get(f"/participants/?import={second.import_id}").get_data(as_text=True)
+    assert "0 participants" in page and second.codes[0] not in page
+    assert client.get("/participants/?import=999999").status_code == 404
+    assert client.get("/participants/?import=x").status_code == 404
+    line = db.session.scalar(select(AuditEvent.id).where(AuditEvent.action != "import"))
+    assert client.get(f"/participants/?import={line}").status_code == 404

@@ -590,7 +590,7 @@ def test_command_exit_codes(runner, recorded, kind, tmp_path):
     invalid = run(str(bad))
     assert invalid.exit_code == 1 and "Nothing written" in invalid.output
     row, column = CASES[kind].problems[0]
-    assert f"row {row}, {column}: " in invalid.output
+    assert f"row {row}, {column}" in invalid.output
     assert count(CASES[kind].model) == before
     assert run(str(junk)).exit_code == 2
     done = run(str(good))

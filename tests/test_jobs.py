@@ -109,8 +109,12 @@ def test_an_upload_answers_with_its_job_then_the_preview(client, signin, officer
     assert write.kind == "import_write" and write.state == "done"
     assert write.result["written"] == 3 and count(Participant) == 3
     assert count(PendingImport) == 0
-    page = client.get(f"/jobs/{write.id}").get_data(as_text=True)
-    assert 'data-state="done"' in page and "3 rows imported from people.csv" in page
+    # its asker lands on the people just imported, told what was done
+    landed = client.get(f"/jobs/{write.id}")
+    assert landed.status_code == 303
+    assert landed.headers["Location"] == f"/participants/?import={write.result['import_id']}"
+    page = client.get(landed.headers["Location"]).get_data(as_text=True)
+    assert "3 rows imported from people.csv" in page and "3 participants" in page
     # the same confirmation sent again finds nothing to import: nothing is written twice
     again = client.post(f"/imports/{token}/confirm")
     assert again.status_code == 404 and count(Participant) == 3

@@ -244,11 +244,6 @@ class TestNewPlacement:
                 "start_date",
                 "This date cannot be in the future.",
             ),
-            (
-                {"start_date": "2014-12-31"},
-                "start_date",
-                "The placement cannot start before the person's registration (Jan 10, 2015).",
-            ),
             ({"monthly_income": "-5"}, "monthly_income", "The income cannot be negative."),
             ({"monthly_income": "abc"}, "monthly_income", "Not a valid decimal value."),
             ({"sector": ""}, "sector", "The sector is required."),
@@ -283,6 +278,97 @@ class TestNewPlacement:
         signin(make_user(role, [project] if role is Role.MANAGER else []))
         assert client.post(f"/placements/new/{person.id}", data=iga()).status_code == 302
         assert placements() == 1
+
+
+# --- Dates far from what is expected (tracker.plausibility) ----------------------------
+
+
+def doubts_of(page: str) -> str:
+    """Return the text of the box of dates to check (empty when there is none)."""
+    box = r'<section class="warning" role="alert" aria-labelledby="dates_checked-title">'
+    found = re.search(box + r"(.*?)</section>", page, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))) if found else ""
+
+
+class TestDatesToCheck:
+    def test_a_placement_before_registration_is_asked_about_then_saved(
+        self, client, signin, officer, person
+    ):
+        signin(officer)
+        # registered on 10 January 2015: a start on the 9th is a day before
+        response = client.post(f"/placements/new/{person.id}", data=iga(start_date="2015-01-09"))
+        assert response.status_code == 200 and placements() == 0
+        box = doubts_of(page_of(response))
+        assert "starts on Jan 9, 2015, 1 day before the person's registration" in box
+        assert "I checked: the dates are right" in box
+        confirmed = iga(start_date="2015-01-09", dates_checked="y")
+        response = client.post(f"/placements/new/{person.id}", data=confirmed)
+        assert response.status_code == 302 and placements() == 1
+
+    def test_a_placement_on_the_day_of_registration_is_not_asked_about(
+        self, client, signin, officer, person
+    ):
+        signin(officer)
+        response = client.post(f"/placements/new/{person.id}", data=iga(start_date="2015-01-10"))
+        assert response.status_code == 302 and placements() == 1
+
+    def test_a_rule_refusal_comes_before_the_question(self, client, signin, officer, person):
+        signin(officer)
+        data = iga(start_date="2014-06-01", end_date="2014-05-01")
+        page = page_of(client.post(f"/placements/new/{person.id}", data=data))
+        assert error_of(page, "end_date") and not doubts_of(page)
+
+    def test_an_edit_moving_the_start_before_registration_is_asked_about(
+        self, client, signin, officer, job, hotel, anapec
+    ):
+        signin(officer)
+        data = employment(hotel, anapec, start_date="2014-12-01", expected_version=job.version)
+        page = page_of(client.post(f"/placements/{job.id}/edit", data=data))
+        assert "before the person's registration" in doubts_of(page)
+        assert db.session.get(Placement, job.id).start_date == date(2015, 8, 31)
+        data["dates_checked"] = "y"
+        assert client.post(f"/placements/{job.id}/edit", data=data).status_code == 302
+        assert db.session.get(Placement, job.id).start_date == date(2014, 12, 1)
+
+    # the job starts on 31 August 2015: its 6-month follow-up is due on 29 February 2016
+    @pytest.mark.parametrize(
+        ("followed_on", "asked"),
+        [
+            ("2016-08-28", None),  # six months late less a day
+            ("2016-08-29", "was due on Feb 29, 2016: this date is 6 months later"),
+            ("2016-01-30", None),  # a month early less a day
+            ("2016-01-29", "is due on Feb 29, 2016: this date is 1 month earlier"),
+        ],
+    )
+    def test_a_follow_up_far_from_its_due_day_is_asked_about(
+        self, client, signin, officer, job, followed_on, asked
+    ):
+        signin(officer)
+        data = follow_up_data(followed_on=followed_on)
+        response = client.post(f"/placements/{job.id}/follow-ups", data=data)
+        if asked is None:
+            assert response.status_code == 302 and follow_ups() == 1
+            return
+        assert response.status_code == 200 and follow_ups() == 0
+        assert asked in doubts_of(page_of(response))
+        data["dates_checked"] = "y"
+        assert client.post(f"/placements/{job.id}/follow-ups", data=data).status_code == 302
+        assert follow_ups() == 1
+
+    def test_a_twelve_month_follow_up_nine_years_late(self, client, signin, officer, job):
+        record = record_follow_up(
+            job, months_after=12, followed_on=date(2016, 9, 1), still_active=True
+        )
+        db.session.commit()
+        signin(officer)
+        data = follow_up_data(
+            months_after="12", followed_on="2025-09-01", expected_version=record.version
+        )
+        page = page_of(client.post(f"/placements/follow-ups/{record.id}/edit", data=data))
+        assert "The 12-month follow-up was due on Aug 31, 2016: this date is 9 years later" in (
+            doubts_of(page)
+        )
+        assert db.session.get(FollowUp, record.id).followed_on == date(2016, 9, 1)
 
 
 # --- Follow-ups -----------------------------------------------------------------------

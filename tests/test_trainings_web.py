@@ -380,10 +380,15 @@ class TestRoster:
 class TestEnrol:
     def test_enrol_several_at_once(self, client, signin, officer, course, women):
         signin(officer)
-        response = client.post(
-            f"/trainings/{course.id}/enrol",
-            data={"participant_ids": [str(p.id) for p in women[:3]], "enrolled_on": "2015-01-25"},
-        )
+        data = {"participant_ids": [str(p.id) for p in women[:3]], "enrolled_on": "2015-01-25"}
+        # the course ended years ago: the enrolments would stay open, which is asked about
+        response = client.post(f"/trainings/{course.id}/enrol", data=data)
+        assert response.status_code == 200 and enrolments() == 0
+        page = page_of(response)
+        assert "and this enrolment stays open: record whether the person completed" in page
+        assert 'name="dates_checked"' in page
+        data["dates_checked"] = "y"
+        response = client.post(f"/trainings/{course.id}/enrol", data=data)
         assert response.status_code == 302
         assert response.headers["Location"] == f"/trainings/{course.id}"
         rows = db.session.scalars(select(Enrolment).order_by(Enrolment.participant_id)).all()
@@ -393,6 +398,34 @@ class TestEnrol:
         flashed = page_of(client.get(f"/trainings/{course.id}"))
         assert "3 people are enrolled" in flashed
 
+    @pytest.mark.parametrize(("ended_days_ago", "asked"), [(29, False), (30, True)])
+    def test_enrolling_in_a_course_ended_a_month_ago_is_asked_about(
+        self, client, signin, officer, make_course, project, ofppt, women, ended_days_ago, asked
+    ):
+        from tracker.plausibility import COURSE_ENDED_DAYS
+
+        assert COURSE_ENDED_DAYS == 30
+        today = date.today()
+        ended = make_course(
+            project,
+            provider=ofppt,
+            title="Pâtisserie",
+            start=today - timedelta(days=90),
+            end=today - timedelta(days=ended_days_ago),
+        )
+        db.session.commit()
+        signin(officer)
+        data = {
+            "participant_ids": [str(women[0].id)],
+            "enrolled_on": (today - timedelta(days=80)).isoformat(),
+        }
+        response = client.post(f"/trainings/{ended.id}/enrol", data=data)
+        if not asked:
+            assert response.status_code == 302 and enrolments() == 1
+            return
+        assert response.status_code == 200 and enrolments() == 0
+        assert "1 month ago, and this enrolment stays open" in page_of(response)
+
     def test_a_full_course_enrols_those_who_fit_and_lists_the_others(
         self, client, signin, officer, course, women
     ):
@@ -401,7 +434,12 @@ class TestEnrol:
         # one seat taken of three: of three more, the first two by code get the seats
         response = client.post(
             f"/trainings/{course.id}/enrol",
-            data={"participant_ids": [str(p.id) for p in women[1:]], "enrolled_on": "2015-01-25"},
+            # the course ended years ago: its dates are confirmed, as asked
+            data={
+                "participant_ids": [str(p.id) for p in women[1:]],
+                "enrolled_on": "2015-01-25",
+                "dates_checked": "y",
+            },
         )
         assert response.status_code == 302
         enrolled = db.session.scalars(select(Enrolment.participant_id)).all()
@@ -450,7 +488,11 @@ class TestEnrol:
         ticked = [women[0], women[1], archived, elsewhere]
         response = client.post(
             f"/trainings/{course.id}/enrol",
-            data={"participant_ids": [str(p.id) for p in ticked], "enrolled_on": "2015-01-25"},
+            data={
+                "participant_ids": [str(p.id) for p in ticked],
+                "enrolled_on": "2015-01-25",
+                "dates_checked": "y",
+            },
         )
         assert response.status_code == 302
         rows = db.session.scalars(select(Enrolment.participant_id)).all()
@@ -474,6 +516,7 @@ class TestEnrol:
             data={
                 "participant_ids": [str(women[0].id), str(late.id)],
                 "enrolled_on": "2015-02-02",
+                "dates_checked": "y",
             },
         )
         page = page_of(client.get(response.headers["Location"]))

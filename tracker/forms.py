@@ -40,6 +40,8 @@ from tracker.text import has_control_characters, is_phone_number
 
 #: the largest id an integer column holds everywhere (PostgreSQL's INTEGER)
 MAX_ID = 2**31 - 1
+#: the answer to a date far from what is expected (tracker.plausibility), ``dates_checked``
+DATES_CHECKED = _l("I checked: the dates are right")
 
 
 def record_id(value) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, flash, render_template, request, url_for
@@ -11,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Form
 
 from tracker import permissions
+from tracker.extensions import db
 from tracker.indicators import DIMENSIONS
 
 
@@ -20,6 +22,32 @@ def field_error(form: Form, error: Any) -> None:
         form[error.field].errors.append(error.message)
     else:
         flash(error.message, "error")
+
+
+class Doubted(Exception):
+    """A write undone: its dates wait for the person to confirm them."""
+
+
+@contextmanager
+def held_for_doubts(form: Form, doubts: list) -> Iterator[None]:
+    """Run a write in a savepoint; undo it and raise Doubted while ``doubts`` are unconfirmed.
+
+    A date far from what is expected (``tracker.plausibility``) is saved once the person
+    ticks that it is right (``dates_checked``), as the registration's duplicate warning
+    asks. The write runs first so that a rule's refusal (DomainError) is said before any
+    doubt: a doubt is asked about a record that could be saved.
+    """
+    savepoint = db.session.begin_nested()
+    try:
+        yield
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    if doubts and not form.dates_checked.data:
+        savepoint.rollback()
+        raise Doubted
+    savepoint.commit()
 
 
 def combine(first: dict, second: dict) -> dict:

@@ -272,6 +272,78 @@ def parse_country(value: Any) -> str | None:
     return alpha3
 
 
+def _words(name: str) -> frozenset[str]:
+    """The words of a name, folded; "Guinée-Bissau" is two words."""
+    return frozenset(fold(name.replace("-", " ")).split())
+
+
+@functools.cache
+def _short_names() -> dict[str, list[frozenset[str]]]:
+    """The words of each country's everyday names (not its official one), by alpha-3."""
+    locales = [Locale.parse(lang) for lang in LANGUAGES]
+    catalogues = [
+        gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+        for lang in LANGUAGES
+    ]
+    names: dict[str, list[frozenset[str]]] = {}
+    for country in pycountry.countries:
+        everyday = {country.name, getattr(country, "common_name", "") or ""}
+        everyday |= {locale.territories.get(country.alpha_2, "") for locale in locales}
+        everyday |= {c.gettext(name) for c in catalogues for name in list(everyday) if name}
+        names[country.alpha_3] = [_words(name) for name in everyday if name]
+    return names
+
+
+@functools.cache
+def _official_keys() -> frozenset[str]:
+    """The folded codes and official names of every country: never a loose match."""
+    catalogues = [
+        gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+        for lang in LANGUAGES
+    ]
+    keys = set()
+    for country in pycountry.countries:
+        keys |= {fold(country.alpha_2), fold(country.alpha_3)}
+        official = getattr(country, "official_name", "") or ""
+        if official:
+            keys |= {fold(official)} | {fold(c.gettext(official)) for c in catalogues}
+    return frozenset(keys)
+
+
+@functools.lru_cache(maxsize=4096)
+def _others_of(key: str, alpha3: str, raw: str) -> tuple[str, ...]:
+    if key in _official_keys():
+        return ()
+    words = _words(raw)
+    return tuple(
+        sorted(
+            other
+            for other, names in _short_names().items()
+            if other != alpha3 and any(words < name for name in names)
+        )
+    )
+
+
+def other_countries(value: Any) -> tuple[str, ...]:
+    """Return the other countries whose everyday names also hold every word of ``value``.
+
+    "Congo" is read as the Republic of the Congo, but the Democratic Republic of the
+    Congo is "Congo" too; "Guinée" is Guinea, and Guinea-Bissau holds the word. Such a
+    loose match is read all the same and reported as a point to check. A code or an
+    official name is never loose.
+    """
+    try:
+        raw = text(value, max_length=120)
+    except CellError:
+        return ()
+    if raw is None:
+        return ()
+    alpha3 = _country_index().get(fold(raw))
+    if alpha3 is None:
+        return ()
+    return _others_of(fold(raw), alpha3, raw)
+
+
 @functools.cache
 def _choice_index(choices: type[enum.Enum]) -> dict[str, enum.Enum]:
     """Folded codes and labels (in every language) of the members of ``choices``."""

@@ -68,9 +68,20 @@ def print_report(report: Report, *, dry_run: bool, keep_valid: bool) -> None:
         click.echo(_("To check:"))
         for problem in report.warnings:
             click.echo(f"  {problem}")
+    if report.left_out:
+        click.echo(
+            _(
+                "Left out, as they may be there already: rows %(rows)s. Give --include-row N "
+                "to import one anyway, --include-flagged for all.",
+                rows=", ".join(str(n) for n in report.left_out),
+            )
+        )
     if dry_run:
         click.echo(
-            _("Dry run: nothing written; %(n)d rows would be imported.", n=report.valid)
+            _(
+                "Dry run: nothing written; %(n)d rows would be imported.",
+                n=report.valid - len(report.left_out),
+            )
             if not report.errors or keep_valid
             else _("Dry run: nothing written.")
         )
@@ -101,6 +112,14 @@ def print_report(report: Report, *, dry_run: bool, keep_valid: bool) -> None:
 @click.option(
     "--keep-valid", is_flag=True, help="Write the valid rows even when others are invalid."
 )
+@click.option(
+    "--include-row",
+    "include_rows",
+    type=click.IntRange(min=2),
+    multiple=True,
+    help="Import this row even if it may be there already (a likely duplicate); repeatable.",
+)
+@click.option("--include-flagged", is_flag=True, help="Import every row that may be there already.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="Language of messages.")
 def import_command(
     kind: str,
@@ -108,6 +127,8 @@ def import_command(
     project_code: str | None,
     dry_run: bool,
     keep_valid: bool,
+    include_rows: tuple[int, ...],
+    include_flagged: bool,
     lang: str | None,
 ) -> None:
     """Import participants, enrolments, placements, follow-ups, partners, courses,
@@ -116,13 +137,30 @@ def import_command(
     The columns are those of the exports (docs/columns.md). Every bad row is listed
     with its row number, column and reason; nothing is written when any row is invalid,
     unless --keep-valid is given. A partner, course, activity or attendance already
-    recorded is skipped. The whole import is one transaction.
+    recorded is skipped. Rows that may be there already (likely duplicates, a placement
+    recorded already) are left out unless --include-row or --include-flagged says
+    otherwise. The whole import is one transaction.
     """
     with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        _import(kind, file, project_code, dry_run=dry_run, keep_valid=keep_valid)
+        _import(
+            kind,
+            file,
+            project_code,
+            dry_run=dry_run,
+            keep_valid=keep_valid,
+            include=True if include_flagged else set(include_rows),
+        )
 
 
-def _import(kind: str, file: Path, project_code: str | None, *, dry_run: bool, keep_valid: bool):
+def _import(
+    kind: str,
+    file: Path,
+    project_code: str | None,
+    *,
+    dry_run: bool,
+    keep_valid: bool,
+    include: bool | set[int],
+):
     config = current_app.config
     project = None
     if project_code is not None:
@@ -151,6 +189,7 @@ def _import(kind: str, file: Path, project_code: str | None, *, dry_run: bool, k
             ctx=ctx,
             keep_valid=keep_valid,
             dry_run=dry_run,
+            include_flagged=include,
         )
         if dry_run:
             db.session.rollback()

@@ -27,10 +27,11 @@ from tracker.columns import (
     Column,
     Table,
 )
+from tracker.i18n import country_name
 from tracker.imports import cells
 from tracker.imports.cells import CellError
 from tracker.imports.reader import Sheet
-from tracker.imports.report import Context, Problem, Report, Row, fail
+from tracker.imports.report import Context, Problem, Report, Row, cell_text, fail
 from tracker.models import Sex, User
 from tracker.permissions import (
     can_import,
@@ -230,6 +231,7 @@ def read_rows(
 ) -> list[Row]:
     """Read every cell of every row; record the problems; return the rows."""
     rows = []
+    loose: dict[tuple[str, str], list[Row]] = {}
     for number, raw_cells in sheet.rows:
         raw = {
             name: raw_cells[position] if position < len(raw_cells) else None
@@ -250,6 +252,9 @@ def read_rows(
                 row.values[name] = read_cell(column, raw[name])
             except CellError as error:
                 fail(report, row, name, error.message)
+                continue
+            if column.kind == COUNTRY and row.values[name] is not None:
+                _note_loose_country(loose, row, name)
         for column in table.columns:
             if column.name == "project_code" and ctx.default_project is not None:
                 if row.values.get("project_code") in (None, ctx.default_project.code):
@@ -275,4 +280,35 @@ def read_rows(
         if ctx.progress and len(rows) % PROGRESS_EVERY == 0:
             ctx.progress(len(rows), len(sheet.rows))
     report.rows = len(rows)
+    _warn_loose_countries(loose, report)
     return rows
+
+
+#: rows named in one warning about a country read loosely
+LISTED_ROWS = 10
+
+
+def _note_loose_country(loose: dict[tuple[str, str], list[Row]], row: Row, name: str) -> None:
+    """Keep the row if its country was read from a name other countries' names hold too."""
+    text = str(row.raw[name]).strip()
+    if cells.other_countries(text):
+        loose.setdefault((name, text), []).append(row)
+
+
+def _warn_loose_countries(loose: dict[tuple[str, str], list[Row]], report: Report) -> None:
+    """One point to check per country name read loosely: what it was read as, and on which rows."""
+    for (name, text), rows in loose.items():
+        alpha3 = rows[0].values[name]
+        others = ", ".join(f"{country_name(code)} ({code})" for code in cells.other_countries(text))
+        message = _(
+            "read as %(country)s (%(code)s); the name also fits %(others)s: check that it is meant",
+            country=country_name(alpha3),
+            code=alpha3,
+            others=others,
+        )
+        if len(rows) > 1:
+            numbers = ", ".join(str(r.number) for r in rows[:LISTED_ROWS])
+            if len(rows) > LISTED_ROWS:
+                numbers += ", …"
+            message += " " + _("(%(num)d rows: %(rows)s)", num=len(rows), rows=numbers)
+        report.warnings.append(Problem(rows[0].number, name, message, cell_text(text)))

@@ -99,14 +99,35 @@ def write(job: Job, progress: Progress) -> dict:
         sheet = _sheet(pending, progress)
     except reader.FileRefused as refused:  # it was read by the check
         raise JobFailed(refused.message) from None
-    report = _run(job, pending, sheet, progress, keep_valid=bool(job.parameters.get("keep_valid")))
+    report = _run(
+        job,
+        pending,
+        sheet,
+        progress,
+        keep_valid=bool(job.parameters.get("keep_valid")),
+        include_flagged=job.parameters.get("include") or [],
+    )
     if not report.written:
         # the records changed since the check (or nothing was valid): the preview shows why
         pending.summary = report.to_dict()
         db.session.commit()
-        raise JobFailed(
-            _("Nothing was imported: the records changed since the check, or no row is valid."),
-            result={"pending": pending.token},
-        )
+        if report.left_out and not report.errors:
+            message = _(
+                "Nothing was imported: every valid row may be there already. Tick the rows "
+                "to import anyway on the check's page."
+            )
+        else:
+            message = _(
+                "Nothing was imported: the records changed since the check, or no row is valid."
+            )
+        raise JobFailed(message, result={"pending": pending.token})
     db.session.delete(pending)
-    return {"written": report.written, "rows": report.rows, "list": LISTS[pending.kind]}
+    return {
+        "written": report.written,
+        "rows": report.rows,
+        "left_out": len(report.left_out),
+        "list": LISTS[pending.kind],
+        "kind": pending.kind,
+        # the people just imported: the participants list filtered to this import
+        "import_id": report.import_id,
+    }

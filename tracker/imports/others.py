@@ -4,7 +4,9 @@ Each row names its participant by code (in the importer's projects) and what it 
 about: a course by its title and start date, partners by acronym or name, a
 placement by its kind and start date. Each row is then written through the same
 domain services as the forms, in a savepoint of its own, so that a row the services
-refuse leaves nothing behind and is reported on its column.
+refuse leaves nothing behind and is reported on its column. Dates far from what is
+expected are reported by the rules of ``tracker.plausibility`` (points to check, not
+errors); a placement recorded already is flagged, written only if ticked in.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 
+from tracker import plausibility
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.imports import lookups
-from tracker.imports.report import Context, Report, Row, fail, field_column
+from tracker.imports.report import Context, Report, Row, fail, field_column, flag, warn
 from tracker.models import EnrolmentStatus, Placement, Project, TrainingCourse
 from tracker.placements.services import record_follow_up, record_placement
 from tracker.trainings.services import complete, drop_out, enrol
@@ -69,6 +72,10 @@ def check_enrolments(ctx: Context, rows: list[Row], report: Report) -> list[Row]
         for name in ("enrolled_on", "completed_on", "dropped_on"):
             if v.get(name) is not None and v[name] > ctx.today:
                 fail(report, row, name, _("is in the future"))
+        if row.ok and status is EnrolmentStatus.ENROLLED:
+            ended = v["course"].end_date
+            for doubt in plausibility.open_enrolment(course_end=ended, today=ctx.today):
+                warn(report, row, "status", doubt.message)
     return [r for r in rows if r.ok]
 
 
@@ -110,7 +117,49 @@ def check_placements(ctx: Context, rows: list[Row], report: Report) -> list[Row]
             )
         v["employer_partner"] = partners.get(v.get("employer") or "")
         v["referral"] = partners.get(v.get("referral_partner") or "")
+        if row.ok:
+            for doubt in plausibility.placement(
+                start_date=v["start_date"], registered_on=person.registered_on
+            ):
+                warn(report, row, field_column(doubt.field), doubt.message)
+    _flag_placements_already_there(rows, report)
     return [r for r in rows if r.ok]
+
+
+def _flag_placements_already_there(rows: list[Row], report: Report) -> None:
+    """Flag a placement recorded already, or twice in the file: same person, kind and start."""
+    ids = sorted({r.values["participant"].id for r in rows if r.ok})
+    recorded = set()
+    for chunk in lookups.chunks(ids):
+        query = select(Placement.participant_id, Placement.kind, Placement.start_date).where(
+            Placement.participant_id.in_(chunk)
+        )
+        recorded.update((person, kind, start) for person, kind, start in db.session.execute(query))
+    first_with: dict[tuple[int, Any, date], int] = {}
+    for row in rows:
+        if not row.ok:
+            continue
+        v = row.values
+        key = (v["participant"].id, v["kind"], v["start_date"])
+        if key in recorded:
+            flag(
+                report,
+                row,
+                "start_date",
+                _(
+                    "%(code)s already has a placement of this kind starting on this day",
+                    code=v["participant"].code,
+                ),
+            )
+        elif key in first_with:
+            flag(
+                report,
+                row,
+                "start_date",
+                _("the same placement is also on row %(row)d", row=first_with[key]),
+            )
+        else:
+            first_with[key] = row.number
 
 
 def write_placement(ctx: Context, v: dict[str, Any]) -> str:
@@ -155,6 +204,13 @@ def check_follow_ups(ctx: Context, rows: list[Row], report: Report) -> list[Row]
                 "placement_start_date",
                 _("%(code)s has no placement of this kind starting on this date", code=person.code),
             )
+            continue
+        for doubt in plausibility.follow_up(
+            placement_start=v["placement"].start_date,
+            months_after=v["months_after"],
+            followed_on=v["followed_on"],
+        ):
+            warn(report, row, doubt.field, doubt.message)
     return [r for r in rows if r.ok]
 
 

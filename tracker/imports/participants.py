@@ -3,7 +3,8 @@
 A row is checked against the same rules as the registration form
 (``tracker.participants.rules``); its code must be free and not given twice; a form
 submission imported before is skipped. Rows that may be someone already registered,
-or a row above, are flagged by the one duplicate rule (a warning, not an error).
+or a row above, are flagged by the one duplicate rule (a warning, not an error): they
+are left out of the writing unless the person ticks them in.
 The rows are then written in bulk, with their consents and audit lines
 (``tracker.participants.records``): 10,000 rows in about a second.
 """
@@ -21,7 +22,16 @@ from tracker import columns
 from tracker.extensions import db
 from tracker.imports import lookups
 from tracker.imports.header import KOBO_UUID
-from tracker.imports.report import Context, Problem, Report, Row, fail, field_column
+from tracker.imports.report import (
+    Context,
+    Problem,
+    Report,
+    Row,
+    cell_text,
+    fail,
+    field_column,
+    flag,
+)
 from tracker.models import Participant, Project, now_utc
 from tracker.participants import duplicates, records, rules
 
@@ -72,6 +82,7 @@ def check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Ro
                     row.number,
                     KOBO_UUID,
                     _("already imported (same form submission): skipped"),
+                    cell_text(uuid),
                 )
             )
             row.ok = False
@@ -145,7 +156,7 @@ def _check_registration(ctx: Context, row: Row, report: Report) -> None:
 
 
 def _flag_duplicates(ctx: Context, rows: list[Row], report: Report) -> None:
-    """Warn of rows that may be someone already registered or a row above (the one rule)."""
+    """Flag rows that may be someone already registered or a row above (the one rule)."""
     index = duplicates.Index()
     for known in duplicates.register(ctx.scoped_project_ids()):
         index.add(known)
@@ -153,16 +164,11 @@ def _flag_duplicates(ctx: Context, rows: list[Row], report: Report) -> None:
     for row in rows:
         person = duplicates.Known.of(row.values, label=_("row %(n)d", n=row.number))
         for other, match in index.matches(person, words, limit=3):
-            report.warnings.append(
-                Problem(
-                    row.number,
-                    None,
-                    _(
-                        "may be the same person as %(who)s (%(why)s)",
-                        who=other.label,
-                        why=match.why,
-                    ),
-                )
+            flag(
+                report,
+                row,
+                None,
+                _("may be the same person as %(who)s (%(why)s)", who=other.label, why=match.why),
             )
         index.add(person)
 

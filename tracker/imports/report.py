@@ -27,13 +27,15 @@ class Problem:
     row: int | None
     column: str | None
     message: str
+    #: the cell as the file gives it, shown beside the reason
+    value: str | None = None
 
     def __str__(self) -> str:
         where = []
         if self.row is not None:
             where.append(_("row %(n)d", n=self.row))
         if self.column:
-            where.append(self.column)
+            where.append(self.column + (f' "{self.value}"' if self.value is not None else ""))
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
@@ -56,6 +58,13 @@ class Report:
     columns: list[str] = field(default_factory=list)
     #: the codes of the records written (participants) or of the people concerned
     codes: list[str] = field(default_factory=list)
+    #: rows that pass every rule but may be there already (a likely duplicate, a record
+    #: already there): left out of the writing unless the person ticks them in
+    flagged: list[int] = field(default_factory=list)
+    #: of those, the rows this run left out (or a dry run would)
+    left_out: list[int] = field(default_factory=list)
+    #: the import's audit line, whose id each participant's "created" line holds
+    import_id: int | None = None
 
     @property
     def invalid(self) -> int:
@@ -91,6 +100,8 @@ class Row:
     ok: bool = True
     #: the columns already reported for this row
     failed: set[str] = field(default_factory=set)
+    #: may be there already: written only when ticked in (``Report.flagged``)
+    flagged: bool = False
 
 
 @dataclass
@@ -127,11 +138,43 @@ class Context:
         return list(db.session.scalars(self.project_query().with_only_columns(Project.id)))
 
 
+#: the longest cell shown beside a problem
+SHOWN_VALUE = 80
+
+
+def cell_text(value: Any) -> str | None:
+    """Return a cell as the file gives it, short enough to show beside a problem."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, date):
+        value = value.isoformat()
+    try:
+        text = str(value).strip()
+    except ValueError:  # an integer too long for Python to write out
+        return "…"
+    if not text:
+        return None
+    return text if len(text) <= SHOWN_VALUE else text[: SHOWN_VALUE - 1] + "…"
+
+
 def fail(report: Report, row: Row, column: str | None, message: str) -> None:
-    """Report ``message`` on the row's ``column``; the row will not be written."""
-    report.errors.append(Problem(row.number, column, message))
+    """Report ``message`` on the row's ``column``, with its cell; the row will not be written."""
+    report.errors.append(Problem(row.number, column, message, cell_text(row.raw.get(column))))
     row.ok = False
     row.failed.add(column or "")
+
+
+def warn(report: Report, row: Row, column: str | None, message: str) -> None:
+    """Report ``message`` on the row's ``column``, with its cell, as a point to check."""
+    report.warnings.append(Problem(row.number, column, message, cell_text(row.raw.get(column))))
+
+
+def flag(report: Report, row: Row, column: str | None, message: str) -> None:
+    """Warn that the row may be there already: it is written only if ticked in."""
+    warn(report, row, column, message)
+    row.flagged = True
 
 
 #: the import column of each domain field whose name differs

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -36,7 +36,7 @@ from tracker import audit, columns
 from tracker.extensions import db
 from tracker.imports import header, others, participants, programme
 from tracker.imports.reader import Sheet
-from tracker.imports.report import Context, Problem, Report
+from tracker.imports.report import Context, Problem, Report, Row
 from tracker.models import AuditEvent, PendingImport, now_utc
 
 #: how long an upload waits for its confirmation before it is deleted
@@ -83,12 +83,17 @@ def run(
     ctx: Context,
     keep_valid: bool = False,
     dry_run: bool = False,
+    include_flagged: bool | Collection[int] = False,
 ) -> Report:
     """Check ``sheet`` and, unless told not to, write its rows in the current transaction.
 
     Returns the report. When nothing may be written (a dry run, or invalid rows without
     ``keep_valid``), whatever was written is rolled back to a savepoint taken at the
     start, so the session is left as it was; otherwise the caller commits.
+
+    Rows that may be there already (a likely duplicate, a placement recorded already:
+    ``Report.flagged``) are left out unless ``include_flagged`` is True or holds their
+    row numbers; a dry run checks them as the others, so the preview can offer them.
     """
     table = columns.TABLES[kind]
     report = Report(kind=kind, filename=filename, sha256=digest)
@@ -118,12 +123,18 @@ def run(
         return report
     ctx.announce(_("Checking the rows"), None)
     to_write = _CHECKS[kind](ctx, rows, report)
+    report.flagged = [row.number for row in to_write if row.flagged]
+    kept = _leave_out_flagged(to_write, report, include_flagged)
+    if not dry_run:
+        # a dry run checks the flagged rows too, and counts those it would leave out
+        to_write = kept
     report.valid = len(to_write)
     _note_earlier_import(report)
     savepoint = db.session.begin_nested()
     # the import's own audit line first: every record written points to it
     import_event = audit.record(db.session, "import", kind, None, {})
     db.session.flush()
+    report.import_id = import_event.id
     if not dry_run:
         ctx.announce(_("Writing the rows"), len(to_write))
     if kind == "participants":
@@ -142,6 +153,7 @@ def run(
         savepoint.rollback()
         report.written = 0
         report.codes = []
+        report.import_id = None
         if not dry_run:
             # a refused import is worth a line too: a file of personal data was handled
             _audit_import(ctx, report, audit.record(db.session, "import", kind, None, {}))
@@ -158,12 +170,26 @@ def run_record(kind: str, values: Mapping[str, Any], *, source: str, ctx: Contex
 
     For what arrives one record at a time (an API call, a form submission pushed by
     KoboToolbox): the same columns, rules, duplicate warnings and audit lines as a file
-    of one row. ``source`` names where it came from on the import's audit line.
+    of one row. A record sent on purpose is written even when it may be there already;
+    its warnings go back with the answer. ``source`` names where it came from on the
+    import's audit line.
     """
     names = list(values)
     sheet = Sheet(header=names, rows=[(2, [values[name] for name in names])], format="json")
     digest = sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8"))
-    return run(kind, sheet, filename=source, digest=digest, ctx=ctx)
+    return run(kind, sheet, filename=source, digest=digest, ctx=ctx, include_flagged=True)
+
+
+def _leave_out_flagged(
+    rows: list[Row], report: Report, include: bool | Collection[int]
+) -> list[Row]:
+    """Return the rows to write: the flagged ones only if ticked in (or all are included)."""
+    if include is True:
+        return rows
+    ticked = set() if include is False else set(include)
+    kept = [row for row in rows if not row.flagged or row.number in ticked]
+    report.left_out = [row.number for row in rows if row.flagged and row.number not in ticked]
+    return kept
 
 
 def _in_row_order(report: Report) -> None:
@@ -185,6 +211,7 @@ def _audit_import(ctx: Context, report: Report, event: AuditEvent) -> None:
         "rows": report.rows,
         "written": report.written,
         "skipped": report.skipped,
+        "left_out": len(report.left_out),
         "invalid": report.invalid,
         "project": ctx.default_project.code if ctx.default_project else None,
     }

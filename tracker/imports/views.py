@@ -149,12 +149,26 @@ def preview(token: str):
             abort(404)
         return redirect(url_for("jobs.show", job_id=job_id))
     report = Report.from_dict(pending.summary)
+    refused = {p.row for p in report.errors}
+    # the rows that may be there already, offered one by one (a refused row is not offered)
+    flagged = [n for n in report.flagged if n not in refused]
+    warnings_of: dict[int, list] = {n: [] for n in flagged}
+    to_check = []
+    for problem in report.warnings:
+        if problem.row in warnings_of:
+            warnings_of[problem.row].append(problem)
+        else:
+            to_check.append(problem)
     return render_template(
         "imports/preview.html",
         pending=pending,
         report=report,
         table=TABLES[pending.kind],
         shown=SHOWN,
+        flagged=flagged,
+        plain=report.valid - len(flagged),
+        warnings_of=warnings_of,
+        to_check=to_check,
     )
 
 
@@ -176,9 +190,17 @@ def confirm(token: str):
             "file": pending.filename,
             "kind": pending.kind,
             "keep_valid": request.form.get("keep_valid") == "1",
+            "include": _ticked_in(pending),
         },
     )
     return redirect(url_for("jobs.show", job_id=job.id))
+
+
+def _ticked_in(pending: PendingImport) -> list[int]:
+    """The flagged rows the person ticked in: row numbers the check flagged, nothing else."""
+    flagged = set((pending.summary or {}).get("flagged") or [])
+    ticked = {int(n) for n in request.form.getlist("include") if n.isdigit() and len(n) < 10}
+    return sorted(ticked & flagged)
 
 
 def _job_of(pending: PendingImport, kind: str, *, unfinished: bool = False) -> int | None:
@@ -209,11 +231,20 @@ def problems(token: str):
     """Every problem of an upload as a CSV, to fix a long file row by row."""
     pending = _pending(token)
     report = Report.from_dict(pending.summary)
-    rows = [[p.row, p.column or "", _("error"), p.message] for p in report.errors] + [
-        [p.row, p.column or "", _("to check"), p.message] for p in report.warnings
+    flagged = set(report.flagged)
+    rows = [[p.row, p.column or "", p.value or "", _("error"), p.message] for p in report.errors]
+    rows += [
+        [
+            p.row,
+            p.column or "",
+            p.value or "",
+            _("left out unless ticked") if p.row in flagged else _("to check"),
+            p.message,
+        ]
+        for p in report.warnings
     ]
     rows.sort(key=lambda r: (r[0] is not None, r[0] or 0))
-    body = write_csv(["row", "column", "kind", "message"], rows)
+    body = write_csv(["row", "column", "value", "kind", "message"], rows)
     return Response(
         body,
         mimetype=CSV_MIMETYPE,

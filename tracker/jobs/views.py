@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
@@ -134,6 +135,27 @@ def _import_check_next(job: Job) -> str | None:
     return None
 
 
+def _import_write_next(job: Job) -> str | None:
+    """After an import of participants, the people just imported (the list filtered to it)."""
+    result = job.result or {}
+    if result.get("kind") != "participants" or not result.get("import_id"):
+        return None
+    message = ngettext(
+        "%(num)d row imported from %(file)s.",
+        "%(num)d rows imported from %(file)s.",
+        result.get("written", 0),
+        file=job.parameters.get("file", ""),
+    )
+    if result.get("left_out"):
+        message += " " + ngettext(
+            "%(num)d row that may be there already was left out.",
+            "%(num)d rows that may be there already were left out.",
+            result["left_out"],
+        )
+    flash(message, "success")
+    return url_for("participants.index", **{"import": result["import_id"]})
+
+
 def _report_next(job: Job) -> str | None:
     report_id = (job.result or {}).get("report_id")
     if not report_id:
@@ -145,6 +167,7 @@ def _report_next(job: Job) -> str | None:
 #: a finished job whose result is a page of its own: shown there at once (its asker only)
 NEXT: dict[str, Callable[[Job], str | None]] = {
     "import_check": _import_check_next,
+    "import_write": _import_write_next,
     "donor_report": _report_next,
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from tracker.extensions import db
-from tracker.models import Participant, Sex, User
+from tracker.models import AuditEvent, Participant, Sex, User
 from tracker.participants import merging
 from tracker.permissions import can_see_names, in_scope
 from tracker.text import digits, fold
@@ -101,3 +101,23 @@ def merged_lead(q: str, user: User) -> tuple[str, str, int] | None:
         return None
     survivor = merging.survivor_of(record)
     return record.code, survivor.code, survivor.id
+
+
+def import_line(import_id: int) -> AuditEvent | None:
+    """Return the audit line of an import of participants, or None."""
+    return db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.id == import_id,
+            AuditEvent.action == "import",
+            AuditEvent.entity == "participants",
+        )
+    )
+
+
+def imported_by(import_id: int) -> Select:
+    """Return the ids of the participants an import created (their "created" lines say so)."""
+    return select(AuditEvent.entity_id).where(
+        AuditEvent.action == "create",
+        AuditEvent.entity == "participant",
+        AuditEvent.changes[("import", 1)].as_integer() == import_id,
+    )

@@ -11,6 +11,7 @@ from tracker import audit
 from tracker.auditlog import sentences
 from tracker.domain import DomainError
 from tracker.extensions import db
+from tracker.forms import record_id
 from tracker.models import Consent, ConsentPurpose, Participant, Partner, Sex
 from tracker.participants import bp, consent, merging, services
 from tracker.participants.forms import (
@@ -22,7 +23,14 @@ from tracker.participants.forms import (
     SearchForm,
     WithdrawConsentForm,
 )
-from tracker.participants.search import allowed_sort, merged_lead, search_kind, search_query
+from tracker.participants.search import (
+    allowed_sort,
+    import_line,
+    imported_by,
+    merged_lead,
+    search_kind,
+    search_query,
+)
 from tracker.permissions import (
     EDITORS,
     can_edit_participants,
@@ -98,6 +106,9 @@ def index():
     else:
         sort = "code"
         query = search_query("", current_user, status="all", sort=sort)
+    batch = _import_batch()
+    if batch is not None:
+        query = query.where(Participant.id.in_(imported_by(batch.id)))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False, max_per_page=100)
     # who listed whom: the ids shown and the filters, never the words searched (a
     # name, a phone number), not even hashed: a name's hash is found by trying names
@@ -116,12 +127,33 @@ def index():
             "sex": form.sex.data or None if valid else None,
             "nationality": form.nationality.data or None if valid else None,
             "status": form.status.data or None if valid else None,
+            "import": batch.id if batch is not None else None,
         },
     )
     lead = merged_lead(form.q.data or "", current_user) if valid and not page.total else None
     return render_template(
-        "participants/index.html", form=form, page=page, projects=projects, sort=sort, lead=lead
+        "participants/index.html",
+        form=form,
+        page=page,
+        projects=projects,
+        sort=sort,
+        lead=lead,
+        batch=batch,
     )
+
+
+def _import_batch():
+    """The import the list is narrowed to (``?import=<id>``, after an import), or None."""
+    wanted = request.args.get("import")
+    if not wanted:
+        return None
+    try:
+        batch = import_line(record_id(wanted))
+    except ValueError:
+        batch = None
+    if batch is None:
+        abort(404)
+    return batch
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -31,7 +31,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextInput
 
-from tracker.forms import Form
+from tracker.forms import DATES_CHECKED, Form
 from tracker.models import ContractType, Partner, PlacementKind
 from tracker.placements.services import MAX_INCOME, MILESTONES
 
@@ -138,6 +138,7 @@ class PlacementForm(Form):
         _l("Referred by"), coerce=optional_int, choices=[], validators=[Optional()]
     )
     verified = BooleanField(_l("Verified (contract, payslip or visit)"))
+    dates_checked = BooleanField(DATES_CHECKED)
     expected_version = HiddenField()
 
     def __init__(self, *args, employers=((), ()), referrers=((), ()), **kwargs):
@@ -213,6 +214,7 @@ class FollowUpForm(Form):
     )
     monthly_income = amount_field(_l("Monthly income (MAD)"))
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    dates_checked = BooleanField(DATES_CHECKED)
     expected_version = HiddenField()
 
     def __init__(self, *args, milestones=MILESTONES, **kwargs):

@@ -284,7 +284,8 @@ def record_placement(
     """Record that ``participant`` started a job or an IGA; flush only.
 
     A start before the person's registration is refused; ``check_registration=False``
-    lets an import of old paper records through when registration dates are approximate.
+    lets it through once confirmed (a form, after the warning of
+    ``tracker.plausibility``) or for old paper records (an import, which lists it).
     """
     if participant.erased_at is not None or participant.archived_at is not None:
         raise DomainError(_("An archived or erased case file cannot get a new placement."))
@@ -335,8 +336,12 @@ def update_placement(
     referral_partner: Partner | None = None,
     verified: bool = False,
     today: date | None = None,
+    check_registration: bool = True,
 ) -> Placement:
-    """Change a placement; its follow-ups must stay after its start. Flush only."""
+    """Change a placement; its follow-ups must stay after its start. Flush only.
+
+    ``check_registration=False``: a start before the registration was confirmed.
+    """
     participant = placement.participant
     _check_not_erased(participant)
     _check_placement(
@@ -348,6 +353,7 @@ def update_placement(
         end_date=end_date,
         monthly_income=monthly_income,
         today=today or date.today(),
+        check_registration=check_registration,
     )
     first = min((f.followed_on for f in placement.follow_ups), default=None)
     if first is not None and start_date > first:

@@ -15,7 +15,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from tracker import audit
+from tracker import audit, plausibility
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import FollowUp, PartnerKind, Placement, PlacementKind
@@ -36,7 +36,7 @@ from tracker.placements.forms import (
     PlacementFilterForm,
     PlacementForm,
 )
-from tracker.web import conflict_page, field_error, version_changed
+from tracker.web import Doubted, conflict_page, field_error, held_for_doubts, version_changed
 
 PER_PAGE = 25
 EMPLOYER_KINDS = (PartnerKind.EMPLOYER,)
@@ -132,11 +132,17 @@ def new(participant_id: int):
         flash(_("An archived or erased case file cannot get a new placement."), "error")
         return redirect(back)
     form = _placement_form()
+    doubts = []
     if form.validate_on_submit():
+        found = _placement_doubts(form, participant)
         try:
-            services.record_placement(
-                participant, **_partners(form), **form.values(), check_registration=True
-            )
+            with held_for_doubts(form, found):
+                # a start before her registration is one of the doubts, asked about
+                services.record_placement(
+                    participant, **_partners(form), **form.values(), check_registration=False
+                )
+        except Doubted:
+            doubts = found
         except DomainError as error:
             field_error(form, error)
         else:
@@ -151,6 +157,13 @@ def new(participant_id: int):
         sectors=services.sectors([participant.project_id]),
         back_url=back,
         today=date.today(),
+        doubts=doubts,
+    )
+
+
+def _placement_doubts(form: PlacementForm, participant) -> list[plausibility.Doubt]:
+    return plausibility.placement(
+        start_date=form.start_date.data, registered_on=participant.registered_on
     )
 
 
@@ -227,11 +240,18 @@ def edit(placement_id: int):
         form.expected_version.data = placement.version
         form.kind.data = placement.kind.value
         form.contract_type.data = placement.contract_type.value if placement.contract_type else ""
+    doubts = []
     if form.validate_on_submit():
         if version_changed(form.expected_version.data, placement):
             return _placement_conflict(form, placement)
+        found = _placement_doubts(form, placement.participant)
         try:
-            services.update_placement(placement, **_partners(form), **form.values())
+            with held_for_doubts(form, found):
+                services.update_placement(
+                    placement, **_partners(form), **form.values(), check_registration=False
+                )
+        except Doubted:
+            doubts = found
         except DomainError as error:
             field_error(form, error)
         else:
@@ -246,13 +266,14 @@ def edit(placement_id: int):
         sectors=services.sectors([placement.project_id]),
         back_url=back,
         today=date.today(),
+        doubts=doubts,
     )
 
 
 # --- The placement page and its follow-ups ---------------------------------------------
 
 
-def _placement_page(placement: Placement, follow_up_form: FollowUpForm | None = None):
+def _placement_page(placement: Placement, follow_up_form: FollowUpForm | None = None, doubts=()):
     """Render a placement with its follow-ups, the schedule and the follow-up form."""
     today = date.today()
     schedule = services.follow_up_schedule(placement, today)
@@ -278,6 +299,7 @@ def _placement_page(placement: Placement, follow_up_form: FollowUpForm | None = 
         schedule=schedule,
         follow_up_form=follow_up_form if may_record else None,
         today=today,
+        doubts=doubts,
     )
 
 
@@ -300,9 +322,14 @@ def follow_up(placement_id: int):
     record = get_placement_or_404(placement_id)
     _may_record()
     form = FollowUpForm(milestones=services.missing_milestones(record))
+    doubts = []
     if form.validate_on_submit():
+        found = _follow_up_doubts(form, record)
         try:
-            services.record_follow_up(record, **form.values())
+            with held_for_doubts(form, found):
+                services.record_follow_up(record, **form.values())
+        except Doubted:
+            doubts = found
         except DomainError as error:
             field_error(form, error)
         else:
@@ -312,7 +339,15 @@ def follow_up(placement_id: int):
                 "success",
             )
             return redirect(url_for(".placement", placement_id=record.id))
-    return _placement_page(record, form)
+    return _placement_page(record, form, doubts)
+
+
+def _follow_up_doubts(form: FollowUpForm, placement: Placement) -> list[plausibility.Doubt]:
+    return plausibility.follow_up(
+        placement_start=placement.start_date,
+        months_after=form.months(),
+        followed_on=form.followed_on.data,
+    )
 
 
 def _follow_up_conflict(form: FollowUpForm, follow_up: FollowUp):
@@ -359,11 +394,16 @@ def edit_follow_up(follow_up_id: int):
         form.still_active.data = "yes" if record.still_active else "no"
         form.monthly_income.data = record.monthly_income
         form.note.data = record.note
+    doubts = []
     if form.validate_on_submit():
         if version_changed(form.expected_version.data, record):
             return _follow_up_conflict(form, record)
+        found = _follow_up_doubts(form, placement)
         try:
-            services.update_follow_up(record, **form.values())
+            with held_for_doubts(form, found):
+                services.update_follow_up(record, **form.values())
+        except Doubted:
+            doubts = found
         except DomainError as error:
             field_error(form, error)
         else:
@@ -376,4 +416,5 @@ def edit_follow_up(follow_up_id: int):
         follow_up=record,
         placement=placement,
         back_url=back,
+        doubts=doubts,
     )

@@ -25,7 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from tracker.forms import Form, archived_choices, archived_field, record_id
+from tracker.forms import DATES_CHECKED, Form, archived_choices, archived_field, record_id
 from tracker.models import CourseKind, Partner, Sex
 
 EVERYONE = _l("All")
@@ -200,6 +200,7 @@ class EnrolForm(Form):
     sex = HiddenField()
     nationality = HiddenField()
     since = HiddenField()
+    dates_checked = BooleanField(DATES_CHECKED)
 
 
 class EnrolParticipantForm(Form):

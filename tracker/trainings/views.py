@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from tracker import audit
+from tracker import audit, plausibility
 from tracker.domain import DomainError, StillReferenced
 from tracker.extensions import db
 from tracker.forms import optional_record_id
@@ -37,7 +37,7 @@ from tracker.trainings.forms import (
     EnrolForm,
     EnrolParticipantForm,
 )
-from tracker.web import conflict_page, field_error, version_changed
+from tracker.web import Doubted, conflict_page, field_error, held_for_doubts, version_changed
 
 PER_PAGE = 25
 #: at most this many checkboxes on the roster page; a search narrows the list
@@ -213,7 +213,9 @@ def _candidate_filters(course: TrainingCourse) -> CandidateFilterForm:
     return CandidateFilterForm(source, nationalities=nationalities)
 
 
-def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None, refusals=()):
+def _course_page(
+    course: TrainingCourse, *, enrol_form: EnrolForm | None = None, refusals=(), doubts=()
+):
     """Render the course with its roster and, for those who may, the enrolment forms."""
     today = date.today()
     may_record = can_edit_participants(current_user)
@@ -226,6 +228,7 @@ def _course_page(course: TrainingCourse, *, enrol_form: EnrolForm | None = None,
         "today": today,
         "may_record": may_record,
         "refusals": refusals,
+        "doubts": doubts,
         # the roster row whose outcome forms open at once (?outcome=<enrolment id>)
         "open_outcome": request.args.get("outcome", type=int),
         "references": services.course_references(course)
@@ -307,14 +310,21 @@ def enrol(course_id: int):
             services.Refusal(f"#{person_id}", _("not a participant of this course's project"))
             for person_id in sorted(ids - {p.id for p in people})
         ]
+        # enrolled now, each stays open: in a course long ended, the outcome is missing
+        doubts = plausibility.open_enrolment(course_end=course.end_date, today=date.today())
         try:
             if not people and not strangers:
                 raise DomainError(_("Choose at least one person to enrol."), "participant_ids")
-            outcome = (
-                services.enrol_those_who_fit(people, course, on=form.enrolled_on.data)
-                if people
-                else services.GroupEnrolment([], [])
-            )
+            with held_for_doubts(form, doubts):
+                outcome = (
+                    services.enrol_those_who_fit(people, course, on=form.enrolled_on.data)
+                    if people
+                    else services.GroupEnrolment([], [])
+                )
+                if not outcome.enrolled:
+                    doubts.clear()  # nobody written: nothing to ask about
+        except Doubted:
+            return _course_page(course, enrol_form=form, doubts=doubts)
         except DomainError as error:
             db.session.rollback()
             field_error(form, error)
