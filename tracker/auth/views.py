@@ -44,24 +44,33 @@ def _audit_refusal(email: str, refusal: str, account: User | None) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@security.per_account
-@security.per_address
 def login():
-    """Sign a user in with e-mail and password."""
+    """Sign a user in with e-mail and password.
+
+    The attempt is counted against the limits before the password is checked
+    (a free check slot first, else 503), and taken back when the password is right.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        attempt = sign_in(form.email.data, form.password.data)
+        with security.password_check_slot() as free:
+            if not free:
+                return security.busy()
+            try:
+                counted = security.count_password_attempt(form.email.data)
+            except security.Throttled as refusal:
+                return security.throttled(refusal)
+            attempt = sign_in(form.email.data, form.password.data)
         if attempt.user is None:
-            security.refuse_password()
             _audit_refusal(form.email.data, attempt.refusal, attempt.account)
             db.session.commit()
             # one message for an unknown account, a wrong password and a closed account
             flash(_("Unknown e-mail or wrong password."), "error")
         else:
+            security.refund_password_attempt(counted)
             security.start_session(attempt.user)
             audit.record(db.session, "login", "user", attempt.user.id)
             db.session.commit()
@@ -84,19 +93,32 @@ def logout():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-@security.per_account
-@security.per_address
 def change_password():
-    """Change one's own password; every other session of the user ends."""
+    """Change one's own password; every other session of the user ends.
+
+    A wrong current password counts against the sign-in limits as a failed
+    sign-in does (counted before the check, taken back when it was right).
+    """
     user = current_user._get_current_object()
     form = ChangePasswordForm(email=user.email)
     if form.validate_on_submit():
-        try:
-            change_own_password(user, form.current.data, form.password.data)
-        except PasswordRejected as error:
-            if error.field == "current":
-                security.refuse_password()
-            form[error.field].errors.append(error.message)
+        with security.password_check_slot() as free:
+            if not free:
+                return security.busy()
+            try:
+                counted = security.count_password_attempt(user.email)
+            except security.Throttled as refusal:
+                return security.throttled(refusal)
+            try:
+                change_own_password(user, form.current.data, form.password.data)
+            except PasswordRejected as error:
+                failure = error
+            else:
+                failure = None
+        if failure is None or failure.field != "current":
+            security.refund_password_attempt(counted)
+        if failure is not None:
+            form[failure.field].errors.append(failure.message)
         else:
             db.session.commit()
             # the token rotated: this browser signs in again on a new session, the others are out
