@@ -503,6 +503,27 @@ def record_export(
     return Export(TABLES[kind], columns, rows(), count, pseudonymous)
 
 
+def people_in(
+    kind: str,
+    *,
+    user: User,
+    project: Project | None,
+    pseudonymous: bool,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> int:
+    """Return how many distinct people the rows of the export of ``kind`` are about."""
+    _columns, query, _source = record_query(
+        kind, user=user, project=project, pseudonymous=pseudonymous
+    )
+    people = (
+        query.where(*where)
+        .with_only_columns(Participant.id, maintain_column_froms=True)
+        .order_by(None)
+        .distinct()
+    )
+    return db.session.scalar(select(func.count()).select_from(people.subquery())) or 0
+
+
 def record_page(
     kind: str,
     id_column: ColumnElement,

@@ -9,7 +9,7 @@ from tracker import audit
 from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.models import Consent, ConsentPurpose, Participant, Partner, Sex
-from tracker.participants import bp, consent, merging, services
+from tracker.participants import bp, consent, listing, merging, services
 from tracker.participants.forms import (
     MOROCCO_REGIONS,
     ConsentForm,
@@ -93,6 +93,10 @@ def index():
         sort = "code"
         query = search_query("", current_user, status="all", sort=sort)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False, max_per_page=100)
+    # a viewer's list of fewer people than the small-cell threshold shows nobody
+    small = listing.small_list(current_user, page.total)
+    if small:
+        page.items = []
     # who listed whom: the ids shown and the filters, never the words searched (a
     # name, a phone number), not even hashed: a name's hash is found by trying names
     valid = not form.errors
@@ -100,7 +104,8 @@ def index():
         "participants",
         None,
         {
-            "results": page.total,
+            "results": None if small else page.total,
+            "small_list": small or None,
             "page": page.page,
             "participant_ids": [p.id for p in page.items],
             "search": search_kind((form.q.data or "").strip(), can_see_names(current_user))
@@ -114,7 +119,13 @@ def index():
     )
     lead = merged_lead(form.q.data or "", current_user) if valid and not page.total else None
     return render_template(
-        "participants/index.html", form=form, page=page, projects=projects, sort=sort, lead=lead
+        "participants/index.html",
+        form=form,
+        page=page,
+        projects=projects,
+        sort=sort,
+        lead=lead,
+        small_list=listing.small_list_message() if small else None,
     )
 
 
