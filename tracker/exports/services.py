@@ -368,11 +368,8 @@ def record_query(
         query = query.where(source.project_column == project.id)
     if kind in PERSON_KINDS:
         # every person table joins Participant; who may appear depends on the file's kind
-        allowed = (
-            consents.donor_reporting_allowed_sql(Participant.id, today)
-            if pseudonymous
-            else consents.case_management_holds_sql(Participant.id, today)
-        )
+        use = consents.Use.PSEUDONYMOUS if pseudonymous else consents.Use.NAMED
+        allowed = consents.allowed_sql(use, Participant.id, today)
         # a record merged into another is kept for the undo, not exported: its rows are
         # the survivor's now, and a re-import of the file would register her twice
         query = query.where(allowed, Participant.merged_into_id.is_(None))
