@@ -501,60 +501,88 @@ def _annex(crowd, _role):
     return _codes_in(repr(report.annex_rows))
 
 
-V, O, M = Role.VIEWER, Role.OFFICER, Role.MANAGER
+VIEWER, OFFICER, MANAGER = Role.VIEWER, Role.OFFICER, Role.MANAGER
 CASE_WORK, NAMED, PSEUDO = consents.Use.CASE_WORK, consents.Use.NAMED, consents.Use.PSEUDONYMOUS
 #: every output that names or codes a person: (its use, who reads it, how its codes are read)
 OUTPUTS = {
     "drill-down, viewer": (
         PSEUDO,
-        V,
+        VIEWER,
         lambda c, r: _page(c, r, "/dashboard/list?indicator=trained"),
     ),
     "drill-down, manager": (
         CASE_WORK,
-        M,
+        MANAGER,
         lambda c, r: _page(c, r, "/dashboard/list?indicator=placed"),
     ),
-    "participants list, viewer": (PSEUDO, V, lambda c, r: _page(c, r, "/participants/?status=all")),
-    "participants list, officer": (
-        CASE_WORK,
-        O,
+    "participants list, viewer": (
+        PSEUDO,
+        VIEWER,
         lambda c, r: _page(c, r, "/participants/?status=all"),
     ),
-    "course roster, viewer": (PSEUDO, V, lambda c, r: _page(c, r, f"/trainings/{c['course'].id}")),
-    "course roster, officer": (
+    "participants list, officer": (
         CASE_WORK,
-        O,
+        OFFICER,
+        lambda c, r: _page(c, r, "/participants/?status=all"),
+    ),
+    "course roster, viewer": (
+        PSEUDO,
+        VIEWER,
         lambda c, r: _page(c, r, f"/trainings/{c['course'].id}"),
     ),
-    "named CSV export": (NAMED, O, lambda c, r: _page(c, r, "/exports/participants.csv")),
-    "named XLSX export": (NAMED, M, lambda c, r: _xlsx(c, r, "/exports/enrolments.xlsx")),
+    "course roster, officer": (
+        CASE_WORK,
+        OFFICER,
+        lambda c, r: _page(c, r, f"/trainings/{c['course'].id}"),
+    ),
+    "named CSV export": (NAMED, OFFICER, lambda c, r: _page(c, r, "/exports/participants.csv")),
+    "named XLSX export": (NAMED, MANAGER, lambda c, r: _xlsx(c, r, "/exports/enrolments.xlsx")),
     "pseudonymous CSV export": (
         PSEUDO,
-        V,
+        VIEWER,
         lambda c, r: _page(c, r, "/exports/placements.csv?pseudonymous=y"),
     ),
     "pseudonymous XLSX export": (
         PSEUDO,
-        V,
+        VIEWER,
         lambda c, r: _xlsx(c, r, "/exports/followups.xlsx?pseudonymous=y"),
     ),
-    "donor report annex": (PSEUDO, M, _annex),
+    "donor report annex": (PSEUDO, MANAGER, _annex),
     "API participants, viewer": (
         PSEUDO,
-        V,
+        VIEWER,
         lambda c, r: _api(c, r, "/api/v1/participants/?status=all"),
     ),
     "API participants, officer": (
         CASE_WORK,
-        O,
+        OFFICER,
         lambda c, r: _api(c, r, "/api/v1/participants/?status=all"),
     ),
-    "API enrolments, viewer": (PSEUDO, V, lambda c, r: _api(c, r, "/api/v1/enrolments/?limit=100")),
-    "API enrolments, officer": (NAMED, O, lambda c, r: _api(c, r, "/api/v1/enrolments/?limit=100")),
-    "API placements, viewer": (PSEUDO, V, lambda c, r: _api(c, r, "/api/v1/placements/?limit=100")),
-    "API placements, officer": (NAMED, O, lambda c, r: _api(c, r, "/api/v1/placements/?limit=100")),
-    "API follow-ups, viewer": (PSEUDO, V, lambda c, r: _api(c, r, "/api/v1/follow-ups/?limit=100")),
+    "API enrolments, viewer": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _api(c, r, "/api/v1/enrolments/?limit=100"),
+    ),
+    "API enrolments, officer": (
+        NAMED,
+        OFFICER,
+        lambda c, r: _api(c, r, "/api/v1/enrolments/?limit=100"),
+    ),
+    "API placements, viewer": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _api(c, r, "/api/v1/placements/?limit=100"),
+    ),
+    "API placements, officer": (
+        NAMED,
+        OFFICER,
+        lambda c, r: _api(c, r, "/api/v1/placements/?limit=100"),
+    ),
+    "API follow-ups, viewer": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _api(c, r, "/api/v1/follow-ups/?limit=100"),
+    ),
 }
 
 
@@ -570,7 +598,7 @@ def test_every_output_keeps_exactly_whom_its_use_allows(crowd, output):
 def test_the_outputs_enumerated_are_every_way_a_person_leaves_the_screen():
     """Each use appears, each role's lists are there: a new output must be added above."""
     assert {use for use, _role, _read in OUTPUTS.values()} == set(KEPT)
-    assert {role for _use, role, _read in OUTPUTS.values()} == {V, O, M}
+    assert {role for _use, role, _read in OUTPUTS.values()} == {VIEWER, OFFICER, MANAGER}
 
 
 def test_aggregates_and_interoperability_files_still_count_everybody(crowd):
@@ -592,7 +620,7 @@ def test_aggregates_and_interoperability_files_still_count_everybody(crowd):
     figures_of = {row[3]: row[-1] for row in table.rows if row[5] is None}
     assert figures_of["trained"] == figures_of["placed"] == everybody
     # the web dashboard shows the same count to a viewer
-    page = crowd["clients"][V].get("/dashboard/").get_data(as_text=True)
+    page = crowd["clients"][VIEWER].get("/dashboard/").get_data(as_text=True)
     assert f">{everybody}<" in page
     # and one property in Python and SQL per use
     for person in db.session.scalars(select(Participant)):
