@@ -69,6 +69,7 @@ from tracker.extensions import db, limiter
 
 PRODUCTION = "production"
 MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT = 8
 #: secret keys seen in examples, tests and tutorials: never good enough for production
 KNOWN_SECRET_KEYS = frozenset(
     {
@@ -164,6 +165,13 @@ def configuration_problems(app: Flask) -> list[str]:
         problems.append(f"the secret key is a well-known example value: {hint}")
     elif len(str(key)) < MIN_SECRET_KEY_LENGTH:
         problems.append(f"the secret key has fewer than {MIN_SECRET_KEY_LENGTH} characters: {hint}")
+    elif not str(key).strip() or len(set(str(key))) < MIN_SECRET_KEY_DISTINCT:
+        # 32 spaces or "a" * 32 are long, not secret: a random key of 32 hexadecimal
+        # digits holds at least 9 different ones in practice (fewer than 8: below 1e-6)
+        problems.append(
+            f"the secret key has too few different characters (fewer than "
+            f"{MIN_SECRET_KEY_DISTINCT}, or only spaces): it is not random: {hint}"
+        )
     if app.debug:
         problems.append(
             "debug mode is on: the debugger runs any code it is sent; unset FLASK_DEBUG "
