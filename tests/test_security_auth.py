@@ -482,7 +482,9 @@ def test_sign_ins_past_the_concurrency_cap_are_told_to_come_back(app, officer, m
     )
     thread.start()
     assert started.wait(10)
-    busy = attempt(app.test_client(), email, PASSWORD, addr="192.0.2.77")
+    second = app.test_client()
+    second.post("/auth/language/en")
+    busy = attempt(second, email, PASSWORD, addr="192.0.2.77")
     release.set()
     thread.join(10)
     assert busy.status_code == 503
