@@ -220,8 +220,11 @@ def test_every_route_declares_who_may_use_it():
 
 
 @pytest.fixture
-def world(make_project, make_partner, make_participant, make_course, make_user):
+def world(app, make_project, make_partner, make_participant, make_course, make_user):
     """Records of project A and one user per role (stranger: an officer of project B)."""
+    # who may open what is this module's matter; a viewer's lists of fewer than five
+    # people (shown empty, or 403 in the API) are tests/test_small_lists.py's
+    app.config["SMALL_CELL_THRESHOLD"] = 1
     a = make_project("A")
     b = make_project("B")
     provider = make_partner("Provider", PartnerKind.TRAINING_PROVIDER)

@@ -22,8 +22,10 @@ from tracker.models import (
     ConsentPurpose,
     Participant,
     PartnerKind,
+    Placement,
     PlacementKind,
     Role,
+    TrainingCourse,
 )
 from tracker.participants import consent as consents
 from tracker.placements.services import record_follow_up, record_placement
@@ -393,3 +395,239 @@ def test_viewer_cannot_record_or_withdraw(client, signin, viewer, project, make_
     withdraw = f"{url}/{person.consents[0].id}/withdraw"
     assert client.post(withdraw, data={"withdrawn_on": TODAY.isoformat()}).status_code == 403
     assert db.session.get(Consent, person.consents[0].id).withdrawn_on is None
+
+
+# --- Every output that names, codes or counts a person, one by one -----------------------
+
+EVERYBODY = ["valid", "withdrawn", "expired", "donor_refused", "donor_only", "donor_expired"]
+#: who each use keeps, as the method page (tracker.participants.consent) says
+KEPT = {
+    consents.Use.CASE_WORK: EVERYBODY,
+    consents.Use.NAMED: ["valid", "donor_refused", "donor_expired"],
+    consents.Use.PSEUDONYMOUS: ["valid", "donor_only"],
+}
+EXTRA = 5  # people who consent to everything, so that a viewer's lists reach five
+
+
+@pytest.fixture
+def crowd(app, people, make_participant, make_user):
+    """The six stories, five more people with every consent, and a user and token per role."""
+    from tracker.api import tokens
+
+    project, code = people
+    course = db.session.scalar(
+        select(TrainingCourse).where(TrainingCourse.project_id == project.id)
+    )
+    employer = db.session.scalar(select(Placement)).employer
+    extras = []
+    for n in range(7, 7 + EXTRA):
+        person = make_participant(project, code=f"PA-{n:04d}", given_name=f"Extra{n}")
+        complete(enrol(person, course, on=date(2015, 1, 20)), on=date(2015, 5, 31))
+        placement = record_placement(
+            person,
+            kind=PlacementKind.EMPLOYMENT,
+            sector="Cuisine",
+            start_date=date(2015, 7, 1),
+            employer=employer,
+        )
+        record_follow_up(
+            placement, months_after=3, followed_on=date(2015, 10, 1), still_active=True
+        )
+        extras.append(person.code)
+    users, bearers = {}, {}
+    for role in (Role.VIEWER, Role.OFFICER, Role.MANAGER):
+        users[role] = make_user(role, [project], email=f"{role.value}@example.org")
+        _token, secret = tokens.create(users[role], "script")
+        bearers[role] = {"Authorization": f"Bearer {secret}"}
+    db.session.commit()
+    clients = {}
+    for role, user in users.items():
+        clients[role] = app.test_client()
+        assert (
+            clients[role]
+            .post(
+                "/auth/login",
+                data={"email": user.email, "password": "correct horse battery staple"},
+            )
+            .status_code
+            == 302
+        )
+    return {
+        "project": project,
+        "course": course,
+        "code": code,
+        "extras": extras,
+        "clients": clients,
+        "bearers": bearers,
+    }
+
+
+def _codes_in(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"PA-\d{4}", text))
+
+
+def _page(crowd, role, url):
+    answer = crowd["clients"][role].get(url)
+    assert answer.status_code == 200, url
+    return _codes_in(answer.get_data(as_text=True))
+
+
+def _xlsx(crowd, role, url):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    answer = crowd["clients"][role].get(url)
+    assert answer.status_code == 200, url
+    book = load_workbook(BytesIO(answer.data), read_only=True)
+    return _codes_in(
+        repr([list(row) for sheet in book for row in sheet.iter_rows(values_only=True)])
+    )
+
+
+def _api(crowd, role, path):
+    answer = crowd["clients"][role].get(path, headers=crowd["bearers"][role])
+    assert answer.status_code == 200, (path, answer.get_json())
+    return _codes_in(answer.get_data(as_text=True))
+
+
+def _annex(crowd, _role):
+    from tracker.reports.donor import collect
+
+    with force_locale("en"):
+        report = collect(crowd["project"])
+    return _codes_in(repr(report.annex_rows))
+
+
+VIEWER, OFFICER, MANAGER = Role.VIEWER, Role.OFFICER, Role.MANAGER
+CASE_WORK, NAMED, PSEUDO = consents.Use.CASE_WORK, consents.Use.NAMED, consents.Use.PSEUDONYMOUS
+#: every output that names or codes a person: (its use, who reads it, how its codes are read)
+OUTPUTS = {
+    "drill-down, viewer": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _page(c, r, "/dashboard/list?indicator=trained"),
+    ),
+    "drill-down, manager": (
+        CASE_WORK,
+        MANAGER,
+        lambda c, r: _page(c, r, "/dashboard/list?indicator=placed"),
+    ),
+    "participants list, viewer": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _page(c, r, "/participants/?status=all"),
+    ),
+    "participants list, officer": (
+        CASE_WORK,
+        OFFICER,
+        lambda c, r: _page(c, r, "/participants/?status=all"),
+    ),
+    "course roster, viewer": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _page(c, r, f"/trainings/{c['course'].id}"),
+    ),
+    "course roster, officer": (
+        CASE_WORK,
+        OFFICER,
+        lambda c, r: _page(c, r, f"/trainings/{c['course'].id}"),
+    ),
+    "named CSV export": (NAMED, OFFICER, lambda c, r: _page(c, r, "/exports/participants.csv")),
+    "named XLSX export": (NAMED, MANAGER, lambda c, r: _xlsx(c, r, "/exports/enrolments.xlsx")),
+    "pseudonymous CSV export": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _page(c, r, "/exports/placements.csv?pseudonymous=y"),
+    ),
+    "pseudonymous XLSX export": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _xlsx(c, r, "/exports/followups.xlsx?pseudonymous=y"),
+    ),
+    "donor report annex": (PSEUDO, MANAGER, _annex),
+    "API participants, viewer": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _api(c, r, "/api/v1/participants/?status=all"),
+    ),
+    "API participants, officer": (
+        CASE_WORK,
+        OFFICER,
+        lambda c, r: _api(c, r, "/api/v1/participants/?status=all"),
+    ),
+    "API enrolments, viewer": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _api(c, r, "/api/v1/enrolments/?limit=100"),
+    ),
+    "API enrolments, officer": (
+        NAMED,
+        OFFICER,
+        lambda c, r: _api(c, r, "/api/v1/enrolments/?limit=100"),
+    ),
+    "API placements, viewer": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _api(c, r, "/api/v1/placements/?limit=100"),
+    ),
+    "API placements, officer": (
+        NAMED,
+        OFFICER,
+        lambda c, r: _api(c, r, "/api/v1/placements/?limit=100"),
+    ),
+    "API follow-ups, viewer": (
+        PSEUDO,
+        VIEWER,
+        lambda c, r: _api(c, r, "/api/v1/follow-ups/?limit=100"),
+    ),
+}
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_every_output_keeps_exactly_whom_its_use_allows(crowd, output):
+    """Lists that name or code a person follow the rule of their use (method page)."""
+    use, role, codes_of = OUTPUTS[output]
+    code = crowd["code"]
+    expected = {code[name] for name in KEPT[use]} | set(crowd["extras"])
+    assert codes_of(crowd, role) == expected
+
+
+def test_the_outputs_enumerated_are_every_way_a_person_leaves_the_screen():
+    """Each use appears, each role's lists are there: a new output must be added above."""
+    assert {use for use, _role, _read in OUTPUTS.values()} == set(KEPT)
+    assert {role for _use, role, _read in OUTPUTS.values()} == {VIEWER, OFFICER, MANAGER}
+
+
+def test_aggregates_and_interoperability_files_still_count_everybody(crowd):
+    """Rule 1: the dashboard, indicator tables, IATI and DHIS2 figures keep all eleven."""
+    from tracker.interop.figures import figures
+    from tracker.interop.periods import Period
+
+    project = crowd["project"]
+    everybody = len(EVERYBODY) + EXTRA
+    period = Period(date(2015, 1, 1), date(2015, 12, 31))
+    # the figures IATI results and DHIS2 data values are written from
+    found = figures([project.id], period, ("trained", "placed"))
+    assert found["trained"].total == found["placed"].total == everybody
+    scope = indicators.Scope((project.id,), period.start, period.end)
+    assert indicators.count("trained", scope) == everybody
+    table = exports.indicator_export(
+        [project], scope.start, scope.end, suppress_small=True, threshold=5
+    )
+    figures_of = {row[3]: row[-1] for row in table.rows if row[5] is None}
+    assert figures_of["trained"] == figures_of["placed"] == everybody
+    # the web dashboard shows the same count to a viewer
+    page = crowd["clients"][VIEWER].get("/dashboard/").get_data(as_text=True)
+    assert f">{everybody}<" in page
+    # and one property in Python and SQL per use
+    for person in db.session.scalars(select(Participant)):
+        for use in (CASE_WORK, NAMED, PSEUDO, consents.Use.AGGREGATE):
+            in_sql = db.session.scalar(
+                select(Participant.id).where(
+                    Participant.id == person.id, consents.allowed_sql(use, Participant.id)
+                )
+            )
+            assert (in_sql is not None) is consents.allowed(use, person), (person.code, use)

@@ -60,7 +60,9 @@ def test_csv_neutralises_formulas_but_keeps_numbers_and_phones_readable():
     parsed = parse_csv(data)
     assert parsed[0] == ["text", "phone", "n", "income", "textnum"]
     for attack, row in zip(ATTACKS, parsed[1:], strict=True):
-        assert row[0] == "'" + attack
+        assert row[0].startswith("'")
+        # a part after a separator is neutralised too (see the next tests)
+        assert row[0] == "'" + attack or "," in attack or "\t" in attack or "\r" in attack
         assert restore(row[0]) == attack
         assert row[1:] == ["+212 600 11 22 33", "-5", "-12.50", "-12.5"]
 
@@ -597,3 +599,29 @@ def test_birth_year_alone_and_withdrawn_consent(make_project, make_participant):
     pseudonymous = services.record_export("participants", user=None, pseudonymous=True)
     assert "date_of_birth" not in pseudonymous.header
     assert all("1985" not in map(str, row) for row in pseudonymous.rows)
+
+
+@pytest.mark.parametrize("reader_delimiter", [",", ";", "\t"])
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_no_formula_appears_whatever_separator_the_file_is_opened_with(delimiter, reader_delimiter):
+    """The probe's name, written with ";" and opened with ",", made a formula cell."""
+    names = ["Injz,=HYPERLINK(A1),", "A;+1+1", "B\t@SUM(1)", "C, -2+3", "D,'=x", "E,-5"]
+    data = write_csv(
+        ["code", "given_name", "n"],
+        [["PA-0001", name, 3] for name in names],
+        delimiter=delimiter,
+    )
+    text = data.decode("utf-8-sig")
+    # every field quoted (RFC 4180), numbers included
+    assert text.splitlines()[0] == delimiter.join(['"code"', '"given_name"', '"n"'])
+    for row in csv.reader(io.StringIO(text), delimiter=reader_delimiter):
+        for cell in row:
+            stripped = cell.strip().lstrip('"')
+            assert (
+                not stripped
+                or stripped[0] not in "=+@\t"
+                and not (stripped[0] == "-" and not re.fullmatch(r"-\d+", stripped))
+            ), (delimiter, reader_delimiter, row)
+    # and the file, read with its own separator, gives the names back exactly
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[1:]
+    assert [restore(row[1]) for row in rows] == names

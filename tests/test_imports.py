@@ -790,8 +790,8 @@ def test_web_upload_preview_and_import_of_the_valid_rows(client, signin, manager
     assert count(Participant) == 0
     token = db.session.scalar(select(PendingImport.token))
     listing = client.get(f"/imports/{token}/problems.csv").get_data(as_text=True)
-    assert "6;nationality;Narnia;error;is not a known country" in listing
-    assert "8;;;left out unless ticked;may be the same person as row 2" in listing
+    assert '"6";"nationality";"Narnia";"error";"is not a known country"' in listing
+    assert '"8";"";"";"left out unless ticked";"may be the same person as row 2 (' in listing
     done = client.post(f"/imports/{token}/confirm", data={"keep_valid": "1", "include": "8"})
     assert done.status_code == 302 and "/jobs/" in done.headers["Location"]
     # the job done, its asker lands on the people just imported
@@ -863,7 +863,10 @@ def test_templates_and_form_downloads(client, signin, officer, project):
     signin(officer)
     csv_template = client.get("/imports/template/participants.csv")
     assert csv_template.status_code == 200
-    assert csv_template.get_data().decode("utf-8-sig").strip() == HEADER
+    # every field quoted, as in every CSV file the tracker writes
+    assert csv_template.get_data().decode("utf-8-sig").strip() == ";".join(
+        f'"{name}"' for name in HEADER.split(";")
+    )
     xlsx_template = client.get("/imports/template/enrolments.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_template.get_data())).active
     assert [c.value for c in sheet[1]] == ENROL_HEADER.split(",")

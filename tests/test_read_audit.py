@@ -97,7 +97,9 @@ def test_the_whole_list_logs_every_id_of_the_page(client, signin, officer, perso
     assert line.changes["results"] == 4 and line.changes["search"] is None
 
 
-def test_viewer_list_of_codes_is_logged(client, signin, viewer, person, others):
+def test_viewer_list_of_codes_is_logged(app, client, signin, viewer, person, others):
+    # small lists are tests/test_small_lists.py's matter: here, every list is shown
+    app.config["SMALL_CELL_THRESHOLD"] = 1
     db.session.commit()
     signin(viewer)
     page = client.get("/participants/").get_data(as_text=True)
@@ -176,7 +178,9 @@ def test_course_roster_and_candidates_are_logged(client, signin, officer, course
     assert_no_personal_value(line)
 
 
-def test_viewer_roster_of_codes_is_logged(client, signin, viewer, course, person):
+def test_viewer_roster_of_codes_is_logged(app, client, signin, viewer, course, person):
+    # small lists are tests/test_small_lists.py's matter: here, every list is shown
+    app.config["SMALL_CELL_THRESHOLD"] = 1
     db.session.commit()
     signin(viewer)
     client.get(f"/trainings/{course.id}")
@@ -254,8 +258,10 @@ def test_placement_page_and_forms_are_logged(client, signin, officer, job, perso
 
 
 def test_viewer_drill_down_logs_the_codes_shown(
-    client, signin, viewer, project, make_course, person, others
+    app, client, signin, viewer, project, make_course, person, others
 ):
+    # small lists are tests/test_small_lists.py's matter: here, every list is shown
+    app.config["SMALL_CELL_THRESHOLD"] = 1
     course = make_course(project, start=date(2015, 2, 1), end=date(2015, 5, 31))
     complete(enrol(person, course, on=date(2015, 1, 20)), on=date(2015, 5, 31))
     db.session.commit()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -294,10 +296,30 @@ def test_sixth_failed_sign_in_on_an_account_gets_429(client, login, officer, mak
     # another account is not affected
     other = make_user(email="other@example.org")
     assert login(other).status_code == 302
+    # three refusals of one account in one window: one audit line (see the next test)
     throttled = audit_rows("login_throttled")
-    assert len(throttled) == 3
+    assert len(throttled) == 1
     assert all(officer.email not in str(row.changes) for row in throttled)
     assert throttled[0].changes["email_hash"] == audit_rows("login_failed")[0].changes["email_hash"]
+    assert throttled[0].changes["limit"] == "sign-in-account"
+
+
+def test_a_burst_of_refused_attempts_is_audited_once_per_account_and_address(client, officer):
+    for n in range(5):
+        attempt(client, officer.email, addr=f"198.51.100.{n}")
+    for n in range(10):
+        attempt(client, f"guess{n}@example.org", addr="203.0.113.5")
+    before = len(audit_rows("login_failed"))
+    for n in range(150):
+        assert attempt(client, officer.email, addr=f"198.51.100.{n % 50}").status_code == 429
+        assert attempt(client, f"x{n}@example.org", addr="203.0.113.5").status_code == 429
+    # 300 refusals: one line for the account, one for the address, none failed (none checked)
+    throttled = audit_rows("login_throttled")
+    assert sorted(row.changes["limit"] for row in throttled) == [
+        "sign-in-account",
+        "sign-in-address",
+    ]
+    assert len(audit_rows("login_failed")) == before
 
 
 def test_failed_sign_ins_from_one_address_are_limited_across_accounts(client, officer):
@@ -366,6 +388,115 @@ def test_limits_are_kept_in_redis_when_configured(client, officer):
     assert any("sign-in-account" in key for key in keys)
     # the store holds a keyed hash of the e-mail, never the address itself
     assert not any("ana.lopez" in key for key in keys)
+
+
+# --- A3 under concurrency: counted before the hash, no connection held, bounded -------------
+
+
+def _at_once(app, count, send):
+    """Send ``count`` requests from as many threads released together; return their answers."""
+    barrier = threading.Barrier(count)
+    answers = [None] * count
+
+    def run(n):
+        client = app.test_client()
+        barrier.wait()
+        answers[n] = send(client, n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+@pytest.fixture
+def slow_hash(monkeypatch):
+    """Password checks that take a while (as the real million rounds do), counted."""
+    from tracker.auth import services
+
+    real = services.check_password_hash
+    calls = []
+    lock = threading.Lock()
+
+    def slow(pwhash, password):
+        with lock:
+            calls.append(db.session().in_transaction())
+        time.sleep(0.2)
+        return real(pwhash, password)
+
+    monkeypatch.setattr(services, "check_password_hash", slow)
+    return calls
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "SIGN_IN_CONCURRENCY": 50}])
+def test_concurrent_wrong_passwords_for_one_account_are_counted_before_the_hash(
+    app, officer, slow_hash
+):
+    email = officer.email
+    db.session.commit()
+    answers = _at_once(app, 20, lambda client, n: attempt(client, email, addr=f"198.51.100.{n}"))
+    statuses = sorted(answer.status_code for answer in answers)
+    # the limit is 5 a minute: 5 evaluated, however many arrive together
+    assert len(slow_hash) == 5
+    assert statuses == [200] * 5 + [429] * 15
+    assert all(0 < int(a.headers["Retry-After"]) <= 61 for a in answers if a.status_code == 429)
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "SIGN_IN_CONCURRENCY": 50}])
+def test_concurrent_guesses_from_one_address_are_counted_before_the_hash(app, slow_hash):
+    answers = _at_once(
+        app, 20, lambda client, n: attempt(client, f"guess{n}@example.org", addr="203.0.113.9")
+    )
+    assert len(slow_hash) == 10
+    assert sorted(a.status_code for a in answers) == [200] * 10 + [429] * 10
+
+
+def test_the_password_is_checked_without_holding_a_database_connection(app, officer, slow_hash):
+    assert attempt(app.test_client(), officer.email, PASSWORD).status_code == 302
+    assert attempt(app.test_client(), officer.email).status_code == 200
+    assert attempt(app.test_client(), "nobody@example.org").status_code == 200
+    # no transaction open (so no connection taken, no SQLite write lock) during any check
+    assert slow_hash == [False, False, False]
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "SIGN_IN_CONCURRENCY": 1}])
+def test_sign_ins_past_the_concurrency_cap_are_told_to_come_back(app, officer, monkeypatch):
+    from tracker.auth import services
+
+    real = services.check_password_hash
+    started, release = threading.Event(), threading.Event()
+
+    def held(pwhash, password):
+        started.set()
+        release.wait(10)
+        return real(pwhash, password)
+
+    monkeypatch.setattr(services, "check_password_hash", held)
+    email = officer.email
+    db.session.commit()
+    first = []
+    thread = threading.Thread(
+        target=lambda: first.append(attempt(app.test_client(), email, PASSWORD))
+    )
+    thread.start()
+    assert started.wait(10)
+    second = app.test_client()
+    second.post("/auth/language/en")
+    busy = attempt(second, email, PASSWORD, addr="192.0.2.77")
+    release.set()
+    thread.join(10)
+    assert busy.status_code == 503
+    assert int(busy.headers["Retry-After"]) >= 1
+    assert "Too many people are signing in" in busy.get_data(as_text=True)
+    assert first[0].status_code == 302
+    # a busy answer did not count as a failed attempt
+    assert attempt(app.test_client(), email, PASSWORD, addr="192.0.2.77").status_code == 302
+
+
+def test_the_sign_in_concurrency_cap_is_configured():
+    assert Defaults.SIGN_IN_CONCURRENCY == 4
 
 
 # --- A4 no user enumeration ------------------------------------------------------------

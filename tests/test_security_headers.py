@@ -273,6 +273,11 @@ def production(tmp_path, **config):
         ("dev", "well-known example value"),
         ("test-secret-key-not-for-production", "well-known example value"),
         ("short-but-random-1234", "fewer than 32 characters"),
+        # the probe's two: long enough, but no secret
+        (" " * 32, "too few different characters"),
+        ("a" * 32, "too few different characters"),
+        ("abcabc" * 6, "too few different characters"),
+        ("\t \n" * 11, "too few different characters"),
     ],
 )
 def test_production_refuses_to_start_with_an_unsafe_secret_key(tmp_path, monkeypatch, key, message):
@@ -283,6 +288,25 @@ def test_production_refuses_to_start_with_an_unsafe_secret_key(tmp_path, monkeyp
     assert "TRACKER_SECRET_KEY" in str(refused.value)
     # and no development key was written in its place
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_random_keys_of_32_characters_are_accepted(tmp_path, monkeypatch):
+    import secrets
+
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    for _ in range(200):
+        # the README's recipe, even at its shortest (32 hexadecimal digits)
+        config = production(tmp_path, SECRET_KEY=secrets.token_hex(16))
+        assert security.configuration_problems(create_app_config(config)) == []
+
+
+def create_app_config(config):
+    from flask import Flask
+
+    app = Flask("probe")
+    app.config.from_object("tracker.config.Defaults")
+    app.config.update(config)
+    return app
 
 
 def test_production_is_recognised_from_the_environment(tmp_path, monkeypatch):

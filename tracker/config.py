@@ -92,6 +92,11 @@ class Defaults:
     # 0/false/no (TRACKER_REQUIRE_2FA); unset: required in production only. Wrong codes
     # count against LOGIN_LIMIT_PER_ACCOUNT and LOGIN_LIMIT_PER_ADDRESS with wrong passwords
     REQUIRE_2FA = None
+    # password checks (a million rounds each, about 0.4 s of one core) running at once
+    # in one process; past that a sign-in is answered 503 with Retry-After of
+    # SIGN_IN_RETRY_AFTER seconds. Keep it at or under the process's threads and cores.
+    SIGN_IN_CONCURRENCY = 4
+    SIGN_IN_RETRY_AFTER = 2
     # the API (tracker/api): requests per token (per address without one); a sync of
     # 10,000 participants at 200 a page is 50 requests
     API_RATE_LIMIT = "300 per minute; 10000 per hour"

@@ -12,13 +12,23 @@ from __future__ import annotations
 import logging
 import re
 
-_QUERY = re.compile(r"\?[^\s\"]*")
-_VALUE = re.compile(r"=[^&]*")
+# the query runs from "?" to the protocol of the request line (" HTTP/1.1"), or to the end
+# of the line: not to the first space or quote, which a value may hold when a client sends
+# it raw (a non-breaking space, a quote sent as such rather than as %22, a tab)
+_QUERY = re.compile(r"\?.*?(?= HTTP/\d|\n|$)", re.DOTALL)
+
+
+def _redact_part(part: str) -> str:
+    # "name=value" keeps its name; a part without "=" is all value (/?Awa+Diop)
+    name, equals, _value = part.partition("=")
+    return f"{name}=…" if equals else ("…" if part else part)
 
 
 def redact_query(text: str) -> str:
     """Return ``text`` with the value of every query parameter replaced by "…"."""
-    return _QUERY.sub(lambda m: _VALUE.sub("=…", m.group(0)), text)
+    return _QUERY.sub(
+        lambda m: "?" + "&".join(_redact_part(p) for p in m.group(0)[1:].split("&")), text
+    )
 
 
 class RedactQueryStrings(logging.Filter):

@@ -20,16 +20,25 @@ What is decided here, and why (docs/security.md cites the tests):
   ``nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` (not
   ``no-referrer``: Flask-WTF checks the Referer of HTTPS form posts),
   ``Cache-Control: no-store`` on everything but static files, HSTS over HTTPS.
-- **Sign-in limits** (Flask-Limiter): failed sign-ins and wrong current
-  passwords count per account (a keyed hash of the e-mail) and per client
-  address; successful sign-ins do not count. Over the limit the answer is 429.
+- **Sign-in limits** (Flask-Limiter's storage and strategy): failed sign-ins
+  and wrong current passwords count per account (a keyed hash of the e-mail)
+  and per client address; successful sign-ins do not count. Each attempt is
+  counted atomically *before* its password is checked and taken back if the
+  password was right, so requests sent together cannot all slip under the
+  limit. Over the limit the answer is 429, audited once per account or address
+  and window. The password is checked without a database connection held, and
+  at most ``SIGN_IN_CONCURRENCY`` checks run at once per process: past that,
+  503 with ``Retry-After`` (a burst of sign-ins must not take the app down).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +46,6 @@ from flask import (
     Flask,
     current_app,
     flash,
-    g,
     has_request_context,
     make_response,
     redirect,
@@ -50,6 +58,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
+from limits import RateLimitItem, parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import audit
@@ -60,6 +69,7 @@ from tracker.extensions import db, limiter
 
 PRODUCTION = "production"
 MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT = 8
 #: secret keys seen in examples, tests and tutorials: never good enough for production
 KNOWN_SECRET_KEYS = frozenset(
     {
@@ -113,20 +123,11 @@ PENDING_SECONDS = 300
 #: the TOTP secret being set up, until a first code confirms it
 SETUP_SECRET = "totp_setup_secret"  # noqa: S105 (a session key, not a secret)
 
-#: the sign-in pages whose failures are counted; tests may replace ``clock``
-SIGN_IN_ENDPOINTS = frozenset(
-    {
-        "auth.login",
-        "auth.change_password",
-        "auth.second_factor",
-        "auth.two_factor",
-        "auth.two_factor_off",
-    }
-)
 #: what a user who must set up two-step sign-in may still reach
 ENROLMENT_ENDPOINTS = frozenset(
     {"static", "auth.two_factor", "auth.logout", "auth.set_language", "auth.second_factor"}
 )
+#: tests may replace ``clock``
 clock = time.time
 
 
@@ -176,6 +177,13 @@ def configuration_problems(app: Flask) -> list[str]:
         problems.append(f"the secret key is a well-known example value: {hint}")
     elif len(str(key)) < MIN_SECRET_KEY_LENGTH:
         problems.append(f"the secret key has fewer than {MIN_SECRET_KEY_LENGTH} characters: {hint}")
+    elif not str(key).strip() or len(set(str(key))) < MIN_SECRET_KEY_DISTINCT:
+        # 32 spaces or "a" * 32 are long, not secret: a random key of 32 hexadecimal
+        # digits holds at least 9 different ones in practice (fewer than 8: below 1e-6)
+        problems.append(
+            f"the secret key has too few different characters (fewer than "
+            f"{MIN_SECRET_KEY_DISTINCT}, or only spaces): it is not random: {hint}"
+        )
     if app.debug:
         problems.append(
             "debug mode is on: the debugger runs any code it is sent; unset FLASK_DEBUG "
@@ -380,9 +388,8 @@ def set_security_headers(response):
 # --- sign-in limits -----------------------------------------------------------------
 
 
-def account_key() -> str:
+def account_key(email: str) -> str:
     """The account a sign-in attempt is about: a keyed hash of the e-mail, never the e-mail."""
-    email = current_user.email if current_user.is_authenticated else request.form.get("email", "")
     return "account:" + email_fingerprint(email)
 
 
@@ -398,36 +405,148 @@ def address_key() -> str:
     return "address:" + (request.remote_addr or "unknown")
 
 
-def refuse_password() -> None:
-    """Mark this request as a refused password, so the sign-in limits count it."""
-    g.password_refused = True
+class Throttled(Exception):
+    """A password attempt refused by a sign-in limit before any password was checked."""
+
+    def __init__(self, seconds: int, scope: str, key: str, window: RateLimitItem) -> None:
+        super().__init__(scope)
+        self.seconds = seconds
+        self.scope = scope
+        self.key = key
+        self.window = window
 
 
-def _password_was_refused(_response) -> bool:
-    return bool(g.get("password_refused"))
-
-
-per_account = limiter.shared_limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    scope="sign-in-account",
-    key_func=account_key,
-    methods=["POST"],
-    deduct_when=_password_was_refused,
+#: (scope, setting) of the limits a password attempt counts against
+SIGN_IN_LIMITS = (
+    ("sign-in-account", "LOGIN_LIMIT_PER_ACCOUNT"),
+    ("sign-in-address", "LOGIN_LIMIT_PER_ADDRESS"),
 )
-per_pending_account = limiter.shared_limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    scope="sign-in-account",
-    key_func=pending_account_key,
-    methods=["POST"],
-    deduct_when=_password_was_refused,
-)
-per_address = limiter.shared_limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    scope="sign-in-address",
-    key_func=address_key,
-    methods=["POST"],
-    deduct_when=_password_was_refused,
-)
+#: the extension key of the process's sign-in slots (a semaphore per app)
+SIGN_IN_SLOTS = "tracker.sign_in_slots"
+
+
+def _limits_on() -> bool:
+    return bool(current_app.config.get("RATELIMIT_ENABLED")) and limiter.enabled
+
+
+def count_password_attempt(email: str) -> list[tuple[RateLimitItem, str, str]]:
+    """Count one password attempt of ``email``'s account (see ``count_attempt``)."""
+    return count_attempt(account_key(email))
+
+
+def count_code_attempt(account: str | None = None) -> list[tuple[RateLimitItem, str, str]]:
+    """Count one attempt at a sign-in code, on the same counters as the account's password.
+
+    ``account``: the account key; by default the one whose sign-in waits for its code.
+    """
+    return count_attempt(account or pending_account_key())
+
+
+def count_attempt(account: str) -> list[tuple[RateLimitItem, str, str]]:
+    """Count one attempt (a password or a code) on its account and address, before its check.
+
+    Each limit is hit atomically (an increment in the limiter's storage): of
+    requests arriving together, exactly as many as the limit allows get through,
+    whatever the number of threads or workers (memory storage counts per process,
+    Redis across them). An attempt over a limit is taken back at once, so that
+    refused attempts do not pile up into the longer windows, and ``Throttled`` is
+    raised. Returns what was counted, for ``refund_password_attempt`` when the
+    password turns out right (only failures count).
+    """
+    if not _limits_on():
+        return []
+    keys = {"sign-in-account": account, "sign-in-address": address_key()}
+    strategy = limiter.limiter
+    counted: list[tuple[RateLimitItem, str, str]] = []
+    try:
+        for scope, setting in SIGN_IN_LIMITS:
+            for item in parse_many(current_app.config[setting]):
+                if strategy.hit(item, scope, keys[scope]):
+                    counted.append((item, scope, keys[scope]))
+                    continue
+                strategy.hit(item, scope, keys[scope], cost=-1)
+                refund_password_attempt(counted)
+                reset = strategy.get_window_stats(item, scope, keys[scope]).reset_time
+                seconds = max(1, math.ceil(reset - time.time()))
+                raise Throttled(seconds, scope, keys[scope], item)
+    except Throttled:
+        raise
+    except Exception:
+        # the limiter's storage (Redis) is down: RATELIMIT_SWALLOW_ERRORS decides
+        if not current_app.config.get("RATELIMIT_SWALLOW_ERRORS"):
+            raise
+        current_app.logger.exception("sign-in limits not counted: the limiter's storage failed")
+    return counted
+
+
+def refund_password_attempt(counted: list[tuple[RateLimitItem, str, str]]) -> None:
+    """Take back the attempts ``count_password_attempt`` counted (the password was right)."""
+    for item, scope, key in counted:
+        try:
+            limiter.limiter.hit(item, scope, key, cost=-1)
+        except Exception:
+            if not current_app.config.get("RATELIMIT_SWALLOW_ERRORS"):
+                raise
+            current_app.logger.exception("sign-in attempt not refunded: the storage failed")
+
+
+def _first_refusal_in_window(refusal: Throttled) -> bool:
+    """Say whether this is the first refusal of its key in its window (audited once)."""
+    once = type(refusal.window)(1, refusal.window.multiples)
+    try:
+        return limiter.limiter.hit(once, "sign-in-refusal-audited", refusal.scope, refusal.key)
+    except Exception:
+        return True
+
+
+def throttled(refusal: Throttled):
+    """Answer 429 for a refused password attempt; audit it once per key and window.
+
+    A burst of a thousand refused attempts writes one audit line per account
+    or address named, not a thousand (the failures that were counted each have
+    their own "login_failed" line).
+    """
+    if _first_refusal_in_window(refusal):
+        changes = {"limit": refusal.scope, "window": str(refusal.window)}
+        if current_user.is_authenticated:
+            audit.record(db.session, "login_throttled", "user", current_user.id, changes)
+        else:
+            if refusal.scope == "sign-in-account":
+                fingerprint = refusal.key.removeprefix("account:")
+            elif request.endpoint == "auth.second_factor":
+                fingerprint = pending_account_key().removeprefix("account:")
+            else:
+                fingerprint = email_fingerprint(request.form.get("email", ""))
+            changes["email_hash"] = fingerprint
+            audit.record(db.session, "login_throttled", "user", None, changes)
+        db.session.commit()
+    return _too_many_page(refusal.seconds)
+
+
+@contextmanager
+def password_check_slot() -> Iterator[bool]:
+    """Hold one of the process's ``SIGN_IN_CONCURRENCY`` slots for a password check, if free.
+
+    Yields False, at once, when every slot is taken: a burst of sign-ins then gets
+    503 and comes back later, instead of queueing a second of hashing each behind
+    the others and starving every other page of the process's threads.
+    """
+    slots = current_app.extensions[SIGN_IN_SLOTS]
+    if not slots.acquire(blocking=False):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        slots.release()
+
+
+def busy():
+    """Answer 503 with Retry-After: too many password checks at this moment."""
+    seconds = int(current_app.config["SIGN_IN_RETRY_AFTER"])
+    response = make_response(render_template("errors/busy.html", seconds=seconds), 503)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _retry_after() -> int:
@@ -439,21 +558,15 @@ def _retry_after() -> int:
 
 
 def too_many_attempts(_error: RateLimitExceeded):
-    """Answer 429 with a page that says what happened and how long to wait; audit it."""
-    if is_api_request():
-        seconds = _retry_after()
-        return problems.problem(429, headers={"Retry-After": str(seconds)})
-    if request.endpoint in SIGN_IN_ENDPOINTS:
-        if current_user.is_authenticated:
-            audit.record(db.session, "login_throttled", "user", current_user.id)
-        elif request.endpoint == "auth.second_factor":
-            fingerprint = pending_account_key().removeprefix("account:")
-            audit.record(db.session, "login_throttled", "user", None, {"email_hash": fingerprint})
-        else:
-            fingerprint = email_fingerprint(request.form.get("email", ""))
-            audit.record(db.session, "login_throttled", "user", None, {"email_hash": fingerprint})
-        db.session.commit()
+    """Answer 429 (a problem in the API, else a page) with how long to wait."""
     seconds = _retry_after()
+    if is_api_request():
+        return problems.problem(429, headers={"Retry-After": str(seconds)})
+    return _too_many_page(seconds)
+
+
+def _too_many_page(seconds: int):
+    """The 429 page: what happened and how long to wait."""
     response = make_response(
         render_template("errors/too_many.html", minutes=max(1, round(seconds / 60))), 429
     )
@@ -469,6 +582,9 @@ def init_app(app: Flask) -> None:
         "RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
     )
     limiter.init_app(app)
+    app.extensions[SIGN_IN_SLOTS] = threading.BoundedSemaphore(
+        max(1, int(app.config["SIGN_IN_CONCURRENCY"]))
+    )
     app.before_request(enforce_session_limits)
     app.before_request(require_second_factor)
     app.after_request(set_security_headers)

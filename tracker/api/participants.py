@@ -12,7 +12,7 @@ import functools
 from datetime import date
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import abort
@@ -39,7 +39,7 @@ from tracker.imports import cells, header
 from tracker.imports import services as imports
 from tracker.imports.report import Context
 from tracker.models import Participant, Sex, aware
-from tracker.participants import services
+from tracker.participants import listing, services
 from tracker.participants.consent import case_management_holds
 from tracker.participants.search import search_kind, search_query
 from tracker.permissions import (
@@ -48,7 +48,6 @@ from tracker.permissions import (
     get_participant_or_404,
     visible_projects,
 )
-from tracker.reports import disclosure
 
 bp = blueprint(
     "participants",
@@ -220,20 +219,8 @@ def dump(participant: Participant, *, names: bool) -> dict[str, Any]:
 def _people_behind(args: dict[str, Any], project_ids: list[int]):
     key = args["indicator"]
     scope = indicators.Scope(tuple(project_ids), args.get("from_"), args.get("to"))
-    query = dashboard.drill_down_people(key, scope, None, None)
-    if not can_see_names(current_user):
-        # as the dashboard shows a count under the threshold as "< 5", its people stay unlisted
-        threshold = current_app.config["SMALL_CELL_THRESHOLD"]
-        total = indicators.count(key, scope)
-        if disclosure.enabled(threshold) and 0 < total < threshold:
-            abort(
-                403,
-                message=_(
-                    "This figure is under %(num)d: its people are not listed for your role.",
-                    num=threshold,
-                ),
-            )
-    return query
+    # whether a viewer may have the list is decided on the whole list (list_participants)
+    return dashboard.drill_down_people(key, scope, None, None)
 
 
 @bp.route("/")
@@ -267,6 +254,10 @@ def list_participants(args: dict[str, Any]):
     if names:
         query = query.options(selectinload(Participant.consents))
     rows, links = page(query, Participant.id, args)
+    if listing.small_list(current_user, links["total"]):
+        # as the dashboard shows a count under the threshold as "< 5", its people stay
+        # unlisted, whatever the filters that made the list (tracker.participants.listing)
+        abort(403, message=listing.small_list_message())
     audit.record_read(
         "participants",
         None,

@@ -38,6 +38,7 @@ from tracker.models import (
     Placement,
     TrainingCourse,
 )
+from tracker.participants import listing
 from tracker.permissions import can_see_names, get_course_or_404, in_scope, visible_projects
 
 _FIELD_OF_KIND = {
@@ -100,6 +101,13 @@ def _make_resource(kind: str, model: Any, path: str, description: str) -> Bluepr
         project = project_by_code(args.get("project"))
         if args.get("code") and people:
             where.append(Participant.code == args["code"].strip().upper())
+        if people and counted and not names:
+            # a viewer's list about 1 to 4 people is not given (tracker.participants.listing)
+            about = exports.people_in(
+                kind, user=current_user, project=project, pseudonymous=True, where=where
+            )
+            if listing.small_list(current_user, about):
+                abort(403, message=listing.small_list_message())
         shown, pairs, total, more = exports.record_page(
             kind,
             model.id,

@@ -119,24 +119,51 @@ def _spend_a_password_check(password: str) -> None:
     check_password_hash(_DUMMY_HASH[method], password)
 
 
+def end_transaction_before_hashing() -> None:
+    """End the session's transaction, giving its connection back, before a password check.
+
+    A check takes a million rounds of PBKDF2 (about 0.4 s): holding a pooled
+    connection through it let a burst of sign-ins empty the pool ("QueuePool limit
+    reached") and, on SQLite, hold the write lock (a POST begins IMMEDIATE) so that
+    every other writer waited. Called before anything is written in the request;
+    rolling back writes nothing, and loaded objects reload when next read.
+    """
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("unsaved changes in the session before a password check")
+    session.rollback()
+
+
 def sign_in(email: str, password: str) -> SignIn:
     """Check an e-mail and password; on success record the time (and upgrade an old hash).
 
     Every outcome costs exactly one password-hash check, so the time taken does
-    not tell whether the account exists or is deactivated.
+    not tell whether the account exists or is deactivated. The stored hash is
+    read, the transaction ended, then the password checked with no connection
+    held; a success reads the account again and holds only if its hash and state
+    did not change meanwhile.
     """
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
+    stored = db.session.execute(
+        select(User.id, User.password_hash, User.active).where(User.email == normalise_email(email))
+    ).one_or_none()
+    end_transaction_before_hashing()
+    if stored is None:
         _spend_a_password_check(password)
         return SignIn(None, "unknown_account")
-    if not check_password_hash(user.password_hash, password):
+    right = check_password_hash(stored.password_hash, password)
+    # the password is known only now: an older hash is moved to the current method,
+    # hashed here too while no connection is held
+    upgraded = hash_password(password) if right and _needs_rehash(stored.password_hash) else None
+    user = db.session.get(User, stored.id)
+    if user is None:  # deleted while the password was checked
+        return SignIn(None, "unknown_account")
+    if not right or user.password_hash != stored.password_hash:
         return SignIn(None, "wrong_password", user)
-    if not user.active:
+    if not user.active or not stored.active:
         return SignIn(None, "deactivated", user)
     values: dict = {"last_login_at": now_utc()}
-    if _needs_rehash(user.password_hash):
-        # the password is known only now: move an older hash to the current method
-        values["password_hash"] = hash_password(password)
+    if upgraded is not None:
+        values["password_hash"] = upgraded
     # a sign-in is not an edit: written past the version counter, so an admin's
     # open edit form does not turn into a conflict (the sign-in is audited apart)
     db.session.execute(
@@ -171,10 +198,19 @@ def change_own_password(user: User, current: str, new: str) -> None:
 
     The caller signs the user in again in the session they are using.
     """
-    if not check_password_hash(user.password_hash, current):
+    stored, email = user.password_hash, user.email
+    # both hashes are computed with no connection held (see end_transaction_before_hashing)
+    end_transaction_before_hashing()
+    if not check_password_hash(stored, current):
         raise PasswordRejected(_("This is not your current password."), field="current")
     if new == current:
         raise PasswordRejected(
             _("The new password must differ from the current one."), field="password"
         )
-    set_password(user, new)
+    check_new_password(new, email)
+    new_hash = hash_password(new)
+    if user.password_hash != stored:  # changed meanwhile (another session, an admin)
+        raise PasswordRejected(_("This is not your current password."), field="current")
+    user.password_hash = new_hash
+    end_sessions(user)
+    db.session.flush()

@@ -45,28 +45,39 @@ def _audit_refusal(email: str, refusal: str, account: User | None) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@security.per_account
-@security.per_address
 def login():
-    """Sign a user in with e-mail and password."""
+    """Sign a user in with e-mail and password.
+
+    The attempt is counted against the limits before the password is checked
+    (a free check slot first, else 503), and taken back when the password is right.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        attempt = sign_in(form.email.data, form.password.data)
+        with security.password_check_slot() as free:
+            if not free:
+                return security.busy()
+            try:
+                counted = security.count_password_attempt(form.email.data)
+            except security.Throttled as refusal:
+                return security.throttled(refusal)
+            attempt = sign_in(form.email.data, form.password.data)
         if attempt.user is None:
-            security.refuse_password()
             _audit_refusal(form.email.data, attempt.refusal, attempt.account)
             db.session.commit()
             # one message for an unknown account, a wrong password and a closed account
             flash(_("Unknown e-mail or wrong password."), "error")
         elif attempt.user.has_second_factor:
-            # the password is right; the session stays signed out until the code passes
+            # the password is right (not a failure to count); the session stays signed out
+            # until the code passes, whose attempts count on the same account
+            security.refund_password_attempt(counted)
             security.await_second_factor(attempt.user, form.next.data)
             return redirect(url_for("auth.second_factor"))
         else:
+            security.refund_password_attempt(counted)
             security.start_session(attempt.user)
             audit.record(db.session, "login", "user", attempt.user.id)
             db.session.commit()
@@ -75,8 +86,6 @@ def login():
 
 
 @bp.route("/code", methods=["GET", "POST"])
-@security.per_pending_account
-@security.per_address
 def second_factor():
     """Second step of signing in: a code of the authenticator app, or a recovery code."""
     if current_user.is_authenticated:
@@ -89,14 +98,19 @@ def second_factor():
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
+        # counted before the check, with the password's attempts (security.count_attempt)
+        try:
+            counted = security.count_code_attempt()
+        except security.Throttled as refusal:
+            return security.throttled(refusal)
         how = twofactor.check_code(user, form.code.data)
         if how is None:
             db.session.rollback()
-            security.refuse_password()
             audit.record(db.session, "second_factor_failed", "user", user.id)
             db.session.commit()
             form.code.errors.append(_("This code is not valid, or it was already used."))
         else:
+            security.refund_password_attempt(counted)
             target = pending.get("next")
             security.start_session(user)
             audit.record(db.session, "login", "user", user.id, {"second_factor": how})
@@ -134,8 +148,6 @@ def _enrolment_page(user: User, form: CodeForm):
 
 @bp.route("/two-factor", methods=["GET", "POST"])
 @login_required
-@security.per_account
-@security.per_address
 def two_factor():
     """Set up two-step sign-in (QR code, manual key, a first code), or see that it is on."""
     user = current_user._get_current_object()
@@ -149,14 +161,18 @@ def two_factor():
         )
     form = CodeForm()
     if form.validate_on_submit():
+        try:
+            counted = security.count_code_attempt(security.account_key(user.email))
+        except security.Throttled as refusal:
+            return security.throttled(refusal)
         secret = session.get(security.SETUP_SECRET)
         codes = twofactor.enrol(user, secret, form.code.data) if secret else None
         if codes is None:
-            security.refuse_password()
             form.code.errors.append(
                 _("This code does not match. Check the time of your phone and type a new code.")
             )
         else:
+            security.refund_password_attempt(counted)
             audit.record(db.session, "second_factor_enrolled", "user", user.id)
             db.session.commit()
             session.pop(security.SETUP_SECRET, None)
@@ -167,8 +183,6 @@ def two_factor():
 
 @bp.route("/two-factor/off", methods=["POST"])
 @login_required
-@security.per_account
-@security.per_address
 def two_factor_off():
     """Turn one's own two-step sign-in off, with a current code; not where it is required."""
     user = current_user._get_current_object()
@@ -178,7 +192,12 @@ def two_factor_off():
         flash(_("Two-step sign-in is required for your role: it cannot be turned off."), "error")
         return redirect(url_for("auth.two_factor"))
     form = CodeForm()
+    try:
+        counted = security.count_code_attempt(security.account_key(user.email))
+    except security.Throttled as refusal:
+        return security.throttled(refusal)
     if form.validate_on_submit() and twofactor.check_code(user, form.code.data) == "totp":
+        security.refund_password_attempt(counted)
         twofactor.turn_off(user)
         audit.record(db.session, "second_factor_reset", "user", user.id, {"by": "self"})
         db.session.commit()
@@ -186,7 +205,6 @@ def two_factor_off():
         flash(_("Two-step sign-in is off. Your other sessions are ended."), "success")
         return redirect(url_for("auth.two_factor"))
     db.session.rollback()
-    security.refuse_password()
     flash(_("This code is not valid, or it was already used."), "error")
     return redirect(url_for("auth.two_factor"))
 
@@ -206,19 +224,32 @@ def logout():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-@security.per_account
-@security.per_address
 def change_password():
-    """Change one's own password; every other session of the user ends."""
+    """Change one's own password; every other session of the user ends.
+
+    A wrong current password counts against the sign-in limits as a failed
+    sign-in does (counted before the check, taken back when it was right).
+    """
     user = current_user._get_current_object()
     form = ChangePasswordForm(email=user.email)
     if form.validate_on_submit():
-        try:
-            change_own_password(user, form.current.data, form.password.data)
-        except PasswordRejected as error:
-            if error.field == "current":
-                security.refuse_password()
-            form[error.field].errors.append(error.message)
+        with security.password_check_slot() as free:
+            if not free:
+                return security.busy()
+            try:
+                counted = security.count_password_attempt(user.email)
+            except security.Throttled as refusal:
+                return security.throttled(refusal)
+            try:
+                change_own_password(user, form.current.data, form.password.data)
+            except PasswordRejected as error:
+                failure = error
+            else:
+                failure = None
+        if failure is None or failure.field != "current":
+            security.refund_password_attempt(counted)
+        if failure is not None:
+            form[failure.field].errors.append(failure.message)
         else:
             db.session.commit()
             # the token rotated: this browser signs in again on a new session, the others are out

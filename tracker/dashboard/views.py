@@ -13,6 +13,7 @@ from tracker.dashboard import quality as data_quality
 from tracker.dashboard.forms import FilterForm
 from tracker.extensions import db
 from tracker.models import Participant
+from tracker.participants import listing
 from tracker.permissions import EDITORS, can_see_names, role_required, visible_projects
 from tracker.projects import calendar
 from tracker.reports import disclosure
@@ -97,12 +98,19 @@ def drill_down():
     )
     if hidden:
         abort(404)  # the dashboard shows this count as "< 5": its people stay unlisted
+    small = False
     if indicator.unit == indicators.INSTITUTIONS:
         query = services.drill_down_partners(key, scope, dimension, category)
     else:
         query = services.drill_down_people(key, scope, dimension, category)
+        # whom the list may show this user (consent), and whether it may be shown at all
+        query = query.where(listing.listable(current_user, Participant.id))
     page = db.paginate(query, per_page=200, error_out=False, max_per_page=200)
     if indicator.unit == indicators.PEOPLE:
+        # whatever filters made it, a viewer's list of 1 to 4 people shows nobody
+        small = listing.small_list(current_user, page.total)
+        if small:
+            page.items = []
         # a viewer's list of codes is personal data too: every role's read is logged
         audit.record_read(
             "participants",
@@ -111,7 +119,8 @@ def drill_down():
                 "list": key,
                 "dimension": dimension,
                 "category": category,
-                "rows": page.total,
+                "rows": None if small else page.total,
+                "small_list": small or None,
                 "page": page.page,
                 "participant_ids": [p.id for p in page.items],
             },
@@ -125,6 +134,7 @@ def drill_down():
         page=page,
         scope=scope,
         age_group=_age_groups(page.items) if indicator.unit == indicators.PEOPLE else {},
+        small_list=listing.small_list_message() if small else None,
     )
 
 

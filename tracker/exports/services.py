@@ -419,11 +419,8 @@ def record_query(
             query = query.where(source.project_column == project.id)
     if kind in PERSON_KINDS:
         # every person table joins Participant; who may appear depends on the file's kind
-        allowed = (
-            consents.donor_reporting_allowed_sql(Participant.id, today)
-            if pseudonymous
-            else consents.case_management_holds_sql(Participant.id, today)
-        )
+        use = consents.Use.PSEUDONYMOUS if pseudonymous else consents.Use.NAMED
+        allowed = consents.allowed_sql(use, Participant.id, today)
         # a record merged into another is kept for the undo, not exported: its rows are
         # the survivor's now, and a re-import of the file would register her twice
         query = query.where(allowed, Participant.merged_into_id.is_(None))
@@ -552,6 +549,27 @@ def record_export(
             result.close()
 
     return Export(TABLES[kind], columns, rows(), count, pseudonymous)
+
+
+def people_in(
+    kind: str,
+    *,
+    user: User,
+    project: Project | None,
+    pseudonymous: bool,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> int:
+    """Return how many distinct people the rows of the export of ``kind`` are about."""
+    _columns, query, _source = record_query(
+        kind, user=user, project=project, pseudonymous=pseudonymous
+    )
+    people = (
+        query.where(*where)
+        .with_only_columns(Participant.id, maintain_column_froms=True)
+        .order_by(None)
+        .distinct()
+    )
+    return db.session.scalar(select(func.count()).select_from(people.subquery())) or 0
 
 
 def record_page(

@@ -53,15 +53,31 @@ Sharing with a partner (``partner_sharing``, with the named partner):
 7. Data about a person go to a partner only while a sharing consent naming
    that very partner holds (``may_share_with``). The tracker sends nothing to
    partners today; any referral or sharing feature must ask this first.
+
+**One decision per use** (``Use``; ``allowed`` for one person, ``allowed_sql``
+for a query): every output of the tracker names its use and asks here.
+
+- ``CASE_WORK``: the case workers' screens (participants list, case file,
+  course rosters, drill-downs, the API's case files, for those who may see
+  names): everybody, a frozen case file with its banner (rule 3).
+- ``NAMED``: named files and feeds that leave the screen (named exports, the
+  API's record lists for those who may see names, jobs' files): rule 2.
+- ``PSEUDONYMOUS``: codes for those who may not see names or for outside the
+  organisation (pseudonymous exports, the donor annex, every list a viewer
+  reaches on a page or through the API): rules 4 and 5.
+- ``AGGREGATE``: counts (dashboard, indicator tables, donor report tables,
+  IATI and DHIS2 files): everybody (rule 1).
+- ``PARTNER``: data sent to one named partner: rule 7.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
 
 from tracker.domain import DomainError
 from tracker.extensions import db
@@ -233,3 +249,54 @@ def withdraw_consent(consent: Consent, *, on: date, today: date | None = None) -
     consent.withdrawn_on = on
     db.session.flush()
     return consent
+
+
+# --- One decision per use ----------------------------------------------------------------
+
+
+class Use(enum.Enum):
+    """What an output does with a person's data (see the module's docstring)."""
+
+    CASE_WORK = "case_work"
+    NAMED = "named"
+    PSEUDONYMOUS = "pseudonymous"
+    AGGREGATE = "aggregate"
+    PARTNER = "partner"
+
+
+def allowed(
+    use: Use,
+    participant: Participant,
+    today: date | None = None,
+    *,
+    partner: Partner | None = None,
+) -> bool:
+    """Say whether ``participant``'s data may go to ``use`` today (the rules above)."""
+    today = today or date.today()
+    if use in (Use.CASE_WORK, Use.AGGREGATE):
+        return True
+    if use is Use.NAMED:
+        return holds_for(participant, CASE, today)
+    if use is Use.PSEUDONYMOUS:
+        if any(c.purpose is DONOR for c in participant.consents):
+            return holds_for(participant, DONOR, today)
+        return holds_for(participant, CASE, today)
+    if partner is None:
+        raise ValueError("sharing with a partner names the partner")
+    return may_share_with(participant, partner, today)
+
+
+def allowed_sql(
+    use: Use, participant_id, today: date | None = None, *, partner_id: int | None = None
+) -> ColumnElement[bool]:
+    """Return the condition that the participant ``participant_id`` may go to ``use`` today."""
+    today = today or date.today()
+    if use in (Use.CASE_WORK, Use.AGGREGATE):
+        return true()
+    if use is Use.NAMED:
+        return case_management_holds_sql(participant_id, today)
+    if use is Use.PSEUDONYMOUS:
+        return donor_reporting_allowed_sql(participant_id, today)
+    if partner_id is None:
+        raise ValueError("sharing with a partner names the partner")
+    return _recorded(participant_id, SHARING, holds(today), Consent.partner_id == partner_id)

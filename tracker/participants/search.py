@@ -10,6 +10,7 @@ from sqlalchemy import Select, select
 from tracker.extensions import db
 from tracker.models import AuditEvent, Participant, Sex, User
 from tracker.participants import merging
+from tracker.participants.listing import listable
 from tracker.permissions import can_see_names, in_scope
 from tracker.text import digits, fold
 
@@ -54,11 +55,14 @@ def search_query(
     ``q`` is a code for a viewer (a name search would reveal who is here), else a
     phone number (however it is spaced, with or without +212 or the leading 0) or
     words of the name. ``status`` is "active", "archived" or "all". Records merged
-    into another are never found.
+    into another are never found. Consent decides who a list shows ``user``
+    (``tracker.participants.listing``): a viewer's codes follow the pseudonymous rule.
     """
     # a record merged into another is kept for the undo only: her code leads to the survivor
     query = select(Participant).where(
-        in_scope(user, Participant.project_id), Participant.merged_into_id.is_(None)
+        in_scope(user, Participant.project_id),
+        Participant.merged_into_id.is_(None),
+        listable(user, Participant.id),
     )
     kind = search_kind(q, can_see_names(user))
     if kind == "code":

@@ -13,7 +13,7 @@ from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.forms import record_id
 from tracker.models import Consent, ConsentPurpose, Participant, Partner, Sex
-from tracker.participants import bp, consent, merging, services
+from tracker.participants import bp, consent, listing, merging, services
 from tracker.participants.forms import (
     MOROCCO_REGIONS,
     ConsentForm,
@@ -110,6 +110,10 @@ def index():
     if batch is not None:
         query = query.where(Participant.id.in_(imported_by(batch.id)))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False, max_per_page=100)
+    # a viewer's list of fewer people than the small-cell threshold shows nobody
+    small = listing.small_list(current_user, page.total)
+    if small:
+        page.items = []
     # who listed whom: the ids shown and the filters, never the words searched (a
     # name, a phone number), not even hashed: a name's hash is found by trying names
     valid = not form.errors
@@ -117,7 +121,8 @@ def index():
         "participants",
         None,
         {
-            "results": page.total,
+            "results": None if small else page.total,
+            "small_list": small or None,
             "page": page.page,
             "participant_ids": [p.id for p in page.items],
             "search": search_kind((form.q.data or "").strip(), can_see_names(current_user))
@@ -139,6 +144,7 @@ def index():
         sort=sort,
         lead=lead,
         batch=batch,
+        small_list=listing.small_list_message() if small else None,
     )
 
 

@@ -30,7 +30,7 @@ from tracker.models import (
     TrainingCourse,
     now_utc,
 )
-from tracker.participants.consent import donor_reporting_allowed_sql
+from tracker.participants.consent import Use, allowed_sql
 from tracker.projects import calendar
 from tracker.reports.model import (
     ActivityLine,
@@ -405,7 +405,7 @@ def _annex(
         .where(
             Participant.id.in_(indicators.subject_ids("trained", scope).scalar_subquery())
             | Participant.id.in_(indicators.subject_ids("placed", scope).scalar_subquery()),
-            donor_reporting_allowed_sql(Participant.id, today),
+            allowed_sql(Use.PSEUDONYMOUS, Participant.id, today),
         )
         .order_by(Participant.code)
     ).all()

@@ -35,14 +35,19 @@ ESCAPE = "'"
 _NEUTRALISED_FIRST = FORMULA_TRIGGERS | {ESCAPE}
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 _PLAIN_PHONE = re.compile(r"\+?[0-9 ]+")
+#: where a reader using another separator than the file's would split a cell
+_SEPARATORS = re.compile(r"([,;\t\r\n])")
+_HAS_SEPARATOR = re.compile(r"[,;\t\r\n]")
+#: what starts a formula in a part of a cell after such a split (spaces before ignored)
+_INNER_TRIGGERS = frozenset("=+-@\0")
 
 CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = "\ufeff"
 
 
-def neutralise(text: str, *, phone: bool = False) -> str:
-    """Return a CSV cell's text so that no spreadsheet runs it as a formula."""
+def _neutralise_start(text: str, phone: bool) -> str:
+    """The rule for a cell's start: an apostrophe before a formula trigger (or an apostrophe)."""
     if not text:
         return text
     first = text[0]
@@ -56,10 +61,58 @@ def neutralise(text: str, *, phone: bool = False) -> str:
     return ESCAPE + text
 
 
-def restore(text: str) -> str:
-    """Undo ``neutralise``: remove the apostrophe it added, and only that one."""
+def _restore_start(text: str) -> str:
     if len(text) >= 2 and text[0] == ESCAPE and (text[1] in FORMULA_TRIGGERS or text[1] == ESCAPE):
         return text[1:]
+    return text
+
+
+def _inner_needs(segment: str) -> bool:
+    """Whether a part of a text after a separator would start a formula if split there."""
+    # no exemption for numbers: split by another reader, "-5" runs on into the next field
+    return segment.lstrip(" ")[:1] in _INNER_TRIGGERS
+
+
+def _neutralise_inner(text: str) -> str:
+    parts = _SEPARATORS.split(text)
+    # parts: text, separator, text, separator, ...; the first text is the cell's start
+    for i in range(2, len(parts), 2):
+        part = parts[i]
+        if part.startswith(ESCAPE) or _inner_needs(part):
+            parts[i] = ESCAPE + part
+    return "".join(parts)
+
+
+def _restore_inner(text: str) -> str:
+    parts = _SEPARATORS.split(text)
+    for i in range(2, len(parts), 2):
+        part = parts[i]
+        rest = part[1:]
+        if part.startswith(ESCAPE) and (rest.startswith(ESCAPE) or _inner_needs(rest)):
+            parts[i] = rest
+    return "".join(parts)
+
+
+def neutralise(text: str, *, phone: bool = False) -> str:
+    """Return a CSV cell's text so that no spreadsheet runs it as a formula.
+
+    Also the parts of the text after a separator (``,``, ``;``, tab, line break):
+    a file written with ";" and opened with "," splits a cell there, quoted or not
+    (a lenient reader keeps reading past a closing quote), and ``Injz,=HYPERLINK(A1),``
+    would give a cell ``=HYPERLINK(A1)``. Such a part gets an apostrophe too.
+    """
+    if not text:
+        return text
+    if _HAS_SEPARATOR.search(text):
+        text = _neutralise_inner(text)
+    return _neutralise_start(text, phone)
+
+
+def restore(text: str) -> str:
+    """Undo ``neutralise``: remove the apostrophes it added, and only those."""
+    text = _restore_start(text)
+    if _HAS_SEPARATOR.search(text):
+        text = _restore_inner(text)
     return text
 
 
@@ -83,13 +136,15 @@ def csv_chunks(
     *,
     hxl: Sequence[str] | None = None,
     delimiter: str = ";",
-    quote_all: bool = False,
+    quote_all: bool = True,
     bom: bool = True,
     phone_columns: Collection[int] = (),
     formats: Sequence[str] | None = None,
     batch: int = 500,
 ) -> Iterator[bytes]:
     """Yield a CSV file in UTF-8 pieces, a few hundred rows at a time (for streaming).
+
+    Every field is quoted (RFC 4180, ASVS 1.2.10) unless ``quote_all`` is False.
 
     ``rows`` may be a generator: nothing is held beyond one batch. Header and
     HXL cells are neutralised like any other text. ``formats`` says per column
@@ -121,6 +176,7 @@ def csv_chunks(
         elif treatment != "plain":
             anything.append((index, index in phones))
     triggers = _NEUTRALISED_FIRST
+    separator = _HAS_SEPARATOR.search
     pending = 0
     for row in rows:
         if formats is None:
@@ -136,7 +192,7 @@ def csv_chunks(
         for index, phone in texts:
             value = cells[index]
             if value.__class__ is str:
-                if value and value[0] in triggers:
+                if value and (value[0] in triggers or separator(value)):
                     cells[index] = neutralise(value, phone=phone)
             elif value is not None:
                 cells[index] = _csv_text(value, phone)

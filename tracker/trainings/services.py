@@ -14,7 +14,7 @@ from datetime import date
 from flask import has_request_context
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlalchemy.orm import selectinload
 
 from tracker.domain import DomainError, StillReferenced, archived_filter
@@ -29,9 +29,10 @@ from tracker.models import (
     Project,
     Sex,
     TrainingCourse,
+    User,
     now_utc,
 )
-from tracker.participants import rules
+from tracker.participants import listing, rules
 from tracker.participants.consent import (
     case_management_holds,
     case_management_holds_sql,
@@ -680,13 +681,17 @@ def complete_all(course: TrainingCourse, *, on: date, certificate: bool = False)
     return len(remaining)
 
 
-def roster(course: TrainingCourse) -> list[Enrolment]:
-    """Return the enrolments of ``course`` with their participants, by code."""
+def roster(course: TrainingCourse, user: User | None = None) -> list[Enrolment]:
+    """Return the enrolments of ``course`` with their participants, by code.
+
+    For ``user``, only the people her lists may show (``tracker.participants.listing``).
+    """
+    allowed = listing.listable(user, Participant.id) if user is not None else true()
     return list(
         db.session.scalars(
             select(Enrolment)
             .join(Participant)
-            .where(Enrolment.course_id == course.id, Participant.merged_into_id.is_(None))
+            .where(Enrolment.course_id == course.id, Participant.merged_into_id.is_(None), allowed)
             .options(selectinload(Enrolment.participant))
             .order_by(Participant.code)
         )

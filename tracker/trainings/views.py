@@ -18,6 +18,7 @@ from tracker.extensions import db
 from tracker.forms import optional_record_id
 from tracker.i18n import country_name
 from tracker.models import CourseKind, Enrolment, Participant, TrainingCourse
+from tracker.participants import listing
 from tracker.permissions import (
     can_edit_participants,
     can_manage_courses,
@@ -219,10 +220,15 @@ def _course_page(
     """Render the course with its roster and, for those who may, the enrolment forms."""
     today = date.today()
     may_record = can_edit_participants(current_user)
-    roster = services.roster(course)
+    roster = services.roster(course, current_user)
+    # a viewer's roster of 1 to 4 people shows nobody (tracker.participants.listing)
+    small = listing.small_list(current_user, len({e.participant_id for e in roster}))
+    if small:
+        roster = []
     context = {
         "course": course,
         "roster": roster,
+        "small_list": listing.small_list_message() if small else None,
         "seats": services.seats([course.id])[course.id],
         "seats_left": services.seats_left(course),
         "today": today,
