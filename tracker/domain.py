@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, true
 
 
@@ -39,3 +41,29 @@ def archived_filter(column, choice: str | None) -> ColumnElement[bool]:
     if choice == "only":
         return column.is_not(None)
     return column.is_(None)
+
+
+def delete_unless_referenced(record: Any, reasons: list[str], refused: str) -> None:
+    """Delete ``record`` when ``reasons`` (what refers to it) is empty; flush only.
+
+    Otherwise raise ``StillReferenced`` with ``refused`` ("… cannot be deleted: archive
+    it instead.") followed by the reasons.
+    """
+    from tracker.extensions import db
+
+    if reasons:
+        raise StillReferenced(refused + " " + " ".join(reasons), reasons)
+    db.session.delete(record)
+    db.session.flush()
+
+
+def set_archived(record: Any, archived: bool) -> None:
+    """Archive ``record`` (out of the pick lists and default lists; it keeps counting) or
+    bring it back; nothing changes when it already is as asked. Flush only."""
+    from tracker.extensions import db
+    from tracker.models import now_utc
+
+    if archived == (record.archived_at is not None):
+        return
+    record.archived_at = now_utc() if archived else None
+    db.session.flush()

@@ -11,9 +11,14 @@ from flask_babel import ngettext
 from sqlalchemy import ColumnElement, Select, distinct, extract, func, select
 from sqlalchemy.orm import selectinload
 
-from tracker.domain import DomainError, StillReferenced, archived_filter
+from tracker.domain import (
+    DomainError,
+    archived_filter,
+    delete_unless_referenced,
+    set_archived,
+)
 from tracker.extensions import db
-from tracker.models import Activity, ActivityAttendance, ActivityKind, Partner, Project, now_utc
+from tracker.models import Activity, ActivityAttendance, ActivityKind, Partner, Project
 
 #: what an edit may change (the project stays: attendance counts for that project)
 EDITABLE_FIELDS = (
@@ -304,25 +309,18 @@ def activity_references(activity: Activity) -> list[str]:
 
 def delete_activity(activity: Activity) -> None:
     """Delete an activity nobody attended; raise ``StillReferenced`` otherwise; flush only."""
-    reasons = activity_references(activity)
-    if reasons:
-        raise StillReferenced(
-            _("The activity cannot be deleted: archive it instead.") + " " + " ".join(reasons),
-            reasons,
-        )
-    db.session.delete(activity)
-    db.session.flush()
+    delete_unless_referenced(
+        activity,
+        activity_references(activity),
+        _("The activity cannot be deleted: archive it instead."),
+    )
 
 
 def archive_activity(activity: Activity) -> None:
     """Take an activity out of the default list; its figures stay."""
-    if activity.archived_at is None:
-        activity.archived_at = now_utc()
-        db.session.flush()
+    set_archived(activity, True)
 
 
 def unarchive_activity(activity: Activity) -> None:
     """Bring an archived activity back into the list."""
-    if activity.archived_at is not None:
-        activity.archived_at = None
-        db.session.flush()
+    set_archived(activity, False)

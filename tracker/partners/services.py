@@ -11,7 +11,12 @@ from flask_babel import ngettext
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from tracker.domain import DomainError, StillReferenced, archived_filter
+from tracker.domain import (
+    DomainError,
+    archived_filter,
+    delete_unless_referenced,
+    set_archived,
+)
 from tracker.extensions import db
 from tracker.models import (
     Activity,
@@ -22,7 +27,6 @@ from tracker.models import (
     Placement,
     TrainingCourse,
     User,
-    now_utc,
 )
 from tracker.permissions import in_scope
 from tracker.text import fold
@@ -255,25 +259,18 @@ def partner_references(partner: Partner) -> list[str]:
 
 def delete_partner(partner: Partner) -> None:
     """Delete a partner nothing refers to; raise ``StillReferenced`` otherwise; flush only."""
-    reasons = partner_references(partner)
-    if reasons:
-        raise StillReferenced(
-            _("The partner cannot be deleted: archive it instead.") + " " + " ".join(reasons),
-            reasons,
-        )
-    db.session.delete(partner)
-    db.session.flush()
+    delete_unless_referenced(
+        partner,
+        partner_references(partner),
+        _("The partner cannot be deleted: archive it instead."),
+    )
 
 
 def archive_partner(partner: Partner) -> None:
     """Take a partner out of the pick lists and the default list; its figures stay."""
-    if partner.archived_at is None:
-        partner.archived_at = now_utc()
-        db.session.flush()
+    set_archived(partner, True)
 
 
 def unarchive_partner(partner: Partner) -> None:
     """Bring an archived partner back into the lists."""
-    if partner.archived_at is not None:
-        partner.archived_at = None
-        db.session.flush()
+    set_archived(partner, False)

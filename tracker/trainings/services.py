@@ -17,7 +17,12 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlalchemy.orm import selectinload
 
-from tracker.domain import DomainError, StillReferenced, archived_filter
+from tracker.domain import (
+    DomainError,
+    archived_filter,
+    delete_unless_referenced,
+    set_archived,
+)
 from tracker.extensions import db
 from tracker.models import (
     CourseKind,
@@ -30,7 +35,6 @@ from tracker.models import (
     Sex,
     TrainingCourse,
     User,
-    now_utc,
 )
 from tracker.participants import listing, rules
 from tracker.participants.consent import (
@@ -364,28 +368,19 @@ def course_references(course: TrainingCourse) -> list[str]:
 
 def delete_course(course: TrainingCourse) -> None:
     """Delete a course nothing refers to; raise ``StillReferenced`` otherwise; flush only."""
-    reasons = course_references(course)
-    if reasons:
-        raise StillReferenced(
-            _("The course cannot be deleted: archive it instead.") + " " + " ".join(reasons),
-            reasons,
-        )
-    db.session.delete(course)
-    db.session.flush()
+    delete_unless_referenced(
+        course, course_references(course), _("The course cannot be deleted: archive it instead.")
+    )
 
 
 def archive_course(course: TrainingCourse) -> None:
     """Take a course out of the pick lists and the default list; its figures stay."""
-    if course.archived_at is None:
-        course.archived_at = now_utc()
-        db.session.flush()
+    set_archived(course, True)
 
 
 def unarchive_course(course: TrainingCourse) -> None:
     """Bring an archived course back into the lists."""
-    if course.archived_at is not None:
-        course.archived_at = None
-        db.session.flush()
+    set_archived(course, False)
 
 
 # --- Enrolments -------------------------------------------------------------
