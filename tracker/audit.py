@@ -10,6 +10,7 @@ are written with ``record()``.
 from __future__ import annotations
 
 import contextvars
+import functools
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from typing import Any
 from flask import Flask, g, has_request_context, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
@@ -460,6 +462,27 @@ FIELD_LABELS = {
     "kept_enrolments": _l("Enrolments kept"),
     "moved": _l("Rows moved"),
     "restored": _l("Rows restored"),
+    # activities
+    "title": _l("Title"),
+    "topic": _l("Topic"),
+    "held_on": _l("Date"),
+    "description": _l("Description"),
+    "other_women": _l("Other attendees, women"),
+    "other_men": _l("Other attendees, men"),
+    # what a "viewed" line says was shown
+    "context": _l("Context"),
+    "page": _l("Page"),
+    "results": _l("Results"),
+    "search": _l("Search"),
+    "project": _l("Project"),
+    "list": _l("List"),
+    "dimension": _l("Breakdown"),
+    "category": _l("Category"),
+    "rows": _l("Rows"),
+    "via": _l("Through"),
+    "ids": _l("Records shown"),
+    "participant_ids": _l("Participants shown"),
+    "placement_ids": _l("Placements shown"),
 }
 #: fields of the merge lines, whose values are codes and counts, never personal data
 MERGE_FIELDS = frozenset({"merge", "survivor", "merged", "choices", "moved", "restored"})
@@ -484,13 +507,28 @@ def _enum_for(entity: str, field: str):
     }.get(field)
 
 
-def describe_change(entity: str, field: str, change: Any) -> str:
+def describe_change(entity: str, field: str, change: Any, isolate: bool = False) -> str:
     """Return one changed field as a person reads it: "Status: Enrolled → Completed".
 
-    Masked personal values and internal ids show the field's name only.
+    Masked personal values and internal ids show the field's name only. With
+    ``isolate`` (the pages), each value is HTML in its own ``<bdi>``: a Latin name or a
+    date keeps its own direction inside an Arabic line, and the arrow stays between them.
     """
+    if isolate:
+
+        def bdi(value: str) -> Markup:
+            return Markup("<bdi>%s</bdi>") % value
+
+        text = describe_change(entity, field, _Isolated(change, bdi))
+        # the label and every value were escaped above; the rest is the catalogue's text
+        return Markup(text)  # noqa: S704
 
     label = str(FIELD_LABELS.get(field, field.replace("_", " ")))
+    if isinstance(change, _Isolated):
+        wrap, change = change.wrap, change.change
+        label = escape(label)
+    else:
+        wrap = str
     if field in MERGE_FIELDS:
         if isinstance(change, dict):
             shown = ", ".join(
@@ -500,8 +538,13 @@ def describe_change(entity: str, field: str, change: Any) -> str:
             shown = ", ".join(str(v) for v in change)
         else:
             shown = str(change)
-        return gettext("%(field)s: %(value)s", field=label, value=shown)
-    if field.endswith("_id") or not isinstance(change, list) or len(change) != 2:
+        return gettext("%(field)s: %(value)s", field=label, value=wrap(shown))
+    if (
+        field.endswith(("_id", "_ids"))
+        or field == "ids"
+        or not isinstance(change, list)
+        or len(change) != 2
+    ):
         return label
     if MASK in change:
         return label
@@ -520,8 +563,18 @@ def describe_change(entity: str, field: str, change: Any) -> str:
         return str(value)
 
     return gettext(
-        "%(field)s: %(old)s → %(new)s", field=label, old=show(change[0]), new=show(change[1])
+        "%(field)s: %(old)s → %(new)s",
+        field=label,
+        old=wrap(show(change[0])),
+        new=wrap(show(change[1])),
     )
+
+
+class _Isolated:
+    """A change to describe with each value wrapped (see describe_change's ``isolate``)."""
+
+    def __init__(self, change: Any, wrap) -> None:
+        self.change, self.wrap = change, wrap
 
 
 def action_label(action: str) -> str:
@@ -535,7 +588,9 @@ def entity_label(entity: str) -> str:
 def init_app(app: Flask) -> None:
     """Install the flush hooks once for every session of the app."""
     app.jinja_env.globals.update(
-        audit_action=action_label, audit_entity=entity_label, audit_change=describe_change
+        audit_action=action_label,
+        audit_entity=entity_label,
+        audit_change=functools.partial(describe_change, isolate=True),
     )
 
     target = db.session
