@@ -23,6 +23,8 @@ import math
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
+from tracker.reports import script
+
 if TYPE_CHECKING:
     from reportlab.graphics.shapes import Drawing
     from reportlab.lib.colors import Color
@@ -78,13 +80,18 @@ def _chart_drawing_class() -> type[Drawing]:
     return ChartDrawing
 
 
-def fit_text(text: str, width: float, font: str = FONT, size: float = LABEL_SIZE) -> str:
-    """Return ``text`` shortened with an ellipsis so that it fits in ``width`` points."""
+def fit_text(text: str, width: float, font: str | None = None, size: float = LABEL_SIZE) -> str:
+    """Return ``text`` shortened with an ellipsis so that it fits in ``width`` points.
+
+    The text stays in reading order (shortened at its end); its width is measured as
+    drawn, joined, in an Arabic report.
+    """
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    if stringWidth(text, font, size) <= width:
+    font = font or script.font()
+    if stringWidth(script.shown(text), font, size) <= width:
         return text
-    while text and stringWidth(text + ELLIPSIS, font, size) > width:
+    while text and stringWidth(script.shown(text + ELLIPSIS), font, size) > width:
         text = text[:-1]
     return text.rstrip() + ELLIPSIS
 
@@ -100,17 +107,18 @@ def nice_step(largest: float, ticks: int = 5) -> int:
 
 
 def _add_title(drawing: Drawing, title: str, top: float) -> float:
-    """Draw the title at the top left; return the y below it."""
+    """Draw the title at the top left (right in Arabic); return the y below it."""
     from reportlab.graphics.shapes import String
 
     if not title:
         return top
     drawing.add(
         String(
-            0,
+            drawing.width if script.rtl() else 0,
             top - TITLE_SIZE,
-            fit_text(title, drawing.width, BOLD, TITLE_SIZE),
-            fontName=BOLD,
+            script.shown(fit_text(title, drawing.width, script.bold(), TITLE_SIZE)),
+            textAnchor="end" if script.rtl() else "start",
+            fontName=script.bold(),
             fontSize=TITLE_SIZE,
             fillColor=colour(INK),
         )
@@ -174,10 +182,10 @@ def bar_chart(
         return drawing
 
     label_w = min(
-        max(stringWidth(label, FONT, LABEL_SIZE) for label, _ in rows) + 8,
+        max(stringWidth(script.shown(label), script.font(), LABEL_SIZE) for label, _ in rows) + 8,
         width * 0.38,
     )
-    value_w = max(stringWidth(text, BOLD, VALUE_SIZE) for text in labels) + 8
+    value_w = max(stringWidth(script.shown(text), script.bold(), VALUE_SIZE) for text in labels) + 8
     bar_x = label_w
     bar_room = max(width - label_w - value_w, 10)
     largest = max((value for _, value in rows), default=0) or 1
@@ -189,8 +197,8 @@ def bar_chart(
             String(
                 label_w - 8,
                 centre - LABEL_SIZE / 2 + 1.5,
-                fit_text(label, label_w - 8),
-                fontName=FONT,
+                script.shown(fit_text(label, label_w - 8)),
+                fontName=script.font(),
                 fontSize=LABEL_SIZE,
                 fillColor=colour(INK),
                 textAnchor="end",
@@ -207,8 +215,8 @@ def bar_chart(
             String(
                 bar_x + length + 4,
                 centre - VALUE_SIZE / 2 + 1.5,
-                text,
-                fontName=BOLD,
+                script.shown(text),
+                fontName=script.bold(),
                 fontSize=VALUE_SIZE,
                 fillColor=colour(MUTED_INK if i in muted else INK),
             )
@@ -261,9 +269,13 @@ def funnel_chart(
         return drawing
 
     label_w = min(
-        max(stringWidth(label, FONT, LABEL_SIZE) for label, _ in stages) + 10, width * 0.34
+        max(stringWidth(script.shown(label), script.font(), LABEL_SIZE) for label, _ in stages)
+        + 10,
+        width * 0.34,
     )
-    value_w = max(stringWidth(text, BOLD, VALUE_SIZE) for text in labels) + 10
+    value_w = (
+        max(stringWidth(script.shown(text), script.bold(), VALUE_SIZE) for text in labels) + 10
+    )
     room = max(width - label_w - value_w, 10)
     centre_x = label_w + room / 2
     largest = max(value for _, value in stages) or 1
@@ -299,8 +311,8 @@ def funnel_chart(
             String(
                 label_w - 10,
                 centre_y - LABEL_SIZE / 2 + 1.5,
-                fit_text(label, label_w - 10),
-                fontName=FONT,
+                script.shown(fit_text(label, label_w - 10)),
+                fontName=script.font(),
                 fontSize=LABEL_SIZE,
                 fillColor=colour(INK),
                 textAnchor="end",
@@ -310,8 +322,8 @@ def funnel_chart(
             String(
                 label_w + room + 8,
                 centre_y - VALUE_SIZE / 2 + 1.5,
-                text,
-                fontName=BOLD,
+                script.shown(text),
+                fontName=script.bold(),
                 fontSize=VALUE_SIZE,
                 fillColor=colour(INK),
             )
@@ -345,7 +357,7 @@ def trend_chart(
     legend = Legend()
     legend.alignment = "right"
     legend.columnMaximum = 1
-    legend.fontName = FONT
+    legend.fontName = script.font()
     legend.fontSize = LABEL_SIZE
     legend.fillColor = colour(INK)
     legend.strokeColor = None
@@ -354,7 +366,9 @@ def trend_chart(
     legend.boxAnchor = "nw"
     legend.x = 0
     legend.y = top
-    legend.colorNamePairs = list(zip(colours, series_labels, strict=True))
+    legend.colorNamePairs = list(
+        zip(colours, [script.shown(label) for label in series_labels], strict=True)
+    )
     legend.dxTextSpace = 5
     legend.autoXPadding = 14
     drawing.add(legend)
@@ -369,8 +383,8 @@ def trend_chart(
     chart.width = width - chart.x - 4
     chart.height = max(top - chart.y - 12, 20)
     chart.data = [[p[1] for p in points], [p[2] for p in points]]
-    chart.categoryAxis.categoryNames = [p[0] for p in points]
-    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.categoryNames = [script.shown(p[0]) for p in points]
+    chart.categoryAxis.labels.fontName = script.font()
     chart.categoryAxis.labels.fontSize = LABEL_SIZE
     chart.categoryAxis.labels.fillColor = colour(INK)
     chart.categoryAxis.strokeColor = colour(MUTED_INK)
@@ -385,7 +399,7 @@ def trend_chart(
     chart.valueAxis.valueMax = step * max(
         math.ceil(max(max(chart.data[0]), max(chart.data[1])) / step), 1
     )
-    chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labels.fontName = script.font()
     chart.valueAxis.labels.fontSize = LABEL_SIZE - 1
     chart.valueAxis.labels.fillColor = colour(MUTED_INK)
     chart.valueAxis.labelTextFormat = lambda v: number_format(int(v)) if v == int(v) else ""
@@ -400,7 +414,7 @@ def trend_chart(
     for i, fill in enumerate(colours):
         chart.bars[i].fillColor = fill
     chart.barLabelFormat = lambda v: number_format(int(v))
-    chart.barLabels.fontName = FONT
+    chart.barLabels.fontName = script.font()
     chart.barLabels.fontSize = LABEL_SIZE - 1
     chart.barLabels.fillColor = colour(INK)
     chart.barLabels.nudge = 6
