@@ -415,6 +415,7 @@ FIELD_LABELS = {
     "code": _l("Code"),
     "given_name": _l("Given name"),
     "family_name": _l("Family name"),
+    "other_name": _l("Name in the other script"),
     "sex": _l("Sex"),
     "date_of_birth": _l("Date of birth"),
     "birth_year": _l("Year of birth"),
@@ -526,9 +527,9 @@ def describe_change(entity: str, field: str, change: Any, isolate: bool = False)
     label = str(FIELD_LABELS.get(field, field.replace("_", " ")))
     if isinstance(change, _Isolated):
         wrap, change = change.wrap, change.change
-        label = escape(label)
+        label, safe = escape(label), escape
     else:
-        wrap = str
+        wrap = safe = str
     if field in MERGE_FIELDS:
         if isinstance(change, dict):
             shown = ", ".join(
@@ -538,7 +539,8 @@ def describe_change(entity: str, field: str, change: Any, isolate: bool = False)
             shown = ", ".join(str(v) for v in change)
         else:
             shown = str(change)
-        return gettext("%(field)s: %(value)s", field=label, value=wrap(shown))
+        # codes and counts: left to right already, no isolation needed
+        return gettext("%(field)s: %(value)s", field=label, value=safe(shown))
     if (
         field.endswith(("_id", "_ids"))
         or field == "ids"

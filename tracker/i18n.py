@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from tracker.config import LANGUAGES, RTL_LANGUAGES
 from tracker.extensions import babel
 from tracker.paths import PROJECT_ROOT
+from tracker.text import is_arabic
 
 
 def select_locale() -> str:
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         country_name=country_name,
         text_direction=text_direction,
+        is_arabic=is_arabic,
         get_locale=get_locale,
         format_date=flask_babel.format_date,
         format_datetime=flask_babel.format_datetime,
