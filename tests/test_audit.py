@@ -90,7 +90,8 @@ def test_changes_read_as_sentences(app):
             "Type : ∅ → Activité génératrice de revenus"
         )
         assert audit.describe_change("participant", "phone", ["***", "***"]) == "Téléphone"
-        assert audit.describe_change("placement", "project_id", [None, 1]) == "project id"
+        # an id is no value to show: the field's name only, in words
+        assert audit.describe_change("placement", "project_id", [None, 1]) == "Projet"
         assert audit.describe_change("placement", "verified", [False, True]) == (
             "Vérifiée : non → oui"
         )

@@ -455,6 +455,18 @@ FIELD_LABELS = {
     "note": _l("Note"),
     "merged_into_id": _l("Merged into another record"),
     "participant_id": _l("Moved to another record"),
+    # the other links to a record: the name of what they link to
+    "project_id": _l("Project"),
+    "course_id": _l("Course"),
+    "partner_id": _l("Partner institution"),
+    "provider_id": _l("Training provider"),
+    "employer_id": _l("Employer"),
+    "referral_partner_id": _l("Referred by"),
+    "activity_id": _l("Activity"),
+    "placement_id": _l("The placement"),
+    "user_id": _l("User"),
+    "registered_by_id": _l("Registered by"),
+    "created_by_id": _l("Created by"),
     # the lines of a merge and of its undo
     "merge": _l("Merge number"),
     "survivor": _l("Surviving record"),
