@@ -187,3 +187,22 @@ def test_the_edit_form_changes_the_name_in_the_other_script(
     db.session.refresh(person)
     assert person.other_name == "يوسف بنعلي"
     assert person.code in codes_found(client, "بنعلي")
+
+
+def test_exports_keep_arabic_names_for_excel(client, login, make_user, project, make_participant):
+    """CSV in UTF-8 with a byte-order mark (Excel reads it as UTF-8), XLSX natively."""
+    import io
+
+    from openpyxl import load_workbook
+
+    make_participant(project, given_name="محمد", family_name="العلوي", phone="+212 600 11 22 33")
+    db.session.commit()
+    login(make_user(Role.MANAGER, [project], email="manager@example.org"))
+    csv_body = client.get(f"/exports/participants.csv?project={project.id}").data
+    assert csv_body.startswith(b"\xef\xbb\xbf")
+    text = csv_body.decode("utf-8-sig")
+    assert "محمد" in text and "العلوي" in text
+    xlsx = client.get(f"/exports/participants.xlsx?project={project.id}").data
+    sheet = load_workbook(io.BytesIO(xlsx), read_only=True).active
+    values = {cell for row in sheet.iter_rows(values_only=True) for cell in row}
+    assert {"محمد", "العلوي", "+212 600 11 22 33"} <= values
