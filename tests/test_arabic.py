@@ -200,7 +200,7 @@ def test_every_page_a_manager_reaches_is_in_arabic_right_to_left(app, in_arabic,
     manager = make_user(Role.MANAGER, [seeded], email="manager@example.org")
     in_arabic.post("/auth/login", data={"email": manager.email, "password": PASSWORD})
     visited, problems = arabic_problems(
-        app, in_arabic, ("/", f"/reports/?project={seeded.id}", "/api/docs")
+        app, in_arabic, ("/", f"/reports/?project={seeded.id}", "/api/v1/docs")
     )
     assert not problems, "\n".join(problems)
     assert {
@@ -226,10 +226,18 @@ def test_every_administration_page_is_in_arabic(app, in_arabic, seeded, make_use
     admin = make_user(Role.ADMIN, email="admin@example.org")
     in_arabic.post("/auth/login", data={"email": admin.email, "password": PASSWORD})
     visited, problems = arabic_problems(
-        app, in_arabic, ("/admin/users/", "/jobs/maintenance", "/projects/", "/audit/")
+        app, in_arabic, ("/admin/users/", "/jobs/maintenance", "/admin/projects/", "/admin/audit/")
     )
     assert not problems, "\n".join(problems)
-    assert {"users.index", "users.new", "users.edit"} <= visited
+    assert {
+        "users.index",
+        "users.new",
+        "users.edit",
+        "projects.index",
+        "projects.targets",
+        "auditlog.index",
+        "jobs.maintenance",
+    } <= visited
 
 
 def test_the_untranslated_check_finds_english_and_french(app, client, seeded, make_user):
