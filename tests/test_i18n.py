@@ -44,7 +44,7 @@ def test_every_source_string_has_a_french_translation():
     assert not fuzzy
 
 
-@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
 def test_compiled_catalogue_matches_the_po_file(lang):
     def plain(value):
         return tuple(value) if isinstance(value, list | tuple) else value

@@ -429,6 +429,7 @@ FIELD_LABELS = {
     "code": _l("Code"),
     "given_name": _l("Given name"),
     "family_name": _l("Family name"),
+    "other_name": _l("Name in the other script"),
     "sex": _l("Sex"),
     "date_of_birth": _l("Date of birth"),
     "birth_year": _l("Year of birth"),

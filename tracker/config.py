@@ -12,7 +12,9 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-LANGUAGES = ("fr", "en")
+LANGUAGES = ("fr", "en", "ar")
+#: languages written right to left: their pages carry dir="rtl"
+RTL_LANGUAGES = frozenset({"ar"})
 
 
 class Defaults:

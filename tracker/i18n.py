@@ -1,4 +1,4 @@
-"""Languages: French first, English second; the user's choice is kept in the session."""
+"""Languages: French first, English, Arabic (right to left); the choice is kept in the session."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import pycountry
 from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 
-from tracker.config import LANGUAGES
+from tracker.config import LANGUAGES, RTL_LANGUAGES
 from tracker.extensions import babel
 from tracker.paths import PROJECT_ROOT
+from tracker.text import is_arabic
 
 
 def select_locale() -> str:
@@ -21,6 +22,12 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def text_direction(locale: str | None = None) -> str:
+    """Return "rtl" for a language written right to left (Arabic), else "ltr"."""
+    lang = locale or str(get_locale() or LANGUAGES[0])
+    return "rtl" if lang.split("_")[0] in RTL_LANGUAGES else "ltr"
 
 
 def country_name(alpha3: str | None, locale: str | None = None) -> str:
@@ -45,6 +52,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
         country_name=country_name,
+        text_direction=text_direction,
+        is_arabic=is_arabic,
         get_locale=get_locale,
         format_date=flask_babel.format_date,
         format_datetime=flask_babel.format_datetime,

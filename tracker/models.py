@@ -570,6 +570,9 @@ class Participant(TimestampMixin, VersionedMixin, Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
     given_name: Mapped[str] = mapped_column(String(120))
     family_name: Mapped[str] = mapped_column(String(120))
+    #: the full name in the other script (Arabic, or Latin letters), as the person writes
+    #: it: many programmes keep both; search and the duplicate rule read it too
+    other_name: Mapped[str | None] = mapped_column(String(240))
     sex: Mapped[Sex] = mapped_column(enum_column(Sex, "sex"))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     # when only the year is known; filled from date_of_birth otherwise
@@ -623,6 +626,7 @@ class Participant(TimestampMixin, VersionedMixin, Base):
     PERSONAL_FIELDS = (
         "given_name",
         "family_name",
+        "other_name",
         "date_of_birth",
         "phone",
         "email",
@@ -643,7 +647,12 @@ class Participant(TimestampMixin, VersionedMixin, Base):
 @event.listens_for(Participant, "before_update")
 def _derive_search_fields(_mapper, _connection, target: Participant) -> None:
     derived = search_fields(
-        target.given_name, target.family_name, target.code, target.phone, target.email
+        target.given_name,
+        target.family_name,
+        target.code,
+        target.phone,
+        target.email,
+        target.other_name,
     )
     for name, value in derived.items():
         setattr(target, name, value)

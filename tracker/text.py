@@ -3,6 +3,13 @@
 "Aïssatou N'Diaye", "AISSATOU NDIAYE" and "aissatou ndiaye" fold to the same
 text; common transliteration variants (Mohamed / Mohammed / Muhammad,
 Fatoumata / Fatimata) get the same phonetic key.
+
+Names written in Arabic script are transliterated first (the consonants, and the
+long vowels Arabic writes), without the definite article "ال" ("الزهراء" is
+"zhra"): "محمد" has the phonetic key of "Mohamed", "Mohammed" and "Muhammad". Short
+vowels are not written in Arabic, so the key of an Arabic name can only be
+compared with the key of a Latin one, not its letters: search and the duplicate
+rule compare keys across scripts (``search_fields``, ``participants.duplicates``).
 """
 
 from __future__ import annotations
@@ -36,6 +43,16 @@ _SOUNDS = [
 ]
 _VOWELS = re.compile(r"(?<=.)[aeiou]")
 _REPEATS = re.compile(r"(.)\1+")
+ARABIC_LETTERS = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
+# the Arabic definite article, joined to the word it defines ("العلوي")
+_ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])ال(?=[\u0600-\u06ff]{2})")
+# its Latin transcriptions as a word of their own or before a hyphen: "El Alaoui", "Al-Zahra"
+_LATIN_ARTICLE = re.compile(r"(?i)(?<![^\W\d_])(?:el|al)[\s\-'’]+(?=[^\W\d_]{2})")
+
+
+def is_arabic(text: str | None) -> bool:
+    """Say whether ``text`` holds a letter of the Arabic script."""
+    return bool(text) and ARABIC_LETTERS.search(text) is not None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -43,7 +60,7 @@ def fold(text: str | None) -> str:
     """Lower-case ``text`` without accents, apostrophes or repeated spaces."""
     if not text:
         return ""
-    text = text.translate(_ARABIC)
+    text = _ARABIC_ARTICLE.sub("", text).translate(_ARABIC)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"['’`\-]", "", text.casefold())
@@ -54,7 +71,7 @@ def fold(text: str | None) -> str:
 def phonetic_key(name: str | None) -> str:
     """Return a key equal for common spellings of one name (Mohamed ~ Muhammad)."""
     words = []
-    for word in fold(name).split():
+    for word in fold(_LATIN_ARTICLE.sub("", name or "")).split():
         for pattern, replacement in _SOUNDS:
             word = pattern.sub(replacement, word)
         words.append(_REPEATS.sub(r"\1", _VOWELS.sub("", word)))
@@ -90,18 +107,44 @@ def name_key(full_name: str) -> str:
     return " ".join(sorted(phonetic_key(full_name).split()))[:240]
 
 
+def sound_token(word: str, *, of_script: bool | None = None) -> str:
+    """Return the search token of one name word's phonetic key, marked with its script.
+
+    ``=md=`` for a word written in Arabic ("محمد"), ``~md~`` for one in Latin letters
+    ("Mohamed"): a search in one script finds names of the other by these tokens, and
+    names of its own script by their letters. ``of_script`` asks for the token the
+    other script's words carry (what a search looks for).
+    """
+    key = phonetic_key(word)
+    if not key:
+        return ""
+    arabic = is_arabic(word)
+    if of_script is not None:
+        arabic = not arabic
+    return f"={key}=" if arabic else f"~{key}~"
+
+
 def search_fields(
-    given_name: str, family_name: str, code: str, phone: str | None, email: str | None
+    given_name: str,
+    family_name: str,
+    code: str,
+    phone: str | None,
+    email: str | None,
+    other_name: str | None = None,
 ) -> dict[str, str]:
     """Return the derived columns of a participant that search and duplicate checks read.
 
-    ``search_text`` (folded names, code, phone digits, e-mail), ``name_key`` (the
-    phonetic key that blocks the duplicate check) and ``phone_key``. Every path that
-    writes participants (the ORM hook, the importer, the synthetic generator) uses it.
-    Names repeat across thousands of people, so their folded form and key are cached.
+    ``search_text`` (folded names, the name in the other script, code, phone digits,
+    e-mail, then the phonetic token of each name word, see ``sound_token``),
+    ``name_key`` (the phonetic key that blocks the duplicate check) and ``phone_key``.
+    Every path that writes participants (the ORM hook, the importer, the synthetic
+    generator) uses it. Names repeat across thousands of people, so their folded form
+    and key are cached.
     """
     folded, key = _name_fields(given_name or "", family_name or "")
-    parts = (folded, fold(code), digits(phone), fold(email))
+    words = f"{given_name or ''} {family_name or ''} {other_name or ''}".split()
+    sounds = " ".join(dict.fromkeys(t for t in map(sound_token, words) if t))
+    parts = (folded, fold(other_name), fold(code), digits(phone), fold(email), sounds)
     return {
         "search_text": " ".join(part for part in parts if part),
         "name_key": key,

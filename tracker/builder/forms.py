@@ -11,7 +11,11 @@ from tracker.forms import Form
 from tracker.reports.services import MAX_SECTION_LENGTH, SECTION_LABELS
 
 #: the languages a report can be written in, each named in its own language
-REPORT_LANGUAGES = (SelectChoice("fr", "Français"), SelectChoice("en", "English"))
+REPORT_LANGUAGES = (
+    SelectChoice("fr", "Français"),
+    SelectChoice("en", "English"),
+    SelectChoice("ar", "العربية"),
+)
 
 
 class _PeriodFields:

@@ -24,7 +24,7 @@ from tracker.config import LANGUAGES
 from tracker.models import EducationLevel, MigrationStatus, Project, Sex
 
 KINDS = ("participants",)
-LANGUAGE_NAMES = {"fr": "Français (fr)", "en": "English (en)"}
+LANGUAGE_NAMES = {"fr": "Français (fr)", "en": "English (en)", "ar": "العربية (ar)"}
 GROUP = "participant"
 
 YES_NO = (("yes", _l("Yes")), ("no", _l("No")))

@@ -7,6 +7,11 @@ Two records are likely duplicates when
   transliterations) and they share the birth date, or the phonetic key of the name
   and the nationality.
 
+A name in Arabic script is compared with a Latin one by its transliteration
+(``tracker.text``): "محمد" and "Mohamed" are alike, and the reason says the two
+were written in different scripts. A person's name in the other script
+(``other_name``), when recorded, is compared too: the best pair counts.
+
 Every place that suggests a duplicate uses this module: the registration and edit
 forms (``likely_duplicates``: one person against the register, by SQL), the importer
 (``Index``: each row against the register and the rows above it), the data-quality
@@ -31,7 +36,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 
 from tracker.extensions import db
 from tracker.models import Participant
-from tracker.text import name_key, name_similarity, phone_key
+from tracker.text import is_arabic, name_key, name_similarity, phone_key
 
 #: names at least this alike (0..1) count as the same name
 THRESHOLD = 0.85
@@ -63,6 +68,7 @@ class Known:
     phone: str | None
     name_key: str = ""
     phone_key: str = ""
+    other_name: str = ""
 
     @classmethod
     def of(cls, values: dict[str, Any] | Any, label: str = "", id: int | None = None) -> Known:
@@ -80,12 +86,18 @@ class Known:
             phone=get("phone"),
             name_key=name_key(f"{given} {family}"),
             phone_key=phone_key(get("phone")),
+            other_name=get("other_name") or "",
         )
 
     @cached_property
     def full_name(self) -> str:
         """The name the rule compares: given and family names, as typed."""
         return f"{self.given_name} {self.family_name}"
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """The full name, and the name in the other script when there is one."""
+        return (self.full_name, self.other_name) if self.other_name else (self.full_name,)
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,7 @@ def reason_words() -> dict[str, str]:
     return {
         # without variables gettext returns the template itself, "%%" included
         "name": _("name %(pct)d %%"),
+        "script": _("name %(pct)d %% (Arabic and Latin letters)"),
         "birth": _("same birth date"),
         "country": _("same nationality"),
         "phone": _("same phone number"),
@@ -117,27 +130,42 @@ def match(a: Known, b: Known, words: dict[str, str] | None = None) -> Match | No
     return _match(a, b, words, _similarity_to(a))
 
 
-#: ``name_similarity`` of one person's name with another name, at least a bound
-Similarity = Callable[[str, float], float]
+#: the best ``name_similarity`` of one person's names with other names, at least a
+#: bound, and whether that best pair was written in two scripts (Arabic and Latin)
+Similarity = Callable[[tuple[str, ...], float], tuple[float, bool]]
 
 
 def _similarity_to(person: Known) -> Similarity:
-    """Return ``name_similarity(person's name, name, at_least)``, each name computed once.
+    """Return the best ``name_similarity`` of the person's names with other names.
 
-    Names repeat (a block of the same name key is mostly one spelling), so a person
-    compared with many others meets the same names again and again.
+    Each pair is computed once: names repeat (a block of the same name key is mostly
+    one spelling), so a person compared with many others meets the same names again.
     """
-    name = person.full_name
-    known: dict[tuple[str, float], float] = {}
+    names = person.names
+    known: dict[tuple[str, float], tuple[float, bool]] = {}
 
-    def similarity(other: str, at_least: float) -> float:
+    def one(other: str, at_least: float) -> tuple[float, bool]:
         key = (other, at_least)
-        score = known.get(key)
-        if score is None:
-            score = known[key] = name_similarity(name, other, at_least)
-        return score
+        found = known.get(key)
+        if found is None:
+            found = known[key] = max(
+                (
+                    (name_similarity(name, other, at_least), is_arabic(name) != is_arabic(other))
+                    for name in names
+                ),
+                key=_same_script_first,
+            )
+        return found
+
+    def similarity(others: tuple[str, ...], at_least: float) -> tuple[float, bool]:
+        return max((one(other, at_least) for other in others), key=_same_script_first)
 
     return similarity
+
+
+def _same_script_first(found: tuple[float, bool]) -> tuple[float, bool]:
+    """The better score; at the same score, a pair in one script over a pair across two."""
+    return found[0], not found[1]
 
 
 def _match(a: Known, b: Known, words: dict[str, str] | None, similar: Similarity) -> Match | None:
@@ -150,13 +178,13 @@ def _match(a: Known, b: Known, words: dict[str, str] | None, similar: Similarity
         return None
     # below the threshold the name counts only beside the same phone, for the order
     at_least = 0.0 if same_phone else THRESHOLD
-    score = similar(b.full_name, at_least)
+    score, across = similar(b.names, at_least)
     if not (same_phone or score >= THRESHOLD):
         return None
     words = words or reason_words()
     reasons = []
     if score >= THRESHOLD:
-        reasons.append(words["name"] % {"pct": round(score * 100)})
+        reasons.append(words["script" if across else "name"] % {"pct": round(score * 100)})
     if same_birth:
         reasons.append(words["birth"])
     if same_country:
@@ -293,6 +321,7 @@ def register(project_ids: Sequence[int] | None = None) -> Iterator[Known]:
         Participant.phone,
         Participant.name_key,
         Participant.phone_key,
+        Participant.other_name,
     ).where(live())
     if project_ids is not None:
         query = query.where(Participant.project_id.in_(project_ids))
@@ -307,6 +336,7 @@ def register(project_ids: Sequence[int] | None = None) -> Iterator[Known]:
             phone=row.phone,
             name_key=row.name_key,
             phone_key=row.phone_key,
+            other_name=row.other_name or "",
         )
 
 

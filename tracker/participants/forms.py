@@ -69,8 +69,22 @@ def enum_choices(enum_cls, blank=None) -> list[tuple[str, str]]:
 
 
 class ParticipantForm(Form):
-    given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=120)])
-    family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=120)])
+    # dir="auto": a name typed in Arabic runs right to left, whatever the page's language
+    given_name = StringField(
+        _l("Given name"),
+        validators=[DataRequired(), Length(max=120)],
+        render_kw={"dir": "auto"},
+    )
+    family_name = StringField(
+        _l("Family name"),
+        validators=[DataRequired(), Length(max=120)],
+        render_kw={"dir": "auto"},
+    )
+    other_name = StringField(
+        _l("Name in the other script"),
+        validators=[Optional(), Length(max=240)],
+        render_kw={"dir": "auto", "autocomplete": "off"},
+    )
     sex = RadioField(_l("Sex"), choices=[], validators=[InputRequired()])
     date_of_birth = DateField(
         _l("Date of birth"), validators=[Optional(), not_in_future], render_kw={"max": "9999-12-31"}
@@ -118,6 +132,7 @@ class ParticipantForm(Form):
         return {
             "given_name": self.given_name.data.strip(),
             "family_name": self.family_name.data.strip(),
+            "other_name": (self.other_name.data or "").strip() or None,
             "sex": Sex(self.sex.data),
             "date_of_birth": self.date_of_birth.data,
             "nationality": self.nationality.data or None,

@@ -492,7 +492,12 @@ def _erased_row(row: dict[str, Any], erased: Mapping[str, Any]) -> dict[str, Any
     """Return a snapshot row with the identity erased, its search columns derived again."""
     row = {**row, **{k: _dump(v) for k, v in erased.items()}}
     derived = search_fields(
-        row["given_name"], row["family_name"], row["code"], row["phone"], row["email"]
+        row["given_name"],
+        row["family_name"],
+        row["code"],
+        row["phone"],
+        row["email"],
+        row.get("other_name"),
     )
     return {**row, **derived}
 

@@ -26,6 +26,7 @@ from tracker.text import search_fields
 EDITABLE_FIELDS = (
     "given_name",
     "family_name",
+    "other_name",
     "sex",
     "date_of_birth",
     "nationality",
@@ -87,7 +88,12 @@ def participant_row(
         "merged_into_id": None,
         "external_id": external_id,
         **search_fields(
-            person["given_name"], person["family_name"], code, person["phone"], person["email"]
+            person["given_name"],
+            person["family_name"],
+            code,
+            person["phone"],
+            person["email"],
+            person["other_name"],
         ),
         "version": 1,
         "created_at": stamp,

@@ -5,14 +5,14 @@ One query for the list page (and any later API), which paginates and renders it.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 
 from tracker.extensions import db
 from tracker.models import AuditEvent, Participant, Sex, User
 from tracker.participants import merging
 from tracker.participants.listing import listable
 from tracker.permissions import can_see_names, in_scope
-from tracker.text import digits, fold
+from tracker.text import digits, fold, sound_token
 
 #: the orders a list can be sorted in; "name" only for users who may see names
 SORTS = {
@@ -71,8 +71,19 @@ def search_query(
         number = digits(q).lstrip("0")
         query = query.where(Participant.search_text.contains(number, autoescape=True))
     elif kind == "name":
-        for term in fold(q).split():
-            query = query.where(Participant.search_text.contains(term, autoescape=True))
+        # each word by its letters, or by its sound in the other script: "Mohamed"
+        # finds "محمد" and "محمد" finds "Mohamed" (tracker.text.sound_token)
+        for word in q.split():
+            terms = fold(word).split()
+            across = sound_token(word, of_script=True)
+            letters = [Participant.search_text.contains(t, autoescape=True) for t in terms]
+            if not letters:
+                continue
+            if across and len(terms) == 1:
+                letters.append(Participant.search_text.contains(across, autoescape=True))
+                query = query.where(or_(*letters))
+            else:
+                query = query.where(and_(*letters))
     if project_id is not None:
         query = query.where(Participant.project_id == project_id)
     if sex is not None:

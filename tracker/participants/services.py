@@ -40,6 +40,7 @@ def register_participant(
     sex: Sex,
     registered_on: date,
     consent_on: date | None,
+    other_name: str | None = None,
     code: str | None = None,
     date_of_birth: date | None = None,
     birth_year: int | None = None,
@@ -64,6 +65,7 @@ def register_participant(
     values = {
         "given_name": given_name,
         "family_name": family_name,
+        "other_name": other_name,
         "sex": sex,
         "date_of_birth": date_of_birth,
         "birth_year": birth_year,
@@ -106,6 +108,7 @@ ERASED = "[erased]"
 ERASED_VALUES = {
     "given_name": ERASED,
     "family_name": ERASED,
+    "other_name": None,
     "date_of_birth": None,
     "phone": None,
     "email": None,
@@ -204,6 +207,7 @@ def likely_duplicates(
     date_of_birth: date | None = None,
     nationality: str | None = None,
     phone: str | None = None,
+    other_name: str | None = None,
     exclude_id: int | None = None,
     project_ids: list[int] | None = None,
     limit: int = 5,
@@ -216,6 +220,7 @@ def likely_duplicates(
             "date_of_birth": date_of_birth,
             "nationality": nationality,
             "phone": phone,
+            "other_name": other_name,
         }
     )
     return duplicates.likely_duplicates(

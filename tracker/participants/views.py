@@ -58,6 +58,7 @@ def _duplicates(form: ParticipantForm, exclude_id: int | None = None):
         date_of_birth=values["date_of_birth"],
         nationality=values["nationality"],
         phone=values["phone"],
+        other_name=values["other_name"],
         exclude_id=exclude_id,
         project_ids=[p.id for p in visible_projects(current_user)],
     )

@@ -23,6 +23,8 @@ import math
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
+from tracker.reports import script
+
 if TYPE_CHECKING:
     from reportlab.graphics.shapes import Drawing
     from reportlab.lib.colors import Color
@@ -86,13 +88,18 @@ def _chart_drawing_class() -> type[Drawing]:
     return ChartDrawing
 
 
-def fit_text(text: str, width: float, font: str = FONT, size: float = LABEL_SIZE) -> str:
-    """Return ``text`` shortened with an ellipsis so that it fits in ``width`` points."""
+def fit_text(text: str, width: float, font: str | None = None, size: float = LABEL_SIZE) -> str:
+    """Return ``text`` shortened with an ellipsis so that it fits in ``width`` points.
+
+    The text stays in reading order (shortened at its end); its width is measured as
+    drawn, joined, in an Arabic report.
+    """
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    if stringWidth(text, font, size) <= width:
+    font = font or script.font()
+    if stringWidth(script.shown(text), font, size) <= width:
         return text
-    while text and stringWidth(text + ELLIPSIS, font, size) > width:
+    while text and stringWidth(script.shown(text + ELLIPSIS), font, size) > width:
         text = text[:-1]
     return text.rstrip() + ELLIPSIS
 
@@ -113,14 +120,15 @@ def title_lines(title: str, width: float, size: float = TITLE_SIZE) -> list[str]
 
     if not title:
         return []
-    if stringWidth(title, BOLD, size) <= width:
+    bold = script.bold()
+    if stringWidth(script.shown(title), bold, size) <= width:
         return [title]
     words = title.split(" ")
     for cut in range(len(words) - 1, 0, -1):
         first = " ".join(words[:cut])
-        if stringWidth(first, BOLD, size) <= width:
-            return [first, fit_text(" ".join(words[cut:]), width, BOLD, size)]
-    return [fit_text(title, width, BOLD, size)]
+        if stringWidth(script.shown(first), bold, size) <= width:
+            return [first, fit_text(" ".join(words[cut:]), width, bold, size)]
+    return [fit_text(title, width, bold, size)]
 
 
 def _title_height(title: str, width: float, size: float) -> float:
@@ -131,25 +139,26 @@ def _title_height(title: str, width: float, size: float) -> float:
 def _add_title(
     drawing: Drawing, title: str, top: float, size: float = TITLE_SIZE, room: float | None = None
 ) -> float:
-    """Draw the title at the top left, on two lines if it needs them; return the y below it.
-
-    ``room`` is the width the title may take (the drawing's by default).
-    """
+    """Draw the title at the top left (right in Arabic), on two lines if it needs them;
+    return the y below it. ``room`` is the width the title may take (the drawing's by
+    default)."""
     from reportlab.graphics.shapes import String
 
-    lines = title_lines(title, room or drawing.width, size)
+    room = room or drawing.width
+    lines = title_lines(title, room, size)
     for i, line in enumerate(lines):
         drawing.add(
             String(
-                0,
+                drawing.width if script.rtl() else 0,
                 top - size - i * size * 1.2,
-                line,
-                fontName=BOLD,
+                script.shown(line),
+                textAnchor="end" if script.rtl() else "start",
+                fontName=script.bold(),
                 fontSize=size,
                 fillColor=colour(INK),
             )
         )
-    return top - _title_height(title, room or drawing.width, size)
+    return top - _title_height(title, room, size)
 
 
 def _hatched_bar(x: float, y: float, w: float, h: float) -> list:
@@ -208,10 +217,10 @@ def bar_chart(
         return drawing
 
     label_w = min(
-        max(stringWidth(label, FONT, LABEL_SIZE) for label, _ in rows) + 8,
+        max(stringWidth(script.shown(label), script.font(), LABEL_SIZE) for label, _ in rows) + 8,
         width * 0.38,
     )
-    value_w = max(stringWidth(text, BOLD, VALUE_SIZE) for text in labels) + 8
+    value_w = max(stringWidth(script.shown(text), script.bold(), VALUE_SIZE) for text in labels) + 8
     bar_x = label_w
     bar_room = max(width - label_w - value_w, 10)
     largest = max((value for _, value in rows), default=0) or 1
@@ -223,8 +232,8 @@ def bar_chart(
             String(
                 label_w - 8,
                 centre - LABEL_SIZE / 2 + 1.5,
-                fit_text(label, label_w - 8),
-                fontName=FONT,
+                script.shown(fit_text(label, label_w - 8)),
+                fontName=script.font(),
                 fontSize=LABEL_SIZE,
                 fillColor=colour(INK),
                 textAnchor="end",
@@ -241,8 +250,8 @@ def bar_chart(
             String(
                 bar_x + length + 4,
                 centre - VALUE_SIZE / 2 + 1.5,
-                text,
-                fontName=BOLD,
+                script.shown(text),
+                fontName=script.bold(),
                 fontSize=VALUE_SIZE,
                 fillColor=colour(MUTED_INK if i in muted else INK),
             )
@@ -314,9 +323,10 @@ def funnel_chart(
         return drawing
 
     label_w = min(
-        max(stringWidth(label, FONT, text_size) for label, _ in stages) + 10, width * 0.34
+        max(stringWidth(script.shown(label), script.font(), text_size) for label, _ in stages) + 10,
+        width * 0.34,
     )
-    value_w = max(stringWidth(text, BOLD, text_size) for text in labels) + 10
+    value_w = max(stringWidth(script.shown(text), script.bold(), text_size) for text in labels) + 10
     room = max(width - label_w - value_w, 10)
     centre_x = label_w + room / 2
     largest = max(value for _, value in stages) or 1
@@ -352,8 +362,8 @@ def funnel_chart(
             String(
                 label_w - 10,
                 centre_y - text_size / 2 + 1.5,
-                fit_text(label, label_w - 10, FONT, text_size),
-                fontName=FONT,
+                script.shown(fit_text(label, label_w - 10, script.font(), text_size)),
+                fontName=script.font(),
                 fontSize=text_size,
                 fillColor=colour(INK),
                 textAnchor="end",
@@ -363,8 +373,8 @@ def funnel_chart(
             String(
                 label_w + room + 8,
                 centre_y - text_size / 2 + 1.5,
-                text,
-                fontName=BOLD,
+                script.shown(text),
+                fontName=script.bold(),
                 fontSize=text_size,
                 fillColor=colour(INK),
             )
@@ -402,7 +412,10 @@ def _funnel_labels_above(
     top = _add_title(drawing, title, height, title_size, width / slack)
     if not stages:
         return drawing
-    value_w = max(stringWidth(text, BOLD, text_size) for text in labels) * slack + 6
+    value_w = (
+        max(stringWidth(script.shown(text), script.bold(), text_size) for text in labels) * slack
+        + 6
+    )
     room = max(width - value_w, 10)
     largest = max(value for _, value in stages) or 1
     for i, ((label, value), text) in enumerate(zip(stages, labels, strict=True)):
@@ -411,8 +424,8 @@ def _funnel_labels_above(
             String(
                 0,
                 y - text_size,
-                fit_text(label, width / slack, FONT, text_size),
-                fontName=FONT,
+                script.shown(fit_text(label, width / slack, script.font(), text_size)),
+                fontName=script.font(),
                 fontSize=text_size,
                 fillColor=colour(INK),
             )
@@ -425,8 +438,8 @@ def _funnel_labels_above(
             String(
                 length + 6,
                 bar_y + (bar_h - text_size) / 2 + 1.5,
-                text,
-                fontName=BOLD,
+                script.shown(text),
+                fontName=script.bold(),
                 fontSize=text_size,
                 fillColor=colour(INK),
             )
@@ -469,7 +482,7 @@ def trend_chart(
     legend = Legend()
     legend.alignment = "right"
     legend.columnMaximum = 1
-    legend.fontName = FONT
+    legend.fontName = script.font()
     legend.fontSize = text_size
     legend.fillColor = colour(INK)
     legend.strokeColor = None
@@ -478,7 +491,9 @@ def trend_chart(
     legend.boxAnchor = "nw"
     legend.x = 0
     legend.y = top
-    legend.colorNamePairs = list(zip(colours, series_labels, strict=True))
+    legend.colorNamePairs = list(
+        zip(colours, [script.shown(label) for label in series_labels], strict=True)
+    )
     legend.dxTextSpace = 5
     legend.autoXPadding = 14
     drawing.add(legend)
@@ -488,16 +503,16 @@ def trend_chart(
 
     largest = max(max(p[1] for p in points), max(p[2] for p in points))
     chart = VerticalBarChart()
-    chart.x = max(34, stringWidth(number_format(largest), FONT, small) * slack + 12)
+    chart.x = max(34, stringWidth(number_format(largest), script.font(), small) * slack + 12)
     chart.width = width - chart.x - 4
     group_w = chart.width / len(points)
-    widest = max(stringWidth(p[0], FONT, text_size) for p in points) * slack
+    widest = max(stringWidth(script.shown(p[0]), script.font(), text_size) for p in points) * slack
     many = len(points) > 8 or widest + 4 > group_w
     chart.y = text_size * 3.6 if many else text_size + 12
     chart.height = max(top - chart.y - 12, 20)
     chart.data = [[p[1] for p in points], [p[2] for p in points]]
-    chart.categoryAxis.categoryNames = [p[0] for p in points]
-    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.categoryNames = [script.shown(p[0]) for p in points]
+    chart.categoryAxis.labels.fontName = script.font()
     chart.categoryAxis.labels.fontSize = text_size
     chart.categoryAxis.labels.fillColor = colour(INK)
     chart.categoryAxis.strokeColor = colour(MUTED_INK)
@@ -512,7 +527,7 @@ def trend_chart(
     chart.valueAxis.valueMax = step * max(
         math.ceil(max(max(chart.data[0]), max(chart.data[1])) / step), 1
     )
-    chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labels.fontName = script.font()
     chart.valueAxis.labels.fontSize = small
     chart.valueAxis.labels.fillColor = colour(MUTED_INK)
     chart.valueAxis.labelTextFormat = lambda v: number_format(int(v)) if v == int(v) else ""
@@ -528,11 +543,11 @@ def trend_chart(
         chart.bars[i].fillColor = fill
     # a value over each bar, when it fits over its bar (half a period's width, less spacing)
     if (
-        stringWidth(number_format(largest), FONT, small) * slack + 2
+        stringWidth(number_format(largest), script.font(), small) * slack + 2
         <= (group_w - chart.groupSpacing) / 2
     ):
         chart.barLabelFormat = lambda v: number_format(int(v))
-    chart.barLabels.fontName = FONT
+    chart.barLabels.fontName = script.font()
     chart.barLabels.fontSize = small
     chart.barLabels.fillColor = colour(INK)
     chart.barLabels.nudge = 6

@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape
 from flask_babel import format_date, format_decimal, format_percent, format_time
 from flask_babel import gettext as _
 
-from tracker.reports import charts, disclosure
+from tracker.reports import charts, disclosure, script
 from tracker.reports.model import AnnexFile, Disaggregation, DonorReport, HeadlineFigure
 
 if TYPE_CHECKING:
@@ -59,8 +59,7 @@ RULE = "#B8C4DC"
 HEADER_FILL = "#E3E9F4"
 ZEBRA = "#F4F6FA"
 
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
+# the fonts are script.font() and script.bold(): Helvetica, or Amiri for Arabic
 
 #: rows per annex table: reportlab splits one long table slowly, so the annex is
 #: built as consecutive tables of this many rows
@@ -75,9 +74,13 @@ ANNEX_IN_PDF_MAX = 500
 FUNNEL_KEYS = ("registered", "enrolled", "trained", "placed", "retained_6m")
 
 
-@functools.cache
 def _styles() -> dict[str, ParagraphStyle]:
-    """Return the paragraph styles by name."""
+    """Return the paragraph styles by name, in the fonts of the report's script."""
+    return _styles_in(script.font(), script.bold())
+
+
+@functools.cache
+def _styles_in(FONT: str, BOLD: str) -> dict[str, ParagraphStyle]:  # noqa: N803
     from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
 
@@ -175,8 +178,14 @@ def _winansi(char: str) -> bool:
 
 
 def pdf_text(text: object) -> str:
-    """Return ``text`` with what Helvetica cannot print replaced (accents are kept)."""
+    """Return ``text`` with what Helvetica cannot print replaced (accents are kept).
+
+    In an Arabic report (Amiri prints any letter), only the spaces and the bidi marks
+    Babel puts in dates: the text stays in reading order (see ``script.shown``).
+    """
     text = str(text).translate(_SUBSTITUTES)
+    if script.rtl():
+        return script.logical(text)
     if all(_winansi(c) for c in text):
         return text
     out = []
@@ -221,7 +230,68 @@ def _paragraph_class() -> type[Paragraph]:
 
 
 def _p(text: object, style: str = "body") -> Paragraph:
+    if script.rtl():
+        return _rtl_paragraph_class()(pdf_text(text), _styles()[style])
     return _paragraph_class()(_markup(text), _styles()[style])
+
+
+@functools.cache
+def _rtl_paragraph_class() -> type[Flowable]:
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.platypus import Flowable
+
+    class _RtlParagraph(Flowable):
+        """A paragraph of an Arabic report: lines broken in reading order, each drawn
+        joined and right to left from the right edge (reportlab's Paragraph would break
+        the lines of text already put in drawing order, the last words first).
+
+        A number column's style (aligned right in a left-to-right report) draws at the
+        left edge: the table is mirrored.
+        """
+
+        def __init__(self, text: str, style: ParagraphStyle):
+            super().__init__()
+            self.text, self.style = text, style
+            self.spaceBefore, self.spaceAfter = style.spaceBefore, style.spaceAfter
+            self.keepWithNext = getattr(style, "keepWithNext", False)
+            self.lines: list[str] = []
+
+        def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+            style = self.style
+            room = availWidth - style.leftIndent - style.rightIndent
+            self.width = availWidth
+            fixed = getattr(self, "_lines_fixed", None)
+            self.lines = fixed or script.wrap_lines(self.text, room, style.fontName, style.fontSize)
+            self.height = len(self.lines) * style.leading
+            return availWidth, self.height
+
+        def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+            self.wrap(availWidth, availHeight)
+            fit = int(availHeight // self.style.leading)
+            if fit <= 0 or fit >= len(self.lines):
+                return []
+            first, rest = type(self)("", self.style), type(self)("", self.style)
+            # the lines are kept as broken: re-breaking a drawn line would reorder it
+            first._lines_fixed, rest._lines_fixed = self.lines[:fit], self.lines[fit:]
+            rest.spaceBefore = 0
+            return [first, rest]
+
+        def draw(self) -> None:
+            style, canv = self.style, self.canv
+            lines = getattr(self, "_lines_fixed", None) or self.lines
+            canv.setFont(style.fontName, style.fontSize)
+            canv.setFillColor(style.textColor)
+            y = self.height - style.fontSize
+            for line in lines:
+                if style.alignment == TA_RIGHT:  # numbers: the end of a mirrored row
+                    canv.drawString(style.rightIndent, y, line)
+                elif style.alignment == TA_CENTER:
+                    canv.drawCentredString(self.width / 2, y, line)
+                else:
+                    canv.drawRightString(self.width - style.leftIndent, y, line)
+                y -= style.leading
+
+    return _RtlParagraph
 
 
 def _number(value: int | float) -> str:
@@ -266,18 +336,11 @@ def _table(
     extra: Sequence[tuple] = (),
 ) -> Table:
     """Return a table in the house style: pale header, zebra rows, optional bold total row."""
-    from reportlab.platypus import Table, TableStyle
 
     colour = charts.colour
-    table = Table(
-        rows,
-        colWidths=list(widths),
-        repeatRows=header_rows if repeat_header else 0,
-        hAlign="LEFT",
-    )
     commands: list[tuple] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("FONTNAME", (0, 0), (-1, -1), script.font()),
         ("FONTSIZE", (0, 0), (-1, -1), 8.5),
         ("TEXTCOLOR", (0, 0), (-1, -1), colour(INK)),
         ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
@@ -300,7 +363,54 @@ def _table(
             commands.append(("BACKGROUND", (0, i), (-1, i), colour(ZEBRA)))
     if total_row:
         commands += [("LINEABOVE", (0, -1), (-1, -1), 0.9, colour(BLUE))]
-    table.setStyle(TableStyle(commands + list(extra)))
+    return _make_table(
+        rows, widths, commands + list(extra), repeatRows=header_rows if repeat_header else 0
+    )
+
+
+_MIRRORED_COMMANDS = {
+    "LEFTPADDING": "RIGHTPADDING",
+    "RIGHTPADDING": "LEFTPADDING",
+    "LINEBEFORE": "LINEAFTER",
+    "LINEAFTER": "LINEBEFORE",
+}
+
+
+def _make_table(
+    rows: Sequence[Sequence[Any]], widths: Sequence[float], commands: Sequence[tuple], **kwargs
+) -> Table:
+    """Return a reportlab Table; in an Arabic report, mirrored: the first column on the
+    right, cell text drawn right to left, paddings and side rules swapped."""
+    from reportlab.platypus import Table, TableStyle
+
+    if not script.rtl():
+        table = Table(rows, colWidths=list(widths), hAlign="LEFT", **kwargs)
+        table.setStyle(TableStyle(list(commands)))
+        return table
+    count = len(widths)
+
+    def column(index: int) -> int:
+        return count - 1 - index if index >= 0 else -1 - index
+
+    def cell(value: Any) -> Any:
+        return script.shown(value) if isinstance(value, str) else value
+
+    mirrored = []
+    for name, start, end, *rest in commands:
+        left, right = sorted((column(start[0]) % count, column(end[0]) % count))
+        if name == "ALIGN" and rest:
+            rest = [{"LEFT": "RIGHT", "RIGHT": "LEFT"}.get(rest[0], rest[0]), *rest[1:]]
+        name = _MIRRORED_COMMANDS.get(name, name)
+        mirrored.append((name, (left, start[1]), (right, end[1]), *rest))
+    # plain strings (cells too fast to be paragraphs) are drawn from the right edge
+    mirrored.append(("ALIGN", (0, 0), (-1, -1), "RIGHT"))
+    table = Table(
+        [[cell(value) for value in reversed(row)] for row in rows],
+        colWidths=list(reversed(widths)),
+        hAlign="RIGHT",
+        **kwargs,
+    )
+    table.setStyle(TableStyle(mirrored))
     return table
 
 
@@ -311,7 +421,7 @@ def _head(text: str, numeric: bool = False) -> Paragraph:
 def _fits(text: str, width: float, size: float = 8.5) -> bool:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    return stringWidth(text, FONT, size) <= width - 2 * CELL_PADDING
+    return stringWidth(script.shown(text), script.font(), size) <= width - 2 * CELL_PADDING
 
 
 # --- the document: page templates, numbered pages, outline --------------------------------
@@ -384,8 +494,14 @@ def _heading_class() -> type[Paragraph]:
     return _Heading
 
 
-def _heading(text: str, style: str = "h1", level: int = 0) -> Paragraph:
+def _heading(text: str, style: str = "h1", level: int = 0) -> Flowable:
     """Return a section heading that becomes a PDF bookmark."""
+    if script.rtl():
+        heading = _p(text, style)
+        # the outline is Unicode in reading order: the PDF reader lays it out
+        heading.outline_text = pdf_text(text)
+        heading.outline_level = level
+        return heading
     return _heading_class()(text, style, level)
 
 
@@ -395,7 +511,7 @@ def _doc_template_class() -> type[BaseDocTemplate]:
 
     class _DonorDocTemplate(BaseDocTemplate):
         def afterFlowable(self, flowable: Flowable) -> None:
-            if isinstance(flowable, _heading_class()):
+            if getattr(flowable, "outline_text", None) is not None:
                 # numbered, not id(): the same report must give the same bytes
                 self._headings = getattr(self, "_headings", 0) + 1
                 key = f"section-{self._headings}"
@@ -409,7 +525,7 @@ def _doc_template_class() -> type[BaseDocTemplate]:
 
 
 def _cover(report: DonorReport, generated_at: datetime) -> list[Flowable]:
-    from reportlab.platypus import Spacer, Table, TableStyle
+    from reportlab.platypus import Spacer
 
     period = f"{_date(report.period_start)} – {_date(report.period_end)}"
     facts = [
@@ -420,17 +536,16 @@ def _cover(report: DonorReport, generated_at: datetime) -> list[Flowable]:
         (_("Project code"), report.project_code),
     ]
     rows = [[_p(label, "cover_label"), _p(value, "cover_value")] for label, value in facts if value]
-    table = Table(rows, colWidths=[45 * mm, FRAME_WIDTH - 45 * mm], hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "BASELINE"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.5, charts.colour(RULE)),
-            ]
-        )
+    table = _make_table(
+        rows,
+        [45 * mm, FRAME_WIDTH - 45 * mm],
+        [
+            ("VALIGN", (0, 0), (-1, -1), "BASELINE"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.5, charts.colour(RULE)),
+        ],
     )
     generated = _(
         "Generated on %(generated)s — data as of %(as_of)s",
@@ -737,7 +852,10 @@ def _narrative(report: DonorReport) -> list[Flowable]:
     for heading, text in report.narrative:
         flowables.append(_heading(heading, "h2", level=1))
         for paragraph in text.replace("\r\n", "\n").split("\n\n"):
-            if paragraph.strip():
+            if paragraph.strip() and script.rtl():
+                flowables.append(_p(paragraph.strip(), "body"))  # keeps its line breaks
+                flowables.append(Spacer(1, 5))
+            elif paragraph.strip():
                 markup = "<br/>".join(_markup(line) for line in paragraph.strip().split("\n"))
                 flowables.append(Paragraph(markup, _styles()["body"]))
                 flowables.append(Spacer(1, 5))
@@ -848,7 +966,9 @@ def _method(report: DonorReport) -> list[Flowable]:
         flowables.append(
             KeepTogether(
                 [
-                    Paragraph(f"<b>{_markup(definition.label)}</b>", _styles()["body"]),
+                    _p(definition.label, "cell_bold")
+                    if script.rtl()
+                    else Paragraph(f"<b>{_markup(definition.label)}</b>", _styles()["body"]),
                     _p(definition.definition, "definition"),
                     Spacer(1, 6),
                 ]
@@ -893,7 +1013,7 @@ def _annex_widths(report: DonorReport) -> list[float]:
     natural = []
     for i in range(columns):
         texts = [report.annex_columns[i]] + [row[i] for row in report.annex_rows[:500]]
-        widest = max(stringWidth(pdf_text(t), FONT, 8.5) for t in texts)
+        widest = max(stringWidth(script.shown(pdf_text(t)), script.font(), 8.5) for t in texts)
         natural.append(min(widest, FRAME_WIDTH * 0.4) + 2 * CELL_PADDING + 2)
     scale = FRAME_WIDTH / sum(natural)
     return [w * scale for w in natural]
@@ -914,12 +1034,14 @@ def _annex_cell(text: str, width: float) -> str | Paragraph:
 
     # plain strings are much faster than Paragraphs; wrap only what does not fit
     text = pdf_text(text)
-    return text if _fits(text, width) else Paragraph(escape(text), _styles()["cell"])
+    if not _fits(text, width):
+        return _p(text, "cell") if script.rtl() else Paragraph(escape(text), _styles()["cell"])
+    return text
 
 
 def _annex_file(report: DonorReport, file: AnnexFile) -> list[Flowable]:
     """Return where the annex is: its file's name, format, rows and SHA-256."""
-    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, Spacer
 
     code_style = _styles()["cell"].clone("hash", fontName="Courier", fontSize=8.2)
     facts = [
@@ -930,23 +1052,18 @@ def _annex_file(report: DonorReport, file: AnnexFile) -> list[Flowable]:
         (_("SHA-256"), Paragraph(escape(file.sha256), code_style)),
     ]
     label_width = 30 * mm
-    table = Table(
+    table = _make_table(
         [[_p(label, "cell_note"), value] for label, value in facts],
-        colWidths=[label_width, FRAME_WIDTH - label_width],
-        hAlign="LEFT",
-    )
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
-                ("BACKGROUND", (0, 0), (-1, -1), charts.colour(ZEBRA)),
-                ("LINEABOVE", (0, 0), (-1, 0), 0.9, charts.colour(BLUE)),
-                ("LINEBELOW", (0, -1), (-1, -1), 0.6, charts.colour(RULE)),
-            ]
-        )
+        [label_width, FRAME_WIDTH - label_width],
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+            ("TOPPADDING", (0, 0), (-1, -1), 3),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
+            ("BACKGROUND", (0, 0), (-1, -1), charts.colour(ZEBRA)),
+            ("LINEABOVE", (0, 0), (-1, 0), 0.9, charts.colour(BLUE)),
+            ("LINEBELOW", (0, -1), (-1, -1), 0.6, charts.colour(RULE)),
+        ],
     )
     if not report.annex_rows:
         where = None
@@ -1035,8 +1152,14 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
     """Return the donor report as PDF bytes.
 
     ``generated_at`` (default: now) prints on the cover and is the file's creation
-    date; the same report and ``generated_at`` give the same bytes.
+    date; the same report and ``generated_at`` give the same bytes. A report in Arabic
+    is laid out right to left, in Amiri (see ``tracker.reports.script``).
     """
+    with script.right_to_left(report.language):
+        return _build_donor_pdf(report, generated_at=generated_at)
+
+
+def _build_donor_pdf(report: DonorReport, *, generated_at: datetime | None) -> bytes:
     from reportlab.lib.colors import white
     from reportlab.pdfbase.pdfdoc import PDFPageLabel
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -1048,13 +1171,26 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
     running_title = pdf_text(report.project_title)
     code = pdf_text(report.project_code)
 
+    def start_x(canv: Canvas, y: float, text: str) -> None:
+        """Draw a line at the side reading starts from: left, or right in Arabic."""
+        if script.rtl():
+            canv.drawRightString(PAGE_WIDTH - MARGIN_X, y, text)
+        else:
+            canv.drawString(MARGIN_X, y, text)
+
+    def end_x(canv: Canvas, y: float, text: str) -> None:
+        if script.rtl():
+            canv.drawString(MARGIN_X, y, text)
+        else:
+            canv.drawRightString(PAGE_WIDTH - MARGIN_X, y, text)
+
     def draw_cover(canv: Canvas, doc: BaseDocTemplate) -> None:
         canv.saveState()
         canv.setFillColor(charts.colour(BLUE))
         canv.rect(0, PAGE_HEIGHT - 30 * mm, PAGE_WIDTH, 30 * mm, stroke=0, fill=1)
         canv.setFillColor(white)
-        canv.setFont(BOLD, 11)
-        canv.drawString(MARGIN_X, PAGE_HEIGHT - 18 * mm, code)
+        canv.setFont(script.bold(), 11)
+        start_x(canv, PAGE_HEIGHT - 18 * mm, code)
         canv.setStrokeColor(charts.colour(RULE))
         canv.setLineWidth(0.6)
         canv.line(MARGIN_X, 32 * mm, PAGE_WIDTH - MARGIN_X, 32 * mm)
@@ -1068,13 +1204,14 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
 
     def draw_running_head(canv: Canvas, doc: BaseDocTemplate) -> None:
         canv.saveState()
-        canv.setFont(FONT, 7.5)
+        canv.setFont(script.font(), 7.5)
         canv.setFillColor(charts.colour(MUTED_INK))
         top = PAGE_HEIGHT - MARGIN_TOP + 8 * mm
-        room = FRAME_WIDTH - stringWidth(code, BOLD, 7.5) - 12
-        canv.drawString(MARGIN_X, top, charts.fit_text(running_title, room, FONT, 7.5))
-        canv.setFont(BOLD, 7.5)
-        canv.drawRightString(PAGE_WIDTH - MARGIN_X, top, code)
+        room = FRAME_WIDTH - stringWidth(code, script.bold(), 7.5) - 12
+        title = charts.fit_text(running_title, room, script.font(), 7.5)
+        start_x(canv, top, script.shown(title))
+        canv.setFont(script.bold(), 7.5)
+        end_x(canv, top, code)
         canv.restoreState()
         canv.footer_wanted = True
 
@@ -1093,13 +1230,11 @@ def build_donor_pdf(report: DonorReport, *, generated_at: datetime | None = None
         canv.setStrokeColor(charts.colour(RULE))
         canv.setLineWidth(0.5)
         canv.line(MARGIN_X, y + 10, PAGE_WIDTH - MARGIN_X, y + 10)
-        canv.setFont(FONT, 7.5)
+        canv.setFont(script.font(), 7.5)
         canv.setFillColor(charts.colour(MUTED_INK))
-        canv.drawString(MARGIN_X, y, f"{code} · {pdf_text(data_as_of)}")
-        canv.drawRightString(
-            PAGE_WIDTH - MARGIN_X,
-            y,
-            pdf_text(_("Page %(page)d of %(pages)d", page=page, pages=pages)),
+        start_x(canv, y, script.shown(f"{code} · {pdf_text(data_as_of)}"))
+        end_x(
+            canv, y, script.shown(pdf_text(_("Page %(page)d of %(pages)d", page=page, pages=pages)))
         )
         canv.restoreState()
 
