@@ -552,7 +552,7 @@ def test_annex_is_kept_with_the_report_and_downloaded_unchanged(client, login, s
         f"donor-report-IDF-MA-2014-2014-06-01-2016-12-31-annex-{report.annex_sha256[:8]}.csv"
     )
     header, *rows = report.annex_content.decode("utf-8-sig").splitlines()
-    assert header == "Code;Personnes formées;Insertion"
+    assert header == '"Code";"Personnes formées";"Insertion"'  # every field quoted
     assert len(rows) == 135
     # the PDF says where the annex is: its name, rows and SHA-256
     text = " ".join(pdf_text(report.content).split())

@@ -648,7 +648,8 @@ def test_web_officers_are_offered_their_kinds_only(client, signin, officer, reco
 def test_templates_are_the_import_columns(client, signin, manager, kind):
     signin(manager)
     response = client.get(f"/imports/template/{kind}.csv")
-    assert response.get_data().decode("utf-8-sig").strip() == ";".join(TABLES[kind].names)
+    header = next(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
+    assert header == TABLES[kind].names
     book = openpyxl.load_workbook(io.BytesIO(client.get(f"/imports/template/{kind}.xlsx").data))
     assert [c.value for c in book.active[1]] == TABLES[kind].names
 
@@ -670,5 +671,11 @@ def test_course_and_partner_exports_keep_to_the_scope_and_leave_contacts_out(
     client.post("/auth/logout")
     login(make_user(Role.VIEWER, [project], email="viewer-a@example.org"))
     shared = client.get("/exports/partners.csv?sep=comma&pseudonymous=y").get_data(as_text=True)
-    assert shared.splitlines()[0].lstrip("\ufeff") == "acronym,name,kind,city,country"
+    assert next(csv.reader(io.StringIO(shared.lstrip("\ufeff")))) == [
+        "acronym",
+        "name",
+        "kind",
+        "city",
+        "country",
+    ]
     assert "Centre Atlas" in shared and "Karim" not in shared and "@" not in shared

@@ -7,6 +7,7 @@ separate process on the test's database, as an operator would.
 
 from __future__ import annotations
 
+import hashlib
 import http.cookiejar
 import json
 import os
@@ -39,9 +40,16 @@ HEADER = (
 PASSWORD = "correct horse battery staple"
 
 
+def _letters(i: int) -> str:
+    """Ten letters drawn from ``i``: names unlike each other, so none looks like a duplicate."""
+    digest = hashlib.sha256(str(i).encode()).digest()
+    return "".join(chr(ord("a") + b % 26) for b in digest[:10])
+
+
 def people(n: int, tag: str) -> bytes:
     rows = [
-        f";{tag}{i};Famille{tag}{i};F;1990;MAR;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02"
+        f";{tag}{_letters(i)};{_letters(-i - 1).title()};F;1990;MAR;;;;;;;;oui;2015-01-02;"
+        "IDF-MA-2014;2015-01-02"
         for i in range(n)
     ]
     return ("\n".join((HEADER, *rows)) + "\n").encode("utf-8")

@@ -136,3 +136,11 @@ def instance_secret_key(instance_path: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+PRODUCTION = "production"
+
+
+def is_production(app) -> bool:
+    """Whether ``app`` runs in production (TRACKER_ENV=production)."""
+    return str(app.config.get("ENV", "")).strip().lower() == PRODUCTION

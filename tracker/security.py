@@ -65,9 +65,9 @@ from tracker import audit
 from tracker.api import is_api_request, problems
 from tracker.auth.passwords import rules_text
 from tracker.auth.services import email_fingerprint
+from tracker.config import PRODUCTION, is_production  # noqa: F401 (read from here too)
 from tracker.extensions import db, limiter
 
-PRODUCTION = "production"
 MIN_SECRET_KEY_LENGTH = 32
 MIN_SECRET_KEY_DISTINCT = 8
 #: secret keys seen in examples, tests and tutorials: never good enough for production
@@ -136,10 +136,6 @@ class UnsafeConfiguration(RuntimeError):
 
 
 # --- configuration ------------------------------------------------------------------
-
-
-def is_production(app: Flask) -> bool:
-    return str(app.config.get("ENV", "")).strip().lower() == PRODUCTION
 
 
 def _seconds(value: Any) -> float:

@@ -25,6 +25,7 @@ import segno
 from flask import Flask, current_app
 from sqlalchemy import delete, func, or_, select, update
 
+from tracker.config import is_production
 from tracker.extensions import db
 from tracker.models import RecoveryCode, Role, User, now_utc
 
@@ -51,8 +52,6 @@ def required_by_setting(app: Flask) -> bool:
     """Say whether this installation requires two-step sign-in of admins and managers."""
     value = app.config.get("REQUIRE_2FA")
     if value is None or (isinstance(value, str) and not value.strip()):
-        from tracker.security import is_production
-
         return is_production(app)
     return _truthy(value)
 
