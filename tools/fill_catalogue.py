@@ -1,6 +1,6 @@
 """Fill a language's catalogue from a JSON dictionary; re-runnable after new strings are added.
 
-    .venv/bin/python tools/fill_catalogue.py ar /work/helpers/arabic-ar.json [--replace]
+    .venv/bin/python tools/fill_catalogue.py ar arabic-ar.json [--replace]
 
 Extracts the strings of the source (as babel.cfg says), creates or updates
 ``tracker/translations/<lang>/LC_MESSAGES/messages.po`` from them (no fuzzy guessing,
