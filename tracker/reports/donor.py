@@ -248,6 +248,7 @@ def collect(
         else [],
         small_cell_threshold=small_cell_threshold,
         results=_results(project, start, end, today or date.today(), small_cell_threshold),
+        results_since_start=start > project.start_date,
         narrative=narrative or [],
         definitions_version=indicators.DEFINITIONS_VERSION,
     )

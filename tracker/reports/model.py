@@ -140,5 +140,7 @@ class DonorReport:
     # the annex's CSV file, when one is delivered with the PDF: the PDF then names it and
     # lists its rows itself only up to ``pdf.ANNEX_IN_PDF_MAX``
     annex_file: AnnexFile | None = None
-    # the project's results framework for the period (empty when it has none)
+    # the project's results framework for the period (empty when it has none); "since the
+    # start" printed only when the period starts after the project
     results: list[ResultSection] = field(default_factory=list)
+    results_since_start: bool = False

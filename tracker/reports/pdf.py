@@ -614,44 +614,50 @@ def _results(report: DonorReport) -> list[Flowable]:
     """The results framework: each result's indicators for the period and since the start."""
     if not report.results:
         return []
-    flowables: list[Flowable] = [
-        _heading(_("Results framework")),
-        _p(
-            _(
-                "Each indicator of the period against the target of the period, and since "
-                "the start of the project against the targets of the periods up to the end "
-                "of this one. A figure without a target of its own for the period is not "
-                "judged."
-            ),
-            "note",
-        ),
-    ]
+    since = report.results_since_start
+    note = (
+        _(
+            "Each indicator of the period against the target of the period, and since "
+            "the start of the project against the targets of the periods up to the end "
+            "of this one. A figure without a target of its own for the period is not "
+            "judged."
+        )
+        if since
+        else _(
+            "Each indicator of the period against the target of the period. A figure "
+            "without a target of its own for the period is not judged."
+        )
+    )
+    flowables: list[Flowable] = [_heading(_("Results framework")), _p(note, "note")]
     num_w, wide_w = 18 * mm, 32 * mm
-    widths = [FRAME_WIDTH - num_w - 2 * wide_w, num_w, wide_w, wide_w]
+    widths = [FRAME_WIDTH - num_w - (2 if since else 1) * wide_w, num_w, wide_w]
+    head = [
+        _head(_("Indicator")),
+        _head(_("Baseline"), numeric=True),
+        _head(_("Period: actual / target")),
+    ]
+    if since:
+        widths.append(wide_w)
+        head.append(_head(_("Since the start: actual / target")))
     for section in report.results:
-        rows: list[list[Any]] = [
-            [
-                _head(_("Indicator")),
-                _head(_("Baseline"), numeric=True),
-                _head(_("Period: actual / target")),
-                _head(_("Since the start: actual / target")),
-            ]
-        ]
+        rows: list[list[Any]] = [head]
         for line in section.lines:
             label: list[Flowable] = [_p(line.label, "cell")]
             for extra in (line.share, line.source):
                 if extra:
                     label.append(_p(extra, "cell_note"))
-            rows.append(
-                [
-                    label,
-                    _p(_number(line.baseline) if line.baseline is not None else "–", "cell_num"),
-                    _standing(line.actual, line.target, line.status),
+            row = [
+                label,
+                _p(_number(line.baseline) if line.baseline is not None else "–", "cell_num"),
+                _standing(line.actual, line.target, line.status),
+            ]
+            if since:
+                row.append(
                     _standing(
                         line.cumulative_actual, line.cumulative_target, line.cumulative_status
-                    ),
-                ]
-            )
+                    )
+                )
+            rows.append(row)
         flowables += [_heading(section.heading, "h2", level=1)]
         if section.lines:
             flowables.append(_table(rows, widths))
