@@ -183,10 +183,11 @@ def test_the_reporting_organisation_comes_from_the_settings(seeded, app, schema)
     assert activity.find("activity-status").get("code") == "2"  # running on 1 March 2015
     assert {d.get("type") for d in activity.iter("activity-date")} == {"1", "2", "3"}
     assert document.get("generated-datetime") == "2015-03-01T12:00:00+00:00"
-    # indicator names in the file's language, then in English
+    # indicator names in the file's language (French), then in the interface's others
     title = activity.find("result/indicator/title")
-    assert [n.get(XML_LANG) for n in title] == [None, "en"]
+    assert [n.get(XML_LANG) for n in title] == [None, "en", "ar"]
     assert title[1].text == "Trained"
+    assert title[2].text and not title[2].text.isascii()  # in Arabic letters
 
 
 # --- A small project counted by hand ------------------------------------------------------------
