@@ -75,10 +75,17 @@ def sign_in(page: Page, role: str) -> None:
     page.get_by_label(ta("E-mail")).fill(account.email)
     page.get_by_label(ta("Password")).fill(account.password)
     page.get_by_role("button", name=ta("Sign in")).click()
-    expect(page.get_by_role("navigation", name=ta("Main menu"))).to_be_visible()
+    # the menu on a wide screen, its "Menu" disclosure on a phone
+    menu_or_toggle = page.get_by_role("navigation", name=ta("Main menu")).or_(
+        page.locator("header details.header-narrow > summary")
+    )
+    expect(menu_or_toggle.first).to_be_visible()
 
 
 def menu(page: Page, label: str) -> None:
+    toggle = page.locator("header details.header-narrow")
+    if toggle.is_visible() and toggle.get_attribute("open") is None:
+        toggle.locator("summary").click()
     page.get_by_role("navigation", name=ta("Main menu")).get_by_role("link", name=label).click()
 
 

@@ -197,6 +197,10 @@ def record_the_course_again(page: Page, code: str) -> None:
     # after the course, the enrolment is dated its first day
     expect(enrol.get_by_label(t("Enrolment date"))).to_have_value(SANDRINE.course_start.isoformat())
     enrol.get_by_role("button", name=t("Enrol the people ticked")).click()
+    # the course ended long ago: the dates are asked about, and confirmed
+    enrol = page.get_by_role("region", name=t("Enrol participants"))
+    enrol.get_by_label(t("I checked: the dates are right")).check()
+    enrol.get_by_role("button", name=t("Enrol the people ticked")).click()
     expect(flash(page)).to_have_text(
         tn(
             "%(num)d person is enrolled: %(codes)s.",
