@@ -11,7 +11,8 @@ the line, in this canonical form (``canonical_line``)::
   then; for line 1 it is 64 zeros (``GENESIS``);
 - ``canonical_json`` is the JSON object of the line's columns, ``row_hash`` excepted,
   whose value is not NULL: keys sorted, no spaces (separators ``,`` and ``:``), non-ASCII
-  characters as ``\\uXXXX``; ``occurred_at`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``;
+  characters escaped as ``\\u`` and four hex digits (``json.dumps``' default);
+  ``occurred_at`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``;
   ``changes`` as the JSON it holds (keys sorted at every level). A column added later
   is NULL on older lines and so leaves their hash unchanged.
 
