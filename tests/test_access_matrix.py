@@ -100,6 +100,7 @@ ACCESS = {
     "participants.withdraw_consent": (EDITORS, True),
     "participants.merge": (MANAGERS, False),
     "participants.undo_merge": (MANAGERS, True),
+    "participants.subject_access_page": (MANAGERS, True),
     "trainings.index": (ALL, False),
     "trainings.course": (ALL, True),
     "trainings.new_course": (MANAGERS, False),

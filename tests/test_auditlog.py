@@ -472,6 +472,16 @@ def _cases(person, enrolment, admin, project):
             "Identité de Awa Diallo effacée",
         ),
         (
+            _event(
+                "subject_access",
+                "participant",
+                person.id,
+                {"format": "pdf", "lang": "ar", "sha256": "ab" * 32},
+            ),
+            "Copy of everything held on Awa Diallo made for her",
+            "Copie de tout ce qui est détenu sur Awa Diallo préparée pour elle",
+        ),
+        (
             _event("backup", "database", None, {"file": "/b/x.db", "bytes": 10}),
             "Database backed up",
             "Base de données sauvegardée",

@@ -113,6 +113,7 @@ from tracker.participants.forms import (
     ParticipantForm,
     RegisterForm,
     SearchForm,
+    SubjectAccessForm,
     WithdrawConsentForm,
 )
 from tracker.participants.rules import is_country_code
@@ -787,6 +788,7 @@ TARGETS = [
         fresh="person",
         good=(("confirm_code", st.sampled_from([FromIds("code"), "x"])),),
     ),
+    Target("participants.subject_access_page", SubjectAccessForm),
     Target(
         "participants.add_consent",
         ConsentForm,

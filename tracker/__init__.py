@@ -88,7 +88,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from tracker.imports import incoming_views  # noqa: F401 (its routes: imports.bp)
     from tracker.imports import views as imports
     from tracker.jobs import views as jobs
-    from tracker.participants import merge_views  # noqa: F401 (its routes: participants.bp)
+    from tracker.participants import (
+        merge_views,  # noqa: F401 (its routes: participants.bp)
+        subject_views,  # noqa: F401 (its routes: participants.bp)
+    )
     from tracker.participants import views as participants
     from tracker.partners import views as partners
     from tracker.placements import views as placements

@@ -212,7 +212,13 @@ def record_now(
         session.commit()
 
 
-def record_shown(entity: str, entity_id: int | None, detail: dict[str, Any] | None = None) -> None:
+def record_shown(
+    entity: str,
+    entity_id: int | None,
+    detail: dict[str, Any] | None = None,
+    *,
+    action: str = "view",
+) -> None:
     """Log a read from a page that any method may render, just before it is rendered.
 
     A GET logs at once (``record_read``). A POST that shows its page again (a form
@@ -220,15 +226,16 @@ def record_shown(entity: str, entity_id: int | None, detail: dict[str, Any] | No
     transaction holds SQLite's write lock (BEGIN IMMEDIATE), so the line's own
     transaction could not start: that transaction is rolled back first. Call it
     only where the view is about to render, never between a change and its commit.
+    ``action``: a read other than a page view (``subject_access``: a person's own copy).
     """
     if not (has_request_context() and request.method not in SAFE_METHODS):
-        record_read(entity, entity_id, detail)
+        record_now(action, entity, entity_id, detail)
         return
     # who acts is read first: after the rollback, reading the user would begin again
     token = _actor.set(current_actor())
     try:
         db.session.rollback()
-        record_read(entity, entity_id, detail)
+        record_now(action, entity, entity_id, detail)
     finally:
         _actor.reset(token)
 
@@ -371,6 +378,7 @@ ACTION_LABELS = {
     "export": _l("exported"),
     "import": _l("imported"),
     "erase": _l("identity erased"),
+    "subject_access": _l("own copy of a person's data made"),
     "backup": _l("backed up"),
     "restore": _l("restored from a backup"),
     "merge": _l("duplicates merged"),

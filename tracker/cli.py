@@ -27,7 +27,12 @@ from tracker.indicator_store.cli import indicators_group
 from tracker.jobs.cli import worker_command
 from tracker.maintenance.cli import backup_command, restore_command, retention_command
 from tracker.models import Project, Role, User
-from tracker.participants.cli import duplicates_group, merge_command, unmerge_command
+from tracker.participants.cli import (
+    duplicates_group,
+    merge_command,
+    subject_access_command,
+    unmerge_command,
+)
 from tracker.projects.cli import project_group
 from tracker.reports.services import generate_donor_report, narrative_texts
 
@@ -267,6 +272,7 @@ def register_commands(app: Flask) -> None:
         duplicates_group,
         merge_command,
         unmerge_command,
+        subject_access_command,
         indicators_group,
         worker_command,
         audit_group,

@@ -73,6 +73,9 @@ class Defaults:
     IATI_REPORTING_ORG_NAME = "International Organization for Migration"
     IATI_REPORTING_ORG_TYPE = "40"
     IATI_IDENTIFIER_PREFIX = "XM-DAC-47066"
+    # printed in a person's own copy of her data (subject access): whom she writes to
+    # about her data, e.g. "Data protection focal point, IOM Rabat, dp-rabat@iom.int"
+    DATA_PROTECTION_CONTACT = None
     # --- security (tracker/security.py; README "Configuration") ---
     # "production" (TRACKER_ENV=production) refuses to start with a missing, short or
     # known secret key or with debug on, and makes the session cookie always Secure

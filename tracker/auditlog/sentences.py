@@ -160,6 +160,7 @@ DETAIL_LABELS = {
 VALUE_LABELS = {
     ("page", "edit"): _l("the edit form"),
     ("page", "conflict"): _l("an editing conflict"),
+    ("page", "subject_access"): _l("the page to make her own copy"),
     ("via", "api"): _l("the API"),
     ("context", "duplicate_check"): _l("a duplicate check"),
     ("context", "merge"): _l("a comparison before merging"),
@@ -784,6 +785,7 @@ ACTION_SENTENCES: dict[str, Sentence] = {
     "export": _simple(_l("%(thing)s exported")),
     "import": _simple(_l("%(thing)s imported from a file")),
     "erase": _about_person(_l("%(person)s's identity erased")),
+    "subject_access": _about_person(_l("Copy of everything held on %(person)s made for her")),
     "backup": _about_database(_l("Database backed up")),
     "restore": _about_database(_l("Database restored from a backup")),
     "merge": _merge(_l("Duplicates merged into %(person)s's record")),

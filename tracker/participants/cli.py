@@ -1,4 +1,4 @@
-"""Commands for a data manager cleaning a backlog of duplicates: list, merge, undo.
+"""Commands for a data manager: duplicates (list, merge, undo) and a person's own copy.
 
 ``flask --app tracker duplicates list`` prints one line per likely pair (the rule of
 ``tracker.participants.duplicates``, as the forms and the quality panel show it);
@@ -7,14 +7,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask_babel import force_locale
 from sqlalchemy import select
 
 from tracker import audit
-from tracker.commands import fail, project_by_code
+from tracker.commands import fail, project_by_code, replacing
+from tracker.config import LANGUAGES
 from tracker.extensions import db
-from tracker.models import Participant, ParticipantMerge
+from tracker.models import Participant, ParticipantMerge, Role, User
 from tracker.participants import duplicates, merging
 
 
@@ -130,3 +133,42 @@ def unmerge_command(merge_id: int) -> None:
             fail(refused.message)
     db.session.commit()
     click.echo(f"merge {merge_id} undone")
+
+
+@click.command("subject-access")
+@click.argument("code")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(LANGUAGES),
+    default=LANGUAGES[0],
+    show_default=True,
+    help="The language of the document (the JSON keeps the stored values).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["pdf", "json"]), default="pdf", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def subject_access_command(code: str, language: str, fmt: str, out: Path) -> None:
+    """Write everything held on the person CODE, for her (audited): PDF or JSON.
+
+    The file is written with mode 0600; its SHA-256 is in the audit line.
+    """
+    from tracker.participants.subject_views import audit_detail, produce
+
+    person = _record(code)
+    # the document names people and users as an administrator reads them
+    reader = User(email="cli:subject-access", name="", role=Role.ADMIN)
+    with audit.acting_as("cli:subject-access"):
+        content, _name = produce(person, reader, language=language, fmt=fmt)
+        with replacing(out) as path:
+            path.write_bytes(content)
+        audit.record(
+            db.session,
+            "subject_access",
+            "participant",
+            person.id,
+            audit_detail(content, language=language, fmt=fmt),
+        )
+        db.session.commit()
+    click.echo(f"{out}: everything held on {code} ({fmt}, {language})")

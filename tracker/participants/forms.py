@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -225,3 +226,24 @@ class WithdrawConsentForm(Form):
     withdrawn_on = DateField(
         _l("Withdrawn on"), default=date.today, validators=[DataRequired(), not_in_future]
     )
+
+
+class SubjectAccessForm(Form):
+    """Produce a person's own copy of her data: the language of its PDF, and the format."""
+
+    lang = SelectField(_l("Her language"), choices=[], validators=[InputRequired()])
+    format = RadioField(
+        _l("Format"),
+        choices=[
+            SelectChoice("pdf", _l("PDF, to read and hand over")),
+            SelectChoice("json", _l("JSON, to take to another service")),
+        ],
+        default="pdf",
+        validators=[InputRequired()],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from tracker.builder.forms import REPORT_LANGUAGES
+
+        super().__init__(*args, **kwargs)
+        self.lang.choices = list(REPORT_LANGUAGES)

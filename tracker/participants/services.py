@@ -318,8 +318,12 @@ def merged_into(participant: Participant) -> list[int]:
     return found
 
 
-def history(participant: Participant, limit: int = 200, *, reads: bool = False) -> list[AuditEvent]:
+def history(
+    participant: Participant, limit: int | None = 200, *, reads: bool = False
+) -> list[AuditEvent]:
     """Return the audit lines of the record and of what hangs from it, newest first.
+
+    ``limit``: at most this many (None: every one, for the person's own copy).
 
     ``reads``: the pages of it opened too (who opened the case file, an edit form).
 

@@ -184,7 +184,7 @@ def pdf_text(text: object) -> str:
     Babel puts in dates: the text stays in reading order (see ``script.shown``).
     """
     text = str(text).translate(_SUBSTITUTES)
-    if script.rtl():
+    if script.rtl() or script.mixed():
         return script.logical(text)
     if all(_winansi(c) for c in text):
         return text
@@ -230,7 +230,7 @@ def _paragraph_class() -> type[Paragraph]:
 
 
 def _p(text: object, style: str = "body") -> Paragraph:
-    if script.rtl():
+    if script.rtl() or (script.mixed() and script.ARABIC_LETTER.search(str(text))):
         return _rtl_paragraph_class()(pdf_text(text), _styles()[style])
     return _paragraph_class()(_markup(text), _styles()[style])
 
@@ -496,7 +496,7 @@ def _heading_class() -> type[Paragraph]:
 
 def _heading(text: str, style: str = "h1", level: int = 0) -> Flowable:
     """Return a section heading that becomes a PDF bookmark."""
-    if script.rtl():
+    if script.rtl() or (script.mixed() and script.ARABIC_LETTER.search(text)):
         heading = _p(text, style)
         # the outline is Unicode in reading order: the PDF reader lays it out
         heading.outline_text = pdf_text(text)

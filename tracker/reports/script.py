@@ -40,6 +40,9 @@ FONT_FOLDERS = (
 )
 
 _rtl: contextvars.ContextVar[bool] = contextvars.ContextVar("report_rtl", default=False)
+#: a left-to-right document that prints Arabic words too (a person's own data: her name
+#: in Arabic script in a French document): Amiri for every text, Arabic runs joined
+_mixed: contextvars.ContextVar[bool] = contextvars.ContextVar("report_mixed", default=False)
 
 ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 # marks that steer the bidi algorithm in HTML; once a line is in visual order they
@@ -93,12 +96,37 @@ def right_to_left(language: str) -> Iterator[None]:
         _rtl.reset(token)
 
 
+@contextmanager
+def any_script(language: str) -> Iterator[None]:
+    """Like ``right_to_left``, for a document whose data may be in any script.
+
+    Arabic: right to left. Otherwise left to right in Amiri, which prints Latin and
+    Arabic letters alike (Helvetica prints only Windows-1252), a line holding an
+    Arabic letter joined and ordered as ``shown`` says.
+    """
+    with right_to_left(language):
+        if rtl():
+            yield
+            return
+        _register_arabic_fonts()
+        token = _mixed.set(True)
+        try:
+            yield
+        finally:
+            _mixed.reset(token)
+
+
+def mixed() -> bool:
+    """Is the document left to right, with Arabic words among its data?"""
+    return _mixed.get()
+
+
 def font() -> str:
-    return ARABIC_FONT if rtl() else LATIN_FONT
+    return ARABIC_FONT if rtl() or mixed() else LATIN_FONT
 
 
 def bold() -> str:
-    return ARABIC_BOLD if rtl() else LATIN_BOLD
+    return ARABIC_BOLD if rtl() or mixed() else LATIN_BOLD
 
 
 def bold_of(name: str) -> bool:
@@ -117,7 +145,7 @@ def shown(text: str) -> str:
     numbers keep their order inside it); a line without one, such as a partner's
     French name, left to right.
     """
-    if not rtl() or not text:
+    if not text or not (rtl() or (mixed() and ARABIC_LETTER.search(text))):
         return text
     import arabic_reshaper
 
