@@ -271,3 +271,29 @@ def test_the_command_writes_a_private_file_and_audits_it(runner, awa, tmp_path):
     assert line.changes["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     unknown = runner.invoke(args=["subject-access", "NOPE", "--out", str(tmp_path / "x.pdf")])
     assert unknown.exit_code == 1 and "NOPE" in unknown.output
+
+
+def test_a_demo_participants_pdf_lists_every_record_and_read(client, seeded, make_user):
+    from tracker.models import Enrolment, Participant, Placement
+
+    person = db.session.scalar(select(Participant).where(Participant.code == "IDF-MA-2014-0011"))
+    courses = db.session.scalars(
+        select(Enrolment).where(Enrolment.participant_id == person.id)
+    ).all()
+    placements = db.session.scalars(
+        select(Placement).where(Placement.participant_id == person.id)
+    ).all()
+    assert len(courses) == 2 and len(placements) == 1
+    officer = make_user(Role.OFFICER, [seeded], email="reader@example.org")
+    manager = make_user(Role.MANAGER, [seeded], email="dpo@example.org")
+    _as(client, officer)
+    for _time in range(3):
+        assert client.get(f"/participants/{person.id}").status_code == 200
+    _as(client, manager)
+    flat = " ".join(_text(_copy(client, person, fmt="pdf", lang="fr").data).split())
+    for enrolment in courses:
+        assert enrolment.course.title in flat
+    assert placements[0].employer.name in flat
+    assert len(placements[0].follow_ups) == 3
+    # the three openings of her case file, each on its line, by whom
+    assert flat.count("reader@example.org") == 3
