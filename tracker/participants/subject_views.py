@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from flask import Response, render_template
 from flask_babel import force_locale, get_locale
@@ -69,20 +70,19 @@ def subject_access_page(participant_id: int):
 
 
 #: words in the "languages spoken" field that say which language a document is best in
+#: (the field holds codes, "ar;fr", or words, "arabe, français")
 _LANGUAGE_WORDS = {
-    "ar": ("arab", "عرب", "darija", "دارجة"),
-    "en": ("english", "anglais", "إنجليزي"),
-    "fr": ("fran", "french", "فرنس"),
+    "ar": ("ar", "ara", "ary", "arab", "عرب", "darija", "دارجة"),
+    "en": ("en", "eng", "english", "anglais", "إنجليزي"),
+    "fr": ("fr", "fra", "fre", "fran", "french", "فرنس"),
 }
 
 
 def _guess_language(person) -> str:
-    """The language offered first: the first of hers the document can be written in."""
-    spoken = (person.languages or "").lower()
-    found = [
-        (spoken.find(word), lang)
-        for lang, words in _LANGUAGE_WORDS.items()
-        for word in words
-        if word in spoken
-    ]
-    return min(found)[1] if found else str(get_locale())
+    """The language offered first: the first of hers the document can be written in,
+    else the reader's."""
+    for word in re.split(r"[;,/|\s]+", (person.languages or "").lower()):
+        for lang, starts in _LANGUAGE_WORDS.items():
+            if word and any(word == s or (len(s) >= 3 and word.startswith(s)) for s in starts):
+                return lang
+    return str(get_locale())
