@@ -297,3 +297,28 @@ def test_a_demo_participants_pdf_lists_every_record_and_read(client, seeded, mak
     assert len(placements[0].follow_ups) == 3
     # the three openings of her case file, each on its line, by whom
     assert flat.count("reader@example.org") == 3
+
+
+def test_her_copy_does_not_depend_on_her_consents_and_survives_erasure(client, awa):
+    """Her right of access holds after she withdrew every consent; after an erasure her
+    copy says what stays (code, trainings, placements) and that her identity is gone."""
+    from tracker.participants.consent import withdraw_consent
+    from tracker.participants.services import erase
+
+    person, *_rest, users = awa
+    for consent in person.consents:
+        withdraw_consent(consent, on=date(2016, 1, 1))
+    db.session.commit()
+    _as(client, users["admin"])
+    document = json.loads(_copy(client, person).data)
+    assert {c["status"] for c in document["consents"]} == {"withdrawn"}
+    assert document["person"]["given_name"] == "Awa"
+
+    erase(person)
+    db.session.commit()
+    document = json.loads(_copy(client, person).data)
+    assert document["person"]["erased_at"] is not None
+    assert "Diallo" not in json.dumps(document, ensure_ascii=False)
+    assert [e["course"]["title"] for e in document["enrolments"]] == ["Pâtisserie"]
+    flat = " ".join(_text(_copy(client, person, fmt="pdf").data).split())
+    assert "Identity erased on" in flat and person.code in flat
