@@ -355,6 +355,40 @@ def test_bar_lengths_follow_values():
     assert bars[1] == pytest.approx(2 * bars[0])
 
 
+@pytest.mark.parametrize("kind", ["bar", "funnel", "funnel above"])
+def test_bars_grow_from_the_right_in_an_arabic_report(kind):
+    """Right to left: the row's name on the right, its bar growing leftward, the value at
+    the bar's left end; the same chart in French keeps them left to right."""
+    from reportlab.graphics.shapes import Group, String
+
+    from tracker.reports import script
+
+    rows = [("المسجلون", 154), ("المدربون", 135)]
+
+    def draw():
+        if kind == "bar":
+            return charts.bar_chart(rows, width=400)
+        return charts.funnel_chart(rows, width=400, labels_above=kind == "funnel above")
+
+    def where(drawing):
+        texts = {s.text: s for s in drawing.contents if isinstance(s, String)}
+        name = next(t for k, t in texts.items() if "154" not in k and "135" not in k)
+        value = texts[next(k for k in texts if "154" in k)]
+        return name, value
+
+    latin = draw()
+    name, value = where(latin)
+    assert value.x > name.x
+    assert not any(isinstance(s, Group) and s.transform[0] == -1 for s in latin.contents)
+    with script.right_to_left("ar"):
+        arabic = draw()
+    name, value = where(arabic)
+    assert value.x < name.x
+    assert name.x > 200  # the names on the right half
+    [mirror] = [s for s in arabic.contents if isinstance(s, Group)]
+    assert mirror.transform == (-1, 0, 0, 1, 400, 0)
+
+
 def test_trend_chart_has_legend_and_periods():
     drawing = charts.trend_chart(
         [("T1 2025", 12, 3), ("T2 2025", 20, 8)],

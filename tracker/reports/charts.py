@@ -161,6 +161,38 @@ def _add_title(
     return top - _title_height(title, room, size)
 
 
+def _mirror_for_rtl(drawing: Drawing, first: int) -> Drawing:
+    """In an Arabic report, mirror what ``drawing`` holds from its ``first`` shape on.
+
+    Bars start at the right and grow leftward, the names of the rows are on the right
+    and their values at the bars' left end, as an Arabic reader reads them. The shapes
+    go in a group mirrored by a transform; the texts are moved, not mirrored (mirrored
+    glyphs would read backwards), their anchors swapped. The title (shapes before
+    ``first``) is already drawn from the right.
+    """
+    if not script.rtl():
+        return drawing
+    from reportlab.graphics.shapes import Group, String
+
+    shapes = drawing.contents[first:]
+    del drawing.contents[first:]
+    group = Group(transform=(-1, 0, 0, 1, drawing.width, 0))
+    texts = []
+    for shape in shapes:
+        if isinstance(shape, String):
+            shape.x = drawing.width - shape.x
+            shape.textAnchor = {"start": "end", "end": "start"}.get(
+                shape.textAnchor, shape.textAnchor
+            )
+            texts.append(shape)
+        else:
+            group.add(shape)
+    drawing.add(group)
+    for text in texts:
+        drawing.add(text)
+    return drawing
+
+
 def _hatched_bar(x: float, y: float, w: float, h: float) -> list:
     """Return the shapes of a pale, hatched bar: a value that is not shown exactly."""
     from reportlab.graphics.shapes import Hatching, Rect
@@ -215,6 +247,7 @@ def bar_chart(
     top = _add_title(drawing, title, height)
     if not rows:
         return drawing
+    first = len(drawing.contents)
 
     label_w = min(
         max(stringWidth(script.shown(label), script.font(), LABEL_SIZE) for label, _ in rows) + 8,
@@ -266,7 +299,7 @@ def bar_chart(
             strokeWidth=0.6,
         )
     )
-    return drawing
+    return _mirror_for_rtl(drawing, first)
 
 
 def funnel_chart(
@@ -321,6 +354,7 @@ def funnel_chart(
     top = _add_title(drawing, title, height, title_size)
     if not stages:
         return drawing
+    first = len(drawing.contents)
 
     label_w = min(
         max(stringWidth(script.shown(label), script.font(), text_size) for label, _ in stages) + 10,
@@ -380,7 +414,7 @@ def funnel_chart(
             )
         )
         previous = (half, y)
-    return drawing
+    return _mirror_for_rtl(drawing, first)
 
 
 def _funnel_labels_above(
@@ -412,6 +446,7 @@ def _funnel_labels_above(
     top = _add_title(drawing, title, height, title_size, width / slack)
     if not stages:
         return drawing
+    first = len(drawing.contents)
     value_w = (
         max(stringWidth(script.shown(text), script.bold(), text_size) for text in labels) * slack
         + 6
@@ -444,7 +479,7 @@ def _funnel_labels_above(
                 fillColor=colour(INK),
             )
         )
-    return drawing
+    return _mirror_for_rtl(drawing, first)
 
 
 def trend_chart(
