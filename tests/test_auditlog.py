@@ -442,6 +442,11 @@ def _cases(person, enrolment, admin, project):
             "Connexion suspendue après trop de tentatives (admin@example.org)",
         ),
         (
+            _event("work_throttled", "user", admin.id, {"work": "export", "window": "10/1 minute"}),
+            "Exports, imports or reports paused after too many requests (admin@example.org)",
+            "Exports, imports ou rapports suspendus après trop de demandes (admin@example.org)",
+        ),
+        (
             _event("session_expired", "user", admin.id, {"reason": "idle"}),
             "admin@example.org's session expired",
             "Session de admin@example.org expirée",

@@ -145,3 +145,62 @@ def test_a_viewers_token_gets_large_lists(client, programme):
     assert {item["code"] for item in answer.json["items"]} == set(programme["many"])
     placements = client.get("/api/v1/placements/?limit=100", headers=programme["bearer"])
     assert placements.status_code == 200 and placements.json["total"] == 12
+
+
+# --- rare values in a viewer's larger lists ---------------------------------------------
+
+
+def table_rows(page: str) -> dict[str, list[str]]:
+    """Each listed code's cells, as the page's table shows them (the filters left out)."""
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S):
+        code = re.search(r"SC-\d{4}", row)
+        cells = [
+            re.sub(r"<[^>]+>|\s+", " ", c).strip()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+        ]
+        rows[code.group(0)] = cells
+    return rows
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # the probe's reading: the whole list of the placed, each with her nationality
+        "/dashboard/list?indicator=placed",
+        "/participants/?status=all",
+    ],
+)
+@pytest.mark.parametrize("per_page", [25, 5])
+def test_a_viewer_reads_values_fewer_than_five_share_as_other(
+    client, signin, programme, url, per_page, monkeypatch
+):
+    from tracker.participants import views
+
+    # pages of 5: counted in the whole list, not in the page (2 of Morocco on page 1)
+    monkeypatch.setattr(views, "PER_PAGE", per_page)
+    signin(programme["viewer"])
+    answer = client.get(url)
+    assert answer.status_code == 200
+    rows = table_rows(answer.get_data(as_text=True))
+    assert rows
+    for code, cells in rows.items():
+        text = " | ".join(cells)
+        assert "Burkina" not in text and RARE not in text
+        if code in programme["few"]:
+            # nationality and region: the three of Burkina Faso in Souss-Massa
+            assert cells.count("Other") == 2, cells
+        else:
+            assert "Morocco" in text and COMMON in text
+            assert "Other" not in cells
+        # twelve women: a value common in the list is shown
+        assert "Female" in cells
+
+
+def test_rare_values_are_shown_to_a_manager(client, signin, programme):
+    signin(programme["manager"])
+    for url in ("/dashboard/list?indicator=placed", "/participants/?status=all"):
+        rows = table_rows(client.get(url).get_data(as_text=True))
+        for code in programme["few"]:
+            assert "Burkina Faso" in rows[code] and RARE in rows[code]

@@ -372,6 +372,7 @@ ACTION_LABELS = {
     "login": _l("signed in"),
     "login_failed": _l("failed sign-in"),
     "login_throttled": _l("sign-in paused: too many attempts"),
+    "work_throttled": _l("paused: too many exports, imports or reports"),
     "session_expired": _l("session expired"),
     "logout": _l("signed out"),
     "report": _l("report generated"),

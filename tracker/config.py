@@ -102,6 +102,18 @@ class Defaults:
     # SIGN_IN_RETRY_AFTER seconds. Keep it at or under the process's threads and cores.
     SIGN_IN_CONCURRENCY = 4
     SIGN_IN_RETRY_AFTER = 2
+    # heavy work asked for by one user (tracker/security.py ``heavy_work``), counted per
+    # user and kind whatever the page: uploads of files to import; exports (downloads and
+    # the export jobs they start); report generation (donor report, IATI file)
+    IMPORT_RATE_LIMIT = "10 per minute; 60 per hour"
+    EXPORT_RATE_LIMIT = "10 per minute; 60 per hour"
+    REPORT_RATE_LIMIT = "10 per minute; 60 per hour"
+    # exports, uploads and reports being made (a streamed file: until its last byte) at
+    # once in one process; past it 503 with Retry-After of HEAVY_RETRY_AFTER seconds.
+    # Each holds one database connection and, while it writes, most of a core: keep it
+    # under the pool (15) and at or under the process's cores
+    HEAVY_CONCURRENCY = 2
+    HEAVY_RETRY_AFTER = 10
     # the API (tracker/api): requests per token (per address without one); a sync of
     # 10,000 participants at 200 a page is 50 requests
     API_RATE_LIMIT = "300 per minute; 10000 per hour"

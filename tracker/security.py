@@ -29,15 +29,23 @@ What is decided here, and why (docs/security.md cites the tests):
   and window. The password is checked without a database connection held, and
   at most ``SIGN_IN_CONCURRENCY`` checks run at once per process: past that,
   503 with ``Retry-After`` (a burst of sign-ins must not take the app down).
+- **Heavy work** (``heavy_work``: uploads to import, exports, report generation)
+  is limited per user and kind (``IMPORT_RATE_LIMIT``, ``EXPORT_RATE_LIMIT``,
+  ``REPORT_RATE_LIMIT``), keyed on the user's id, not her address: 429 in her
+  language, audited once per user, kind and window. At most ``HEAVY_CONCURRENCY``
+  such requests run at once per process (a streamed file holds its slot until its
+  last byte), with the sign-in checks' non-blocking slots: past that, 503 with
+  ``Retry-After``. Eight viewers exporting at once must not take the app down.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -56,7 +64,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
-from flask_limiter import RateLimitExceeded
+from flask_limiter import RateLimitExceeded, RequestLimit
 from flask_login import current_user, login_user, logout_user
 from limits import RateLimitItem, parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -417,8 +425,15 @@ SIGN_IN_LIMITS = (
     ("sign-in-account", "LOGIN_LIMIT_PER_ACCOUNT"),
     ("sign-in-address", "LOGIN_LIMIT_PER_ADDRESS"),
 )
-#: the extension key of the process's sign-in slots (a semaphore per app)
+#: the extension keys of the process's slots (a semaphore per app): password checks,
+#: and heavy work (exports, uploads, reports)
 SIGN_IN_SLOTS = "tracker.sign_in_slots"
+HEAVY_SLOTS = "tracker.heavy_slots"
+#: slots: their extension key, the setting of their number, that of the Retry-After
+SLOTS = {
+    SIGN_IN_SLOTS: ("SIGN_IN_CONCURRENCY", "SIGN_IN_RETRY_AFTER"),
+    HEAVY_SLOTS: ("HEAVY_CONCURRENCY", "HEAVY_RETRY_AFTER"),
+}
 
 
 def _limits_on() -> bool:
@@ -519,30 +534,145 @@ def throttled(refusal: Throttled):
     return _too_many_page(refusal.seconds)
 
 
+def take_slot(name: str) -> Callable[[], None] | None:
+    """Take one of the process's slots ``name`` (``SLOTS``) if one is free, without waiting.
+
+    Return what gives it back (once, however often it is called), or None when
+    every slot is taken: the request is then told to come back (``busy``) instead
+    of queueing behind the others and starving every other page of the process's
+    threads and database connections.
+    """
+    slots = current_app.extensions[name]
+    if not slots.acquire(blocking=False):
+        return None
+    given_back = threading.Lock()
+
+    def release() -> None:
+        if given_back.acquire(blocking=False):
+            slots.release()
+
+    return release
+
+
 @contextmanager
 def password_check_slot() -> Iterator[bool]:
     """Hold one of the process's ``SIGN_IN_CONCURRENCY`` slots for a password check, if free.
 
     Yields False, at once, when every slot is taken: a burst of sign-ins then gets
     503 and comes back later, instead of queueing a second of hashing each behind
-    the others and starving every other page of the process's threads.
+    the others.
     """
-    slots = current_app.extensions[SIGN_IN_SLOTS]
-    if not slots.acquire(blocking=False):
+    release = take_slot(SIGN_IN_SLOTS)
+    if release is None:
         yield False
         return
     try:
         yield True
     finally:
-        slots.release()
+        release()
 
 
-def busy():
-    """Answer 503 with Retry-After: too many password checks at this moment."""
-    seconds = int(current_app.config["SIGN_IN_RETRY_AFTER"])
-    response = make_response(render_template("errors/busy.html", seconds=seconds), 503)
+def busy(slots: str = SIGN_IN_SLOTS):
+    """Answer 503 with Retry-After: every slot of ``slots`` is taken at this moment."""
+    seconds = int(current_app.config[SLOTS[slots][1]])
+    page = render_template("errors/busy.html", seconds=seconds, heavy=slots == HEAVY_SLOTS)
+    response = make_response(page, 503)
     response.headers["Retry-After"] = str(seconds)
     return response
+
+
+# --- heavy work ---------------------------------------------------------------------
+
+#: the kinds of heavy work, and the setting of each one's limit per user
+HEAVY_LIMITS = {
+    "import": "IMPORT_RATE_LIMIT",
+    "export": "EXPORT_RATE_LIMIT",
+    "report": "REPORT_RATE_LIMIT",
+}
+#: the limiter's scope of a kind's limit ("heavy-export")
+HEAVY_SCOPE = "heavy-"
+
+
+def user_key() -> str:
+    """What a limit on heavy work counts: the signed-in user, wherever she connects from."""
+    return f"user:{current_user.get_id()}"
+
+
+def _heavy_throttled(limit: RequestLimit) -> None:
+    """Audit a refused request for heavy work, once per user, kind and window of the limit.
+
+    Like the sign-in's refusals (``throttled``): a user who keeps asking writes one
+    line per window, not one per request.
+    """
+    once = type(limit.limit)(1, limit.limit.multiples)
+    if not limiter.limiter.hit(once, "heavy-refusal-audited", limit.key):
+        return
+    scope = limit.request_args[-1] if limit.request_args else ""
+    audit.record_now(
+        "work_throttled",
+        "user",
+        current_user.id,
+        {"work": scope.removeprefix(HEAVY_SCOPE), "window": str(limit.limit)},
+    )
+
+
+def _releasing(body: Any, release: Callable[[], None]) -> Iterator[Any]:
+    """Yield the pieces of a streamed ``body``, then ``release`` (also if it stops early)."""
+    try:
+        yield from body
+    finally:
+        release()
+
+
+def heavy_work(
+    kind: str, *, methods: Sequence[str] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a view that makes heavy work of ``kind`` ("import", "export", "report").
+
+    Place it under ``login_required`` (or ``role_required``). For ``methods`` (default:
+    every method) a request takes one of the process's ``HEAVY_CONCURRENCY`` slots
+    first (else 503, not counted), then counts against the user's limit of its kind
+    (``HEAVY_LIMITS``; else 429, see ``too_many_attempts``). The slot is given back
+    when the view returns, or, for a streamed file, when its response is closed.
+    """
+    setting = HEAVY_LIMITS[kind]
+    limited = limiter.shared_limit(
+        lambda: current_app.config[setting],
+        scope=HEAVY_SCOPE + kind,
+        key_func=user_key,
+        exempt_when=lambda: not current_user.is_authenticated,
+        methods=[m.lower() for m in methods] if methods else None,
+        on_breach=_heavy_throttled,
+    )
+    bounded = {m.upper() for m in methods} if methods else None
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        counted_view = limited(view)
+
+        @functools.wraps(view)
+        def in_a_slot(*args: Any, **kwargs: Any) -> Any:
+            if bounded is not None and request.method not in bounded:
+                return counted_view(*args, **kwargs)
+            release = take_slot(HEAVY_SLOTS)
+            if release is None:
+                return busy(HEAVY_SLOTS)
+            try:
+                response = make_response(counted_view(*args, **kwargs))
+            except BaseException:
+                release()
+                raise
+            if response.is_streamed:
+                # the file is still being made: the slot goes with its last byte, or when
+                # the response is closed before (a client gone)
+                response.response = _releasing(response.response, release)
+                response.call_on_close(release)
+            else:
+                release()
+            return response
+
+        return in_a_slot
+
+    return decorate
 
 
 def _retry_after() -> int:
@@ -558,13 +688,17 @@ def too_many_attempts(_error: RateLimitExceeded):
     seconds = _retry_after()
     if is_api_request():
         return problems.problem(429, headers={"Retry-After": str(seconds)})
-    return _too_many_page(seconds)
+    current = limiter.current_limit
+    scope = current.request_args[-1] if current is not None and current.request_args else ""
+    work = scope.removeprefix(HEAVY_SCOPE) if scope.startswith(HEAVY_SCOPE) else None
+    return _too_many_page(seconds, work=work)
 
 
-def _too_many_page(seconds: int):
-    """The 429 page: what happened and how long to wait."""
+def _too_many_page(seconds: int, *, work: str | None = None):
+    """The 429 page: what happened and how long to wait (``work``: the kind of heavy work)."""
     response = make_response(
-        render_template("errors/too_many.html", minutes=max(1, round(seconds / 60))), 429
+        render_template("errors/too_many.html", minutes=max(1, round(seconds / 60)), work=work),
+        429,
     )
     response.headers["Retry-After"] = str(seconds)
     return response
@@ -578,9 +712,8 @@ def init_app(app: Flask) -> None:
         "RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
     )
     limiter.init_app(app)
-    app.extensions[SIGN_IN_SLOTS] = threading.BoundedSemaphore(
-        max(1, int(app.config["SIGN_IN_CONCURRENCY"]))
-    )
+    for name, (setting, _retry) in SLOTS.items():
+        app.extensions[name] = threading.BoundedSemaphore(max(1, int(app.config[setting])))
     app.before_request(enforce_session_limits)
     app.before_request(require_second_factor)
     app.after_request(set_security_headers)

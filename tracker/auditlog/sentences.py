@@ -779,6 +779,9 @@ ACTION_SENTENCES: dict[str, Sentence] = {
     "login_throttled": _about_user(
         _l("Sign-in paused after too many attempts (%(user)s)"), nobody=_l("unknown account")
     ),
+    "work_throttled": _about_user(
+        _l("Exports, imports or reports paused after too many requests (%(user)s)")
+    ),
     "session_expired": _about_user(_l("%(user)s's session expired")),
     "logout": _about_user(_l("%(user)s signed out")),
     "report": _simple(_l("Donor report generated for %(thing)s")),

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker import audit, indicators
+from tracker import audit, indicators, security
 from tracker.builder import bp
 from tracker.builder.forms import GenerateForm, NarrativeForm, PeriodForm, PickForm
 from tracker.config import LANGUAGES
@@ -287,6 +287,7 @@ def edit(project_id: int):
 
 @bp.route("/<int:project_id>/generate", methods=["POST"])
 @role_required(*MANAGERS)
+@security.heavy_work("report")
 def generate(project_id: int):
     """Have the donor PDF generated with the saved narrative, kept, then shown.
 

@@ -99,6 +99,7 @@ def drill_down():
     if hidden:
         abort(404)  # the dashboard shows this count as "< 5": its people stay unlisted
     small = False
+    coarse = listing.Coarsened()
     if indicator.unit == indicators.INSTITUTIONS:
         query = services.drill_down_partners(key, scope, dimension, category)
     else:
@@ -111,6 +112,19 @@ def drill_down():
         small = listing.small_list(current_user, page.total)
         if small:
             page.items = []
+        # the values fewer than 5 of the list's people share read "Other" to a viewer
+        coarse = (
+            listing.coarsen(
+                current_user,
+                query,
+                {
+                    **listing.ATTRIBUTES,
+                    "age_group": indicators.age_group_at(Participant.registered_on),
+                },
+            )
+            if page.items
+            else coarse
+        )
         # a viewer's list of codes is personal data too: every role's read is logged
         audit.record_read(
             "participants",
@@ -133,8 +147,9 @@ def drill_down():
         category_label=title_category,
         page=page,
         scope=scope,
-        age_group=_age_groups(page.items) if indicator.unit == indicators.PEOPLE else {},
+        age_group=_age_groups(page.items, coarse) if indicator.unit == indicators.PEOPLE else {},
         small_list=listing.small_list_message() if small else None,
+        coarse=coarse,
     )
 
 
@@ -190,7 +205,8 @@ def _is_hidden_cell(key: str, dimension: str, category: str | None, scope) -> bo
     )
 
 
-def _age_groups(people: list) -> dict[int, str]:
+def _age_groups(people: list, coarse: listing.Coarsened) -> dict[int, str]:
+    """Each person's age group when registered, as the list shows it (``coarse``)."""
     if not people:
         return {}
     rows = db.session.execute(
@@ -198,7 +214,10 @@ def _age_groups(people: list) -> dict[int, str]:
             Participant.id.in_([p.id for p in people])
         )
     )
-    return {pid: indicators.category_label("age_group", group) for pid, group in rows}
+    return {
+        pid: coarse.show("age_group", group, indicators.category_label("age_group", group))
+        for pid, group in rows
+    }
 
 
 @bp.route("/quality")

@@ -520,33 +520,43 @@ def record_export(
     pseudonymous: bool = False,
     today: date | None = None,
     connection: Connection | None = None,
+    connect: Callable[[], Connection] | None = None,
 ) -> Export:
     """Return the export of ``kind`` for ``user``'s projects (or one of them).
 
     The rows are read lazily, a batch at a time, when ``rows`` is iterated, and
     counted only when ``count`` is read, on ``connection`` (default: the
-    session's). A web response streams them after the view has returned: it
-    passes a connection of its own, which needs no application context and
-    which it closes when the response ends.
+    session's). A web response streams them after the view has returned, when
+    the session's connection is back in the pool: it passes ``connect`` (e.g. the
+    engine's ``connect``, which needs no application context), and the rows are
+    read on a connection opened at the first row and closed after the last (or
+    when the response is closed), so that an export holds one connection at a time.
     """
     columns, query, source = record_query(
         kind, user=user, project=project, pseudonymous=pseudonymous, today=today
     )
-    connection = connection if connection is not None else db.session.connection()
 
     def count() -> int:
         counting = select(func.count()).select_from(query.order_by(None).subquery())
-        return connection.scalar(counting) or 0
+        reader = connection if connection is not None else db.session.connection()
+        return reader.scalar(counting) or 0
 
-    def rows() -> Iterator[list[Any]]:
-        # executed on the first row asked for: an export never read opens no cursor
-        result = connection.execute(query.execution_options(yield_per=BATCH))
+    def read(reader: Connection) -> Iterator[list[Any]]:
+        result = reader.execute(query.execution_options(yield_per=BATCH))
         try:
             yield from _cells(
-                chain.from_iterable(result.partitions()), columns, source, connection.dialect.name
+                chain.from_iterable(result.partitions()), columns, source, reader.dialect.name
             )
         finally:
             result.close()
+
+    def rows() -> Iterator[list[Any]]:
+        # executed on the first row asked for: an export never read opens no cursor
+        if connect is None:
+            yield from read(connection if connection is not None else db.session.connection())
+            return
+        with connect() as own:
+            yield from read(own)
 
     return Export(TABLES[kind], columns, rows(), count, pseudonymous)
 

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import Connection
 
+from tracker import security
 from tracker.columns import TABLES
 from tracker.exports import bp, services
 from tracker.exports.forms import ExportForm, IndicatorForm
@@ -28,14 +26,6 @@ def _default_period(projects: list[Project]):
     if not projects:
         return None, None
     return min(p.start_date for p in projects), max(p.end_date for p in projects)
-
-
-def _closing(chunks: Iterator[bytes], connection: Connection) -> Iterator[bytes]:
-    """Yield ``chunks``, then give the connection back as soon as the last row is sent."""
-    try:
-        yield from chunks
-    finally:
-        connection.close()
 
 
 def _job_threshold(fmt: str) -> int:
@@ -74,8 +64,14 @@ def index():
 
 @bp.route("/<kind>.<fmt>")
 @login_required
+@security.heavy_work("export")
 def download(kind: str, fmt: str):
-    """Send one export as an attachment, after writing who took it to the audit log."""
+    """Send one export as an attachment, after writing who took it to the audit log.
+
+    It holds one database connection at a time: the session's while it counts (and
+    writes an XLSX file), then, for a streamed CSV file, one of its own from the
+    first row to the last, once the session's is back in the pool.
+    """
     if kind not in services.KINDS or fmt not in services.FORMATS:
         abort(404)
     projects = visible_projects(current_user)
@@ -101,89 +97,83 @@ def download(kind: str, fmt: str):
     project = chosen[0] if bound.project.data else None
     hxl = bool(bound.hxl.data)
 
-    start = end = connection = None
-    try:
-        if kind == services.INDICATORS:
-            default_start, default_end = _default_period(chosen)
-            start = indicator_form.start.data or default_start
-            end = indicator_form.end.data or default_end
-            export = services.indicator_export(
-                chosen,
-                start,
-                end,
-                suppress_small=pseudonymous,
-                threshold=current_app.config["SMALL_CELL_THRESHOLD"],
-            )
-        else:
-            # a connection of the response's own: the rows stream after the view returns
-            connection = db.engine.connect()
-            export = services.record_export(
-                kind,
-                user=current_user,
-                project=project,
-                pseudonymous=pseudonymous,
-                connection=connection,
-            )
-        limit = current_app.config.get("EXPORT_XLSX_MAX_ROWS", services.XLSX_MAX_ROWS)
-        if fmt == "xlsx" and export.count > limit:
-            flash(
-                _(
-                    "%(rows)d rows are too many for an XLSX file (at most %(limit)d): take the "
-                    "CSV file.",
-                    rows=export.count,
-                    limit=limit,
-                ),
-                "error",
-            )
-            if kind != services.INDICATORS:
-                indicator_form.start.data, indicator_form.end.data = _default_period(projects)
-            return _page(form, indicator_form, projects, 400)
-        if kind != services.INDICATORS and export.count > _job_threshold(fmt):
-            # made by a worker, with its progress on the job's page
-            connection.close()
-            connection = None
-            job = queue.submit(
-                "export",
-                user=current_user,
-                project=project,
-                parameters={
-                    "kind": kind,
-                    "fmt": fmt,
-                    "pseudonymous": pseudonymous,
-                    "hxl": hxl,
-                    "sep": bound.sep.data,
-                    "rows": export.count,
-                    "remote_addr": request.remote_addr,
-                },
-            )
-            return redirect(url_for("jobs.show", job_id=job.id))
-        services.record_audit(
-            kind,
-            services.audit_detail(
-                export,
-                fmt=fmt,
-                project_codes=[project.code] if project else [],
-                hxl=hxl,
-                start=start,
-                end=end,
-            ),
-            remote_addr=request.remote_addr,
+    start = end = None
+    if kind == services.INDICATORS:
+        default_start, default_end = _default_period(chosen)
+        start = indicator_form.start.data or default_start
+        end = indicator_form.end.data or default_end
+        export = services.indicator_export(
+            chosen,
+            start,
+            end,
+            suppress_small=pseudonymous,
+            threshold=current_app.config["SMALL_CELL_THRESHOLD"],
         )
-        if fmt == "csv":
-            delimiter = services.DELIMITERS.get(bound.sep.data, ";")
-            chunks = services.render_csv(export, hxl=hxl, delimiter=delimiter)
-            if connection is not None:
-                chunks = _closing(chunks, connection)
-            response = Response(chunks, mimetype=CSV_MIMETYPE)
-            if connection is not None:
-                # also when the body is never read (a client gone at once)
-                response.call_on_close(connection.close)
-                connection = None
-        else:
-            response = Response(services.render_xlsx(export, hxl=hxl), mimetype=XLSX_MIMETYPE)
-    finally:
-        if connection is not None:
-            connection.close()
+    else:
+        export = services.record_export(
+            kind,
+            user=current_user,
+            project=project,
+            pseudonymous=pseudonymous,
+            # a CSV file's rows stream after the view returns, on a connection of their
+            # own opened at the first row (the session's is then back in the pool); an
+            # XLSX file is written here, on the session's
+            connect=db.engine.connect if fmt == "csv" else None,
+        )
+    limit = current_app.config.get("EXPORT_XLSX_MAX_ROWS", services.XLSX_MAX_ROWS)
+    if fmt == "xlsx" and export.count > limit:
+        flash(
+            _(
+                "%(rows)d rows are too many for an XLSX file (at most %(limit)d): take the "
+                "CSV file.",
+                rows=export.count,
+                limit=limit,
+            ),
+            "error",
+        )
+        if kind != services.INDICATORS:
+            indicator_form.start.data, indicator_form.end.data = _default_period(projects)
+        return _page(form, indicator_form, projects, 400)
+    if kind != services.INDICATORS and export.count > _job_threshold(fmt):
+        # made by a worker, with its progress on the job's page
+        job = queue.submit(
+            "export",
+            user=current_user,
+            project=project,
+            parameters={
+                "kind": kind,
+                "fmt": fmt,
+                "pseudonymous": pseudonymous,
+                "hxl": hxl,
+                "sep": bound.sep.data,
+                "rows": export.count,
+                "remote_addr": request.remote_addr,
+            },
+        )
+        return redirect(url_for("jobs.show", job_id=job.id))
+    services.record_audit(
+        kind,
+        services.audit_detail(
+            export,
+            fmt=fmt,
+            project_codes=[project.code] if project else [],
+            hxl=hxl,
+            start=start,
+            end=end,
+        ),
+        remote_addr=request.remote_addr,
+    )
+    if fmt == "csv":
+        delimiter = services.DELIMITERS.get(bound.sep.data, ";")
+        chunks = services.render_csv(export, hxl=hxl, delimiter=delimiter)
+        response = Response(chunks, mimetype=CSV_MIMETYPE)
+        rows = export.rows
+        if hasattr(rows, "close"):
+            # the rows' connection closes with the response, also when its body is never
+            # read or read only in part (a client gone)
+            response.call_on_close(rows.close)
+    else:
+        response = Response(services.render_xlsx(export, hxl=hxl), mimetype=XLSX_MIMETYPE)
     name = services.filename(
         kind, fmt, projects=[project] if project else [], pseudonymous=pseudonymous
     )
@@ -195,6 +185,7 @@ def download(kind: str, fmt: str):
 
 @bp.route("/projects/<int:project_id>/iati.xml")
 @role_required(*MANAGERS)
+@security.heavy_work("report")
 def iati(project_id: int):
     """Send a project's IATI results file, after writing who took it to the audit log."""
     project = get_project_or_404(project_id)

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from tracker import security
 from tracker.columns import TABLES
 from tracker.extensions import db
 from tracker.forms import record_id
@@ -72,6 +73,7 @@ def _scoped_project(project_id: str | None) -> Project | None:
 
 @bp.route("/", methods=["GET", "POST"])
 @role_required(*EDITORS)
+@security.heavy_work("import", methods=["POST"])
 def index():
     """Choose what to import and upload the file; the check runs before anything is kept."""
     projects = visible_projects(current_user)

@@ -111,10 +111,12 @@ def index():
     if batch is not None:
         query = query.where(Participant.id.in_(imported_by(batch.id)))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False, max_per_page=100)
-    # a viewer's list of fewer people than the small-cell threshold shows nobody
+    # a viewer's list of fewer people than the small-cell threshold shows nobody, and
+    # a larger one the values fewer than that of its people share as "Other"
     small = listing.small_list(current_user, page.total)
     if small:
         page.items = []
+    coarse = listing.coarsen(current_user, query) if page.items else listing.Coarsened()
     # who listed whom: the ids shown and the filters, never the words searched (a
     # name, a phone number), not even hashed: a name's hash is found by trying names
     valid = not form.errors
@@ -146,6 +148,7 @@ def index():
         lead=lead,
         batch=batch,
         small_list=listing.small_list_message() if small else None,
+        coarse=coarse,
     )
 
 
