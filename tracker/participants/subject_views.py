@@ -16,7 +16,7 @@ from flask import Response, render_template
 from flask_babel import force_locale, get_locale
 from flask_login import current_user
 
-from tracker import audit
+from tracker import audit, security
 from tracker.participants import bp, merging, subject_access
 from tracker.participants.forms import SubjectAccessForm
 from tracker.permissions import MANAGERS, get_participant_or_404, role_required
@@ -44,6 +44,7 @@ def audit_detail(content: bytes, *, language: str, fmt: str) -> dict[str, str]:
 
 @bp.route("/<int:participant_id>/subject-access", methods=["GET", "POST"])
 @role_required(*MANAGERS)
+@security.heavy_work("report", methods=["POST"])
 def subject_access_page(participant_id: int):
     """Offer the person's own copy (GET) and send it (POST), audited."""
     person = merging.survivor_of(get_participant_or_404(participant_id))
