@@ -13,6 +13,7 @@ import secrets
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,7 +27,13 @@ from tracker.imports.report import Report
 from tracker.jobs import queue
 from tracker.models import Job, JobState, PendingImport, Project
 from tracker.permissions import EDITORS, in_scope, role_required, visible_projects
-from tracker.reports.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv, write_xlsx
+from tracker.reports.spreadsheets import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    csv_chunks,
+    write_csv,
+    write_xlsx,
+)
 from tracker.text import has_control_characters
 
 #: errors shown on the page; the full list is a download
@@ -159,6 +166,8 @@ def preview(token: str):
             warnings_of[problem.row].append(problem)
         else:
             to_check.append(problem)
+    # a row is offered with its reasons: those past the problems kept stay left out
+    offered = [n for n in flagged if warnings_of[n]][:SHOWN]
     return render_template(
         "imports/preview.html",
         pending=pending,
@@ -166,6 +175,7 @@ def preview(token: str):
         table=TABLES[pending.kind],
         shown=SHOWN,
         flagged=flagged,
+        offered=offered,
         plain=report.valid - len(flagged),
         warnings_of=warnings_of,
         to_check=to_check,
@@ -244,9 +254,24 @@ def problems(token: str):
         for p in report.warnings
     ]
     rows.sort(key=lambda r: (r[0] is not None, r[0] or 0))
-    body = write_csv(["row", "column", "value", "kind", "message"], rows)
+    # what was counted but not kept: one line per kind, at the end
+    rows += [
+        [
+            None,
+            omitted.column or "",
+            "",
+            _("error") if omitted.severity == "error" else _("to check"),
+            ngettext(
+                "and %(num)d more problem of this kind",
+                "and %(num)d more problems of this kind",
+                omitted.count,
+            ),
+        ]
+        for omitted in report.omitted
+    ]
+    # the report kept is bounded (``Report.bounded``): so is the file, sent as it is written
     return Response(
-        body,
+        csv_chunks(["row", "column", "value", "kind", "message"], rows),
         mimetype=CSV_MIMETYPE,
         headers={
             "Content-Disposition": "attachment; filename=import-problems.csv",
