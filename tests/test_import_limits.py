@@ -4,15 +4,22 @@ long, and what an officer learns of other projects from the importer's answers."
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.test_imports import csv_file, upload
 from tracker.extensions import db
 from tracker.imports.report import KEPT_PER_KIND, KEPT_PROBLEMS, Problem, Report
+from tracker.jobs import housekeeping
 from tracker.models import (
+    IncomingSubmission,
+    Job,
+    Participant,
     PendingImport,
+    SubmissionState,
     now_utc,
 )
 
@@ -82,3 +89,139 @@ def test_kept_problems_are_bounded_in_all_and_counted_by_kind(app):
     # what is kept once more stays as it is
     again = Report.from_dict(kept.to_dict())
     assert again.to_dict() == kept.to_dict()
+
+
+# --- Uploads waiting: how many, how long -------------------------------------------------
+
+ONE = csv_file(";Awa;Diop;F;;SEN;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02")
+
+
+def test_uploads_waiting_are_capped_per_person(app, client, signin, officer, manager, project):
+    assert app.config["IMPORT_MAX_PENDING"] == 5
+    signin(manager)
+    upload(client, ONE)  # someone else's upload does not count
+    client.post("/auth/logout")
+    signin(officer)
+    for n in range(5):
+        assert upload(client, ONE, name=f"people-{n}.csv").status_code == 302
+    jobs = count(Job)
+    refused = upload(client, ONE, name="sixth.csv")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "You have 5 uploads checked and not imported" in page
+    mine = db.session.scalars(select(PendingImport).where(PendingImport.user_id == officer.id))
+    mine = list(mine)
+    assert len(mine) == 5 and count(Job) == jobs
+    # each listed, to open and import or to delete
+    for pending in mine:
+        assert f'href="/imports/{pending.token}"' in page
+        assert f'action="/imports/{pending.token}/cancel"' in page
+    assert "sixth.csv" not in {p.filename for p in db.session.scalars(select(PendingImport))}
+    # one deleted: room for another
+    assert client.post(f"/imports/{mine[0].token}/cancel").status_code == 302
+    assert upload(client, ONE, name="sixth.csv").status_code == 302
+    # an upload past its day is gone, and does not count
+    age(db.session.scalar(select(PendingImport).where(PendingImport.filename == "sixth.csv")), 2)
+    assert upload(client, ONE, name="seventh.csv").status_code == 302
+
+
+def test_an_expired_upload_is_neither_shown_nor_imported_before_the_purge(
+    client, signin, manager, project
+):
+    signin(manager)
+    upload(client, ONE)
+    pending = db.session.scalar(select(PendingImport))
+    token = pending.token
+    age(pending, 12)  # issue 17: 12 days old, still previewable
+    for response in (
+        client.get(f"/imports/{token}"),
+        client.get(f"/imports/{token}/problems.csv"),
+        client.post(f"/imports/{token}/confirm"),
+    ):
+        assert response.status_code == 302 and response.headers["Location"] == "/imports/"
+        response.close()
+    page = client.get("/imports/").get_data(as_text=True)
+    assert "This upload has expired" in page and token not in page
+    assert count(Participant) == 0
+    assert not db.session.scalar(select(Job).where(Job.kind == "import_write"))
+    # a confirmation queued before the day ended is not written after it
+    from tracker.imports import jobs as import_jobs
+    from tracker.jobs.running import JobFailed, Progress
+
+    job = Job(
+        kind="import_write",
+        user_id=manager.id,
+        parameters={"pending": pending.id},
+        state="running",
+    )
+    with pytest.raises(JobFailed):
+        import_jobs.write(job, Progress.__new__(Progress))
+    # its owner may still delete it
+    assert client.post(f"/imports/{token}/cancel").status_code == 302
+    assert count(PendingImport) == 0
+
+
+def _stale_things(officer, project):
+    """An upload two days old, one of today, a refused form submission 100 days old."""
+    old, fresh = (
+        PendingImport(
+            token=f"t{n}",
+            user_id=officer.id,
+            kind="participants",
+            project=project,
+            filename="people.csv",
+            sha256="0" * 64,
+            size=3,
+            summary={},
+            content=b"a;b",
+        )
+        for n in range(2)
+    )
+    db.session.add_all([old, fresh])
+    long_ago = now_utc() - timedelta(days=100)
+    refused = IncomingSubmission(
+        project=project,
+        source="kobo",
+        submission_uuid="u-1",
+        received_by_id=officer.id,
+        received_at=long_ago,
+        last_received_at=long_ago,
+        deliveries=1,
+        state=SubmissionState.INVALID,
+        payload={"participant/given_name": "Awa"},
+    )
+    db.session.add(refused)
+    db.session.commit()
+    age(old, 2)
+    return fresh.id, refused.id
+
+
+def test_the_housekeeping_purges_uploads_and_submissions_left_over(app, officer, project):
+    fresh, refused = _stale_things(officer, project)
+    with app.test_request_context():
+        housekeeping.purge(app)
+    db.session.expire_all()
+    assert list(db.session.scalars(select(PendingImport.id))) == [fresh]
+    record = db.session.get(IncomingSubmission, refused)
+    assert record.state is SubmissionState.DISCARDED and record.payload is None
+
+
+def test_the_workers_housekeeper_purges_at_its_first_round(app, officer, project):
+    """Issue 17: uploads were purged only when someone uploaded again."""
+    fresh, _refused = _stale_things(officer, project)
+    app.config["JOBS_REAP_SECONDS"] = 0.05
+    keeper = housekeeping.Housekeeper(app)
+    keeper.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            left = count(PendingImport)
+            db.session.rollback()  # no read lock held while the thread writes (SQLite)
+            if left == 1:
+                break
+            time.sleep(0.05)
+    finally:
+        keeper.stop()
+        keeper.join(5)
+    assert not keeper.is_alive()
+    assert list(db.session.scalars(select(PendingImport.id))) == [fresh]

@@ -30,16 +30,19 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from flask_babel import ngettext
+from sqlalchemy import ColumnElement, delete, func, select
 
 from tracker import audit, columns
+from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.imports import header, others, participants, programme
 from tracker.imports.reader import Sheet
 from tracker.imports.report import Context, Problem, Report, Row
-from tracker.models import AuditEvent, PendingImport, now_utc
+from tracker.models import AuditEvent, PendingImport, User, now_utc
 
-#: how long an upload waits for its confirmation before it is deleted
+#: how long an upload waits for its confirmation before it is deleted; past it, it is
+#: neither shown nor imported, even before the purge deletes it
 PENDING_LIFETIME = timedelta(days=1)
 
 
@@ -244,7 +247,55 @@ def _note_earlier_import(report: Report) -> None:
 
 
 def purge() -> int:
-    """Delete uploads left unconfirmed for more than a day (they hold personal data)."""
+    """Delete uploads left unconfirmed for more than a day (they hold personal data).
+
+    Run every hour by the job workers' housekeeping (``tracker.jobs.housekeeping``) and
+    at each upload; the caller commits.
+    """
     cutoff = now_utc() - PENDING_LIFETIME
     result = db.session.execute(delete(PendingImport).where(PendingImport.created_at < cutoff))
     return result.rowcount or 0
+
+
+def unexpired() -> ColumnElement[bool]:
+    """Return the condition that keeps the uploads still waiting: not older than a day."""
+    return PendingImport.created_at >= now_utc() - PENDING_LIFETIME
+
+
+def waiting(user: User) -> list[PendingImport]:
+    """Return ``user``'s uploads waiting for her confirmation, newest first."""
+    return list(
+        db.session.scalars(
+            select(PendingImport)
+            .where(PendingImport.user_id == user.id, unexpired())
+            .order_by(PendingImport.created_at.desc(), PendingImport.id.desc())
+        )
+    )
+
+
+class TooManyWaiting(DomainError):
+    """A new upload refused: the user has as many uploads waiting as she may."""
+
+
+def check_room(user: User, limit: int) -> None:
+    """Refuse (``TooManyWaiting``) a new upload when ``user`` has ``limit`` waiting already.
+
+    Each upload keeps a whole file of personal data until it is imported or deleted:
+    the person imports or deletes one first.
+    """
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(PendingImport)
+        .where(PendingImport.user_id == user.id, unexpired())
+    )
+    if count >= limit:
+        raise TooManyWaiting(
+            ngettext(
+                "You have %(num)d upload checked and not imported: import it or delete it "
+                "(below) before uploading another file.",
+                "You have %(num)d uploads checked and not imported: import or delete one of "
+                "them (below) before uploading another file.",
+                count,
+            ),
+            "file",
+        )

@@ -40,7 +40,8 @@ from tracker.text import has_control_characters
 SHOWN = 200
 
 
-def _pending(token: str) -> PendingImport:
+def _pending(token: str, *, expired_too: bool = False) -> PendingImport:
+    """The user's own upload of ``token``; one older than a day is gone (even unpurged)."""
     pending = db.session.scalar(
         select(PendingImport).where(
             PendingImport.token == token, PendingImport.user_id == current_user.id
@@ -48,7 +49,25 @@ def _pending(token: str) -> PendingImport:
     )
     if pending is None:
         abort(404)
+    if not expired_too and not _still_waiting(pending):
+        flash(
+            _(
+                "This upload has expired: an upload not imported is deleted after a day. "
+                "Upload the file again."
+            ),
+            "warning",
+        )
+        abort(redirect(url_for("imports.index")))
     return pending
+
+
+def _still_waiting(pending: PendingImport) -> bool:
+    return (
+        db.session.scalar(
+            select(PendingImport.id).where(PendingImport.id == pending.id, services.unexpired())
+        )
+        is not None
+    )
 
 
 def _upload_name(filename: str | None) -> str:
@@ -105,6 +124,11 @@ def index():
                 form.file.errors.append(refused.message)
         if not form.file.errors:
             services.purge()
+            try:
+                services.check_room(current_user, current_app.config["IMPORT_MAX_PENDING"])
+            except services.TooManyWaiting as refused:
+                form.file.errors.append(refused.message)
+        if not form.file.errors:
             pending = PendingImport(
                 token=secrets.token_urlsafe(24),
                 user_id=current_user.id,
@@ -125,11 +149,7 @@ def index():
                 parameters={"pending": pending.id, "file": filename, "kind": form.kind.data},
             )
             return redirect(url_for("jobs.show", job_id=job.id))
-    waiting = db.session.scalars(
-        select(PendingImport)
-        .where(PendingImport.user_id == current_user.id)
-        .order_by(PendingImport.created_at.desc())
-    ).all()
+    waiting = services.waiting(current_user)
     status = 400 if form.errors else 200
     return (
         render_template(
@@ -139,6 +159,7 @@ def index():
             waiting=waiting,
             max_rows=current_app.config["IMPORT_MAX_ROWS"],
             max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
+            max_pending=current_app.config["IMPORT_MAX_PENDING"],
         ),
         status,
     )
@@ -228,8 +249,8 @@ def _job_of(pending: PendingImport, kind: str, *, unfinished: bool = False) -> i
 @bp.route("/<token>/cancel", methods=["POST"])
 @role_required(*EDITORS)
 def cancel(token: str):
-    """Forget an upload without importing it."""
-    db.session.delete(_pending(token))
+    """Forget an upload without importing it (an expired one too: it goes sooner)."""
+    db.session.delete(_pending(token, expired_too=True))
     db.session.commit()
     flash(_("The upload was deleted; nothing was imported."), "success")
     return redirect(url_for("imports.index"))
