@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from tests.test_imports import csv_file, upload
+from tests.test_imports import HEADER, csv_file, run_import, upload
+from tests.test_kobo import submission
+from tracker.api import tokens
 from tracker.extensions import db
+from tracker.imports import incoming
 from tracker.imports.report import KEPT_PER_KIND, KEPT_PROBLEMS, Problem, Report
 from tracker.jobs import housekeeping
 from tracker.models import (
@@ -19,6 +23,7 @@ from tracker.models import (
     Job,
     Participant,
     PendingImport,
+    Role,
     SubmissionState,
     now_utc,
 )
@@ -225,3 +230,141 @@ def test_the_workers_housekeeper_purges_at_its_first_round(app, officer, project
         keeper.join(5)
     assert not keeper.is_alive()
     assert list(db.session.scalars(select(PendingImport.id))) == [fresh]
+
+
+# --- What an officer learns of other projects ------------------------------------------
+
+
+def _answers(report, *secrets: str) -> list[tuple]:
+    """The problems as the officer reads them, with the codes she typed masked."""
+
+    def masked(text):
+        for secret in secrets:
+            text = (text or "").replace(secret, "<CODE>")
+        return text
+
+    return [
+        (p.row, p.column, masked(p.message), masked(p.value))
+        for p in (*report.errors, *report.warnings)
+    ]
+
+
+def test_a_code_of_another_project_is_answered_as_a_code_nobody_holds(
+    officer, project, other_project, make_participant
+):
+    theirs = make_participant(other_project, given_name="Hidden")
+    mine = make_participant(project, given_name="Known")
+    db.session.commit()
+    nobodys = "OTHER-0999"
+    assert theirs.code == "OTHER-0001"
+
+    def check(code, project_code="IDF-MA-2014"):
+        row = f"{code};Awa;Diop;F;;SEN;;;;;;;;oui;2015-01-02;{project_code};2015-01-02"
+        return run_import(csv_file(row), user=officer, dry_run=True)
+
+    # in her project, in her project's file, in a project not hers: the same answers
+    for project_code in ("IDF-MA-2014", "OTHER", "NOPE"):
+        held, free = check(theirs.code, project_code), check(nobodys, project_code)
+        assert _answers(held, theirs.code) == _answers(free, nobodys), project_code
+        assert held.errors and "taken" not in str(held.errors)
+    # her own project's numbering is hers to know
+    assert "already taken" in check(mine.code).errors[0].message
+    assert check("IDF-MA-2014-0900").valid == 1
+    # an administrator sees every project: any code, as before
+    assert count(Participant) == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "row"),
+    [
+        (
+            "enrolments",
+            "participant_code,project_code,course_title,course_start_date,enrolled_on,status,"
+            "completed_on,dropped_on,attendance_pct,certificate\n"
+            "{code},IDF-MA-2014,Couture,2015-02-01,2015-01-20,enrolled,,,,",
+        ),
+        (
+            "placements",
+            "participant_code,project_code,kind,employer,business_name,sector,start_date,"
+            "end_date,contract_type,monthly_income,referral_partner,verified\n"
+            "{code},IDF-MA-2014,iga,,Couture Awa,Couture,2015-08-01,,,1200,,",
+        ),
+        (
+            "followups",
+            "participant_code,placement_kind,placement_start_date,months_after,followed_on,"
+            "still_active,monthly_income,note\n{code},iga,2015-08-01,6,2016-01-05,oui,2600,",
+        ),
+    ],
+)
+def test_rows_naming_a_participant_of_another_project_get_the_answer_of_nobody(
+    officer, project, other_project, make_participant, make_course, kind, row
+):
+    from tracker.models import PlacementKind
+    from tracker.placements.services import record_placement
+
+    theirs = make_participant(other_project, registered_on=date(2015, 1, 2))
+    make_course(other_project, title="Couture", start=date(2015, 2, 1))
+    make_course(project, title="Couture", start=date(2015, 2, 1))
+    record_placement(
+        theirs,
+        kind=PlacementKind.IGA,
+        business_name="Couture Awa",
+        sector="Couture",
+        start_date=date(2015, 8, 1),
+    )
+    db.session.commit()
+    held = run_import((row.format(code=theirs.code) + "\n").encode(), kind, user=officer)
+    free = run_import((row.format(code="OTHER-0999") + "\n").encode(), kind, user=officer)
+    assert held.errors and held.written == 0
+    assert _answers(held, theirs.code) == _answers(free, "OTHER-0999")
+
+
+def test_a_kobo_submission_registered_in_another_project_is_not_named(
+    client, make_project, make_user, login
+):
+    ours, theirs = make_project("P1"), make_project("P2")
+    officer = make_user(Role.OFFICER, projects=[ours], email="officer@example.org")
+    manager = make_user(Role.MANAGER, projects=[ours], email="manager@example.org")
+    other = make_user(Role.OFFICER, projects=[theirs], email="other@example.org")
+    _token, secret = tokens.create(officer, "KoboToolbox")
+    db.session.commit()
+    # the same submission, registered in P2 by its own officer
+    with force_locale("en"):
+        incoming.receive(theirs, submission(), user=other)
+    (registered,) = db.session.scalars(select(Participant))
+    answer = client.post(
+        "/api/v1/kobo/P1/submissions",
+        json=submission(),
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert answer.status_code == 200, answer.json
+    assert answer.json["status"] == "already_registered" and answer.json["code"] is None
+    assert registered.code not in answer.get_data(as_text=True)
+    login(manager)
+    listed = client.get("/imports/incoming").get_data(as_text=True)
+    assert registered.code not in listed
+    assert count(Participant) == 1
+
+
+def test_who_imported_a_file_is_told_only_for_her_own_projects(
+    make_user, officer, project, other_project
+):
+    stranger = make_user(Role.MANAGER, [other_project], email="b.manager@example.org")
+    colleague = make_user(Role.MANAGER, [project], email="a.manager@example.org")
+
+    def people(project_code):
+        return csv_file(
+            f";Awa;Diop;F;;SEN;;;;;;;;oui;2015-01-02;{project_code};2015-01-02",
+            header=HEADER,
+        )
+
+    their_file = people("OTHER")
+    assert run_import(their_file, user=stranger).written == 1
+    # the same file checked by an officer of another project: no word of it
+    mine = run_import(their_file, user=officer, dry_run=True)
+    assert not [w for w in mine.warnings if "imported" in w.message]
+    # a file imported into her own project by a colleague: said, with who and when
+    our_file = people("IDF-MA-2014")
+    assert run_import(our_file, user=colleague).written == 1
+    again = run_import(our_file, user=officer, dry_run=True)
+    assert "imported on" in again.warnings[0].message

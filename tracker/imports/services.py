@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +39,8 @@ from tracker.extensions import db
 from tracker.imports import header, others, participants, programme
 from tracker.imports.reader import Sheet
 from tracker.imports.report import Context, Problem, Report, Row
-from tracker.models import AuditEvent, PendingImport, User, now_utc
+from tracker.models import AuditEvent, PendingImport, Project, User, now_utc
+from tracker.permissions import sees_all_projects
 
 #: how long an upload waits for its confirmation before it is deleted; past it, it is
 #: neither shown nor imported, even before the purge deletes it
@@ -132,7 +133,7 @@ def run(
         # a dry run checks the flagged rows too, and counts those it would leave out
         to_write = kept
     report.valid = len(to_write)
-    _note_earlier_import(report)
+    _note_earlier_import(ctx, report)
     savepoint = db.session.begin_nested()
     # the import's own audit line first: every record written points to it
     import_event = audit.record(db.session, "import", kind, None, {})
@@ -162,7 +163,7 @@ def run(
             _audit_import(ctx, report, audit.record(db.session, "import", kind, None, {}))
             db.session.flush()
         return report
-    _audit_import(ctx, report, import_event)
+    _audit_import(ctx, report, import_event, to_write)
     savepoint.commit()
     db.session.flush()
     return report
@@ -206,8 +207,10 @@ def _in_row_order(report: Report) -> None:
     report.warnings.sort(key=position)
 
 
-def _audit_import(ctx: Context, report: Report, event: AuditEvent) -> None:
-    """Write on the import's audit line what file it read and what it did."""
+def _audit_import(
+    ctx: Context, report: Report, event: AuditEvent, written: Collection[Row] = ()
+) -> None:
+    """Write on the import's audit line what file it read, what it did and into which projects."""
     event.changes = {
         "file": report.filename,
         "sha256": report.sha256,
@@ -217,33 +220,82 @@ def _audit_import(ctx: Context, report: Report, event: AuditEvent) -> None:
         "left_out": len(report.left_out),
         "invalid": report.invalid,
         "project": ctx.default_project.code if ctx.default_project else None,
+        # who may be told of this import later (``_note_earlier_import``)
+        "projects": _projects_of(row for row in written if row.ok),
     }
 
 
-def _note_earlier_import(report: Report) -> None:
-    """Warn when the very same file was imported before (same SHA-256)."""
+def _projects_of(rows: Iterable[Row]) -> list[str]:
+    """Return the codes of the projects the rows went into (none for partners)."""
+    codes = set()
+    for row in rows:
+        v = row.values
+        project, person = v.get("project"), v.get("participant")
+        if project is not None:
+            codes.add(project.code)
+        elif v.get("project_code"):
+            codes.add(v["project_code"])
+        elif person is not None:  # a follow-up names its participant only
+            codes.add(person.project.code)
+    return sorted(codes)
+
+
+def _note_earlier_import(ctx: Context, report: Report) -> None:
+    """Warn when the very same file (same SHA-256) was imported before where the user sees.
+
+    Only an import of hers or into one of her projects is told, with its day and who made
+    it: one into projects she does not see is none of her business, and telling it, even
+    without a name, would say that the people of her file are recorded there (issue 17).
+    """
     events = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.action == "import", AuditEvent.entity == report.kind)
         .order_by(AuditEvent.occurred_at.desc())
         .limit(500)
     )
+    scope = _scope_codes(ctx)
     for event in events:
         changes = event.changes or {}
-        if changes.get("sha256") == report.sha256 and changes.get("written"):
-            report.warnings.insert(
-                0,
-                Problem(
-                    None,
-                    None,
-                    _(
-                        "This very file was imported on %(day)s by %(who)s.",
-                        day=event.occurred_at.date().isoformat(),
-                        who=event.actor_label,
-                    ),
+        if changes.get("sha256") != report.sha256 or not changes.get("written"):
+            continue
+        if scope is not None and not _told(ctx, event, scope):
+            continue
+        report.warnings.insert(
+            0,
+            Problem(
+                None,
+                None,
+                _(
+                    "This very file was imported on %(day)s by %(who)s.",
+                    day=event.occurred_at.date().isoformat(),
+                    who=event.actor_label,
                 ),
-            )
-            return
+            ),
+        )
+        return
+
+
+def _told(ctx: Context, event: AuditEvent, scope: set[str]) -> bool:
+    """Whether an earlier import is the user's to know of: hers, or into one of her projects.
+
+    One into no project (partners: everybody's records) is everybody's.
+    """
+    if ctx.user is not None and event.actor_id == ctx.user.id:
+        return True
+    changes = event.changes or {}
+    projects = changes.get("projects")
+    if projects is None:  # a line written before the projects were kept
+        projects = [changes["project"]] if changes.get("project") else None
+    if projects is None:
+        return False
+    return not projects or any(code in scope for code in projects)
+
+
+def _scope_codes(ctx: Context) -> set[str] | None:
+    """Return the codes of the projects the importer sees, None when she sees them all."""
+    if ctx.user is None or sees_all_projects(ctx.user):
+        return None
+    return set(db.session.scalars(ctx.project_query().with_only_columns(Project.code)))
 
 
 def purge() -> int:
