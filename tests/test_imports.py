@@ -276,6 +276,7 @@ def test_every_import_is_audited_and_each_person_has_a_created_line(project):
         "left_out": 1,
         "invalid": 4,
         "project": None,
+        "projects": ["IDF-MA-2014"],
     }
     created = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "create", AuditEvent.entity == "participant")

@@ -28,6 +28,9 @@ class Defaults:
     # imports: the largest file and the most rows one file may hold
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
     IMPORT_MAX_ROWS = 50_000
+    # uploads checked and not yet imported that one person may have waiting (each holds
+    # a whole file of personal data for up to a day)
+    IMPORT_MAX_PENDING = 5
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

@@ -203,9 +203,14 @@ def register(
         db.session.commit()
         return Outcome(record, "invalid", problems=problems)
     if report.skipped:
-        # registered before, by an import of Kobo's spreadsheet or an earlier delivery
+        # registered before, by an import of Kobo's spreadsheet or an earlier delivery: in
+        # this project, it is linked; elsewhere, it is not named (issue 17: the list and
+        # the answer gave the code of another project's participant)
         participant = db.session.scalar(
-            select(Participant).where(Participant.external_id == record.submission_uuid)
+            select(Participant).where(
+                Participant.external_id == record.submission_uuid,
+                Participant.project_id == project.id,
+            )
         )
         status, state = "already_registered", SubmissionState.DUPLICATE
     else:

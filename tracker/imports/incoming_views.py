@@ -110,12 +110,13 @@ def incoming_detail(submission_id: int):
             record = outcome.submission
             values = {k: v for k, v in fixed.items() if k != KOBO_UUID}
         else:
-            flash(
-                _("%(code)s is registered.", code=outcome.code)
-                if outcome.status == "registered"
-                else _("This person was registered already (%(code)s).", code=outcome.code),
-                "success",
-            )
+            if outcome.status == "registered":
+                message = _("%(code)s is registered.", code=outcome.code)
+            elif outcome.code is None:  # registered in a project not this submission's
+                message = _("This submission was registered already.")
+            else:
+                message = _("This person was registered already (%(code)s).", code=outcome.code)
+            flash(message, "success")
             return redirect(url_for(".incoming_detail", submission_id=record.id))
     if record.payload is not None:
         # the answers of a person, shown to fix them: a read of personal data

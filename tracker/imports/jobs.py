@@ -13,6 +13,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.imports import reader, services
@@ -34,7 +35,12 @@ LISTS = {
 
 
 def _pending(job: Job) -> PendingImport:
-    pending = db.session.get(PendingImport, job.parameters["pending"])
+    # an upload older than a day is gone, even before the purge deletes it
+    pending = db.session.scalar(
+        select(PendingImport).where(
+            PendingImport.id == job.parameters["pending"], services.unexpired()
+        )
+    )
     if pending is None or pending.user_id != job.user_id:
         raise JobFailed(
             _("The upload is no longer kept (imported, cancelled or older than a day).")

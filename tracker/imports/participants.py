@@ -11,6 +11,7 @@ The rows are then written in bulk, with their consents and audit lines
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -34,6 +35,7 @@ from tracker.imports.report import (
 )
 from tracker.models import Participant, Project, now_utc
 from tracker.participants import duplicates, records, rules
+from tracker.permissions import sees_all_projects
 
 
 def check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Row]:
@@ -53,6 +55,7 @@ def check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Ro
                 ),
             )
         _check_registration(ctx, row, report)
+    _check_numbering(ctx, rows, report)
     # codes: unique in the file and not taken
     given_codes = [r.values["code"] for r in rows if r.values.get("code")]
     taken = set()
@@ -116,6 +119,44 @@ def check_participants(ctx: Context, rows: list[Row], report: Report) -> list[Ro
     if to_write:
         _flag_duplicates(ctx, to_write, report)
     return to_write
+
+
+def _check_numbering(ctx: Context, rows: list[Row], report: Report) -> None:
+    """Refuse, for someone who sees only some projects, a code outside her row's project.
+
+    Codes are unique across projects: were any code accepted, "already taken" would tell
+    her that a code of a project she does not see exists (issue 17). In her project's own
+    numbering (its code, a dash, a number: as codes are generated) the answer is hers to
+    know; any other code is refused with the same words, whoever holds it. A row whose
+    project is refused has its code left unchecked (and unlooked-up) too.
+    """
+    if ctx.user is None or sees_all_projects(ctx.user):
+        return  # an administrator sees every project: any code (an earlier system's)
+    for row in rows:
+        code = row.values.get("code")
+        if not code or "code" in row.failed:
+            continue
+        project = row.values.get("project")
+        if project is None or "project_code" in row.failed:
+            row.values["code"] = None  # nothing to say about it: the row is refused
+            continue
+        prefix = f"{project.code}-"
+        number = code.removeprefix(prefix)
+        if number == code or not _DIGITS.fullmatch(number):
+            fail(
+                report,
+                row,
+                "code",
+                _(
+                    "a code given in the file is the project's code, a dash and a number "
+                    "(%(example)s): leave the cell blank and one is given",
+                    example=prefix + "0001",
+                ),
+            )
+            row.values["code"] = None
+
+
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _person_values(values: dict[str, Any]) -> dict[str, Any]:

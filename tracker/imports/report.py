@@ -8,7 +8,7 @@ the preview and the confirmation); ``Row`` is one data row while it is checked;
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -39,9 +39,32 @@ class Problem:
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
+#: problems kept in detail, of each kind (a column's errors, or a column's points to check)
+KEPT_PER_KIND = 200
+#: and of each severity (errors, points to check): a file of bad cells gave 294,000 problems
+#: and a 31 MB summary (issue 17); beyond these, only how many of each kind are counted
+KEPT_PROBLEMS = 1_000
+#: the longest message kept (a message may quote a cell)
+KEPT_MESSAGE = 500
+
+
+@dataclass
+class Omitted:
+    """How many problems of one kind were counted but not kept in detail."""
+
+    #: "error" or "warning"
+    severity: str
+    column: str | None
+    count: int
+
+
 @dataclass
 class Report:
-    """What an import found and did; kept as JSON between the preview and the confirmation."""
+    """What an import found and did; kept as JSON between the preview and the confirmation.
+
+    What is kept is bounded (``to_dict``): the first problems of each kind in detail,
+    the others counted (``omitted``).
+    """
 
     kind: str
     filename: str
@@ -65,9 +88,15 @@ class Report:
     left_out: list[int] = field(default_factory=list)
     #: the import's audit line, whose id each participant's "created" line holds
     import_id: int | None = None
+    #: the problems of each kind not kept in detail (``to_dict`` keeps the first ones)
+    omitted: list[Omitted] = field(default_factory=list)
+    #: the rows with errors, counted before the errors kept were bounded
+    invalid_rows: int | None = None
 
     @property
     def invalid(self) -> int:
+        if self.invalid_rows is not None:
+            return self.invalid_rows
         return len({p.row for p in self.errors if p.row is not None})
 
     @property
@@ -79,15 +108,57 @@ class Report:
         """Whether a confirmation could write something."""
         return not self.file_errors and self.valid > 0
 
+    def bounded(self) -> Report:
+        """Return the report with the first problems of each kind, the others counted.
+
+        Problems are kept in the order given (rows in order): at most ``KEPT_PER_KIND`` of
+        each column's errors or warnings, ``KEPT_PROBLEMS`` of each severity; the counts
+        (``invalid``, ``omitted``) stay those of every problem found.
+        """
+        omitted: dict[tuple[str, str | None], int] = {
+            (o.severity, o.column): o.count for o in self.omitted
+        }
+        kept: dict[str, list[Problem]] = {}
+        for severity, problems in (("error", self.errors), ("warning", self.warnings)):
+            of_kind: dict[str | None, int] = {}
+            kept[severity] = []
+            for problem in problems:
+                taken = of_kind.get(problem.column, 0)
+                if taken < KEPT_PER_KIND and len(kept[severity]) < KEPT_PROBLEMS:
+                    of_kind[problem.column] = taken + 1
+                    kept[severity].append(_shortened(problem))
+                else:
+                    key = (severity, problem.column)
+                    omitted[key] = omitted.get(key, 0) + 1
+        return replace(
+            self,
+            errors=kept["error"],
+            warnings=kept["warning"],
+            omitted=[Omitted(severity, column, n) for (severity, column), n in omitted.items()],
+            invalid_rows=self.invalid,
+        )
+
+    def omitted_of(self, severity: str) -> list[Omitted]:
+        """Return the kinds of ``severity`` ("error", "warning") with problems not kept."""
+        return [o for o in self.omitted if o.severity == severity]
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Return the report as kept between the check and the confirmation: bounded."""
+        return asdict(self.bounded())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
         data = dict(data)
         data["errors"] = [Problem(**p) for p in data.get("errors", [])]
         data["warnings"] = [Problem(**p) for p in data.get("warnings", [])]
+        data["omitted"] = [Omitted(**o) for o in data.get("omitted", [])]
         return cls(**data)
+
+
+def _shortened(problem: Problem) -> Problem:
+    if len(problem.message) <= KEPT_MESSAGE:
+        return problem
+    return replace(problem, message=problem.message[: KEPT_MESSAGE - 1] + "…")
 
 
 @dataclass

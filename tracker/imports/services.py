@@ -25,21 +25,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from flask_babel import ngettext
+from sqlalchemy import ColumnElement, delete, func, select
 
 from tracker import audit, columns
+from tracker.domain import DomainError
 from tracker.extensions import db
 from tracker.imports import header, others, participants, programme
 from tracker.imports.reader import Sheet
 from tracker.imports.report import Context, Problem, Report, Row
-from tracker.models import AuditEvent, PendingImport, now_utc
+from tracker.models import AuditEvent, PendingImport, Project, User, now_utc
+from tracker.permissions import sees_all_projects
 
-#: how long an upload waits for its confirmation before it is deleted
+#: how long an upload waits for its confirmation before it is deleted; past it, it is
+#: neither shown nor imported, even before the purge deletes it
 PENDING_LIFETIME = timedelta(days=1)
 
 
@@ -129,7 +133,7 @@ def run(
         # a dry run checks the flagged rows too, and counts those it would leave out
         to_write = kept
     report.valid = len(to_write)
-    _note_earlier_import(report)
+    _note_earlier_import(ctx, report)
     savepoint = db.session.begin_nested()
     # the import's own audit line first: every record written points to it
     import_event = audit.record(db.session, "import", kind, None, {})
@@ -159,7 +163,7 @@ def run(
             _audit_import(ctx, report, audit.record(db.session, "import", kind, None, {}))
             db.session.flush()
         return report
-    _audit_import(ctx, report, import_event)
+    _audit_import(ctx, report, import_event, to_write)
     savepoint.commit()
     db.session.flush()
     return report
@@ -203,8 +207,10 @@ def _in_row_order(report: Report) -> None:
     report.warnings.sort(key=position)
 
 
-def _audit_import(ctx: Context, report: Report, event: AuditEvent) -> None:
-    """Write on the import's audit line what file it read and what it did."""
+def _audit_import(
+    ctx: Context, report: Report, event: AuditEvent, written: Collection[Row] = ()
+) -> None:
+    """Write on the import's audit line what file it read, what it did and into which projects."""
     event.changes = {
         "file": report.filename,
         "sha256": report.sha256,
@@ -214,37 +220,134 @@ def _audit_import(ctx: Context, report: Report, event: AuditEvent) -> None:
         "left_out": len(report.left_out),
         "invalid": report.invalid,
         "project": ctx.default_project.code if ctx.default_project else None,
+        # who may be told of this import later (``_note_earlier_import``)
+        "projects": _projects_of(row for row in written if row.ok),
     }
 
 
-def _note_earlier_import(report: Report) -> None:
-    """Warn when the very same file was imported before (same SHA-256)."""
+def _projects_of(rows: Iterable[Row]) -> list[str]:
+    """Return the codes of the projects the rows went into (none for partners)."""
+    codes = set()
+    for row in rows:
+        v = row.values
+        project, person = v.get("project"), v.get("participant")
+        if project is not None:
+            codes.add(project.code)
+        elif v.get("project_code"):
+            codes.add(v["project_code"])
+        elif person is not None:  # a follow-up names its participant only
+            codes.add(person.project.code)
+    return sorted(codes)
+
+
+def _note_earlier_import(ctx: Context, report: Report) -> None:
+    """Warn when the very same file (same SHA-256) was imported before where the user sees.
+
+    Only an import of hers or into one of her projects is told, with its day and who made
+    it: one into projects she does not see is none of her business, and telling it, even
+    without a name, would say that the people of her file are recorded there (issue 17).
+    """
     events = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.action == "import", AuditEvent.entity == report.kind)
         .order_by(AuditEvent.occurred_at.desc())
         .limit(500)
     )
+    scope = _scope_codes(ctx)
     for event in events:
         changes = event.changes or {}
-        if changes.get("sha256") == report.sha256 and changes.get("written"):
-            report.warnings.insert(
-                0,
-                Problem(
-                    None,
-                    None,
-                    _(
-                        "This very file was imported on %(day)s by %(who)s.",
-                        day=event.occurred_at.date().isoformat(),
-                        who=event.actor_label,
-                    ),
+        if changes.get("sha256") != report.sha256 or not changes.get("written"):
+            continue
+        if scope is not None and not _told(ctx, event, scope):
+            continue
+        report.warnings.insert(
+            0,
+            Problem(
+                None,
+                None,
+                _(
+                    "This very file was imported on %(day)s by %(who)s.",
+                    day=event.occurred_at.date().isoformat(),
+                    who=event.actor_label,
                 ),
-            )
-            return
+            ),
+        )
+        return
+
+
+def _told(ctx: Context, event: AuditEvent, scope: set[str]) -> bool:
+    """Whether an earlier import is the user's to know of: hers, or into one of her projects.
+
+    One into no project (partners: everybody's records) is everybody's.
+    """
+    if ctx.user is not None and event.actor_id == ctx.user.id:
+        return True
+    changes = event.changes or {}
+    projects = changes.get("projects")
+    if projects is None:  # a line written before the projects were kept
+        projects = [changes["project"]] if changes.get("project") else None
+    if projects is None:
+        return False
+    return not projects or any(code in scope for code in projects)
+
+
+def _scope_codes(ctx: Context) -> set[str] | None:
+    """Return the codes of the projects the importer sees, None when she sees them all."""
+    if ctx.user is None or sees_all_projects(ctx.user):
+        return None
+    return set(db.session.scalars(ctx.project_query().with_only_columns(Project.code)))
 
 
 def purge() -> int:
-    """Delete uploads left unconfirmed for more than a day (they hold personal data)."""
+    """Delete uploads left unconfirmed for more than a day (they hold personal data).
+
+    Run every hour by the job workers' housekeeping (``tracker.jobs.housekeeping``) and
+    at each upload; the caller commits.
+    """
     cutoff = now_utc() - PENDING_LIFETIME
     result = db.session.execute(delete(PendingImport).where(PendingImport.created_at < cutoff))
     return result.rowcount or 0
+
+
+def unexpired() -> ColumnElement[bool]:
+    """Return the condition that keeps the uploads still waiting: not older than a day."""
+    return PendingImport.created_at >= now_utc() - PENDING_LIFETIME
+
+
+def waiting(user: User) -> list[PendingImport]:
+    """Return ``user``'s uploads waiting for her confirmation, newest first."""
+    return list(
+        db.session.scalars(
+            select(PendingImport)
+            .where(PendingImport.user_id == user.id, unexpired())
+            .order_by(PendingImport.created_at.desc(), PendingImport.id.desc())
+        )
+    )
+
+
+class TooManyWaiting(DomainError):
+    """A new upload refused: the user has as many uploads waiting as she may."""
+
+
+def check_room(user: User, limit: int) -> None:
+    """Refuse (``TooManyWaiting``) a new upload when ``user`` has ``limit`` waiting already.
+
+    Each upload keeps a whole file of personal data until it is imported or deleted:
+    the person imports or deletes one first.
+    """
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(PendingImport)
+        .where(PendingImport.user_id == user.id, unexpired())
+    )
+    if count >= limit:
+        raise TooManyWaiting(
+            ngettext(
+                "You have %(num)d upload checked and not imported: import it or delete it "
+                "(below) before uploading another file.",
+                "You have %(num)d uploads checked and not imported: import or delete one of "
+                "them (below) before uploading another file.",
+                count,
+            ),
+            "file",
+        )

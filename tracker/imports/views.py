@@ -13,6 +13,7 @@ import secrets
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,14 +28,21 @@ from tracker.imports.report import Report
 from tracker.jobs import queue
 from tracker.models import Job, JobState, PendingImport, Project
 from tracker.permissions import EDITORS, in_scope, role_required, visible_projects
-from tracker.reports.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv, write_xlsx
+from tracker.reports.spreadsheets import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    csv_chunks,
+    write_csv,
+    write_xlsx,
+)
 from tracker.text import has_control_characters
 
 #: errors shown on the page; the full list is a download
 SHOWN = 200
 
 
-def _pending(token: str) -> PendingImport:
+def _pending(token: str, *, expired_too: bool = False) -> PendingImport:
+    """The user's own upload of ``token``; one older than a day is gone (even unpurged)."""
     pending = db.session.scalar(
         select(PendingImport).where(
             PendingImport.token == token, PendingImport.user_id == current_user.id
@@ -42,7 +50,25 @@ def _pending(token: str) -> PendingImport:
     )
     if pending is None:
         abort(404)
+    if not expired_too and not _still_waiting(pending):
+        flash(
+            _(
+                "This upload has expired: an upload not imported is deleted after a day. "
+                "Upload the file again."
+            ),
+            "warning",
+        )
+        abort(redirect(url_for("imports.index")))
     return pending
+
+
+def _still_waiting(pending: PendingImport) -> bool:
+    return (
+        db.session.scalar(
+            select(PendingImport.id).where(PendingImport.id == pending.id, services.unexpired())
+        )
+        is not None
+    )
 
 
 def _upload_name(filename: str | None) -> str:
@@ -100,6 +126,11 @@ def index():
                 form.file.errors.append(refused.message)
         if not form.file.errors:
             services.purge()
+            try:
+                services.check_room(current_user, current_app.config["IMPORT_MAX_PENDING"])
+            except services.TooManyWaiting as refused:
+                form.file.errors.append(refused.message)
+        if not form.file.errors:
             pending = PendingImport(
                 token=secrets.token_urlsafe(24),
                 user_id=current_user.id,
@@ -120,11 +151,7 @@ def index():
                 parameters={"pending": pending.id, "file": filename, "kind": form.kind.data},
             )
             return redirect(url_for("jobs.show", job_id=job.id))
-    waiting = db.session.scalars(
-        select(PendingImport)
-        .where(PendingImport.user_id == current_user.id)
-        .order_by(PendingImport.created_at.desc())
-    ).all()
+    waiting = services.waiting(current_user)
     status = 400 if form.errors else 200
     return (
         render_template(
@@ -134,6 +161,7 @@ def index():
             waiting=waiting,
             max_rows=current_app.config["IMPORT_MAX_ROWS"],
             max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
+            max_pending=current_app.config["IMPORT_MAX_PENDING"],
         ),
         status,
     )
@@ -161,6 +189,8 @@ def preview(token: str):
             warnings_of[problem.row].append(problem)
         else:
             to_check.append(problem)
+    # a row is offered with its reasons: those past the problems kept stay left out
+    offered = [n for n in flagged if warnings_of[n]][:SHOWN]
     return render_template(
         "imports/preview.html",
         pending=pending,
@@ -168,6 +198,7 @@ def preview(token: str):
         table=TABLES[pending.kind],
         shown=SHOWN,
         flagged=flagged,
+        offered=offered,
         plain=report.valid - len(flagged),
         warnings_of=warnings_of,
         to_check=to_check,
@@ -220,8 +251,8 @@ def _job_of(pending: PendingImport, kind: str, *, unfinished: bool = False) -> i
 @bp.route("/<token>/cancel", methods=["POST"])
 @role_required(*EDITORS)
 def cancel(token: str):
-    """Forget an upload without importing it."""
-    db.session.delete(_pending(token))
+    """Forget an upload without importing it (an expired one too: it goes sooner)."""
+    db.session.delete(_pending(token, expired_too=True))
     db.session.commit()
     flash(_("The upload was deleted; nothing was imported."), "success")
     return redirect(url_for("imports.index"))
@@ -246,9 +277,24 @@ def problems(token: str):
         for p in report.warnings
     ]
     rows.sort(key=lambda r: (r[0] is not None, r[0] or 0))
-    body = write_csv(["row", "column", "value", "kind", "message"], rows)
+    # what was counted but not kept: one line per kind, at the end
+    rows += [
+        [
+            None,
+            omitted.column or "",
+            "",
+            _("error") if omitted.severity == "error" else _("to check"),
+            ngettext(
+                "and %(num)d more problem of this kind",
+                "and %(num)d more problems of this kind",
+                omitted.count,
+            ),
+        ]
+        for omitted in report.omitted
+    ]
+    # the report kept is bounded (``Report.bounded``): so is the file, sent as it is written
     return Response(
-        body,
+        csv_chunks(["row", "column", "value", "kind", "message"], rows),
         mimetype=CSV_MIMETYPE,
         headers={
             "Content-Disposition": "attachment; filename=import-problems.csv",

@@ -1,4 +1,4 @@
-"""What every worker does besides jobs: requeue the dead ones, purge the expired ones."""
+"""What every worker does besides jobs: requeue the dead ones, purge what has expired."""
 
 from __future__ import annotations
 
@@ -16,6 +16,26 @@ log = logging.getLogger(__name__)
 PURGE_EVERY = 3600.0
 
 
+def purge(app: Flask) -> None:
+    """Delete what is kept for a while only: expired jobs and their files, uploads not
+    imported within a day, form submissions nobody fixed (each commits)."""
+    from tracker.imports import incoming, services
+    from tracker.jobs import running
+
+    purged = running.purge()
+    if purged:
+        log.info("%d expired jobs deleted with their files", purged)
+    # unconfirmed uploads hold whole files of personal data: issue 17 found one 12 days
+    # old, still there because nobody had uploaded since
+    uploads = services.purge()
+    db.session.commit()
+    if uploads:
+        log.info("%d uploads not imported within a day deleted", uploads)
+    discarded = incoming.purge_stale(int(app.config["INCOMING_RETENTION_DAYS"]))
+    if discarded:
+        log.info("%d unfixed form submissions discarded", discarded)
+
+
 class Housekeeper(threading.Thread):
     """Every ``JOBS_REAP_SECONDS``: ``reap``; every hour: ``purge``."""
 
@@ -25,25 +45,19 @@ class Housekeeper(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        from tracker.imports import incoming
         from tracker.jobs import running
 
         every = float(self.app.config["JOBS_REAP_SECONDS"])
-        last_purge = 0.0
+        # the first round purges: a worker started often (or on a machine up for less
+        # than an hour, monotonic time counting from the boot) would otherwise never do it
+        last_purge: float | None = None
         while not self.stopped.wait(every):
             with self.app.app_context():
                 try:
                     running.reap()
-                    if time.monotonic() - last_purge > PURGE_EVERY:
+                    if last_purge is None or time.monotonic() - last_purge > PURGE_EVERY:
                         last_purge = time.monotonic()
-                        purged = running.purge()
-                        if purged:
-                            log.info("%d expired jobs deleted with their files", purged)
-                        discarded = incoming.purge_stale(
-                            int(self.app.config["INCOMING_RETENTION_DAYS"])
-                        )
-                        if discarded:
-                            log.info("%d unfixed form submissions discarded", discarded)
+                        purge(self.app)
                 except Exception:  # the next round tries again
                     log.exception("jobs housekeeping failed")
                 finally:
