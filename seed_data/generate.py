@@ -1006,6 +1006,7 @@ def participant_rows(rng: random.Random, women: list[Woman]) -> list[dict[str, s
                 "code": woman.code,
                 "given_name": woman.given,
                 "family_name": woman.family,
+                "other_name": "",
                 "sex": "F",
                 "date_of_birth": iso(woman.born),
                 "nationality": woman.nationality,
@@ -1224,9 +1225,9 @@ COLUMNS = {
         "project_code,title,provider,sector,kind,city,start_date,end_date,hours,capacity"
     ),
     "participants.csv": (
-        "code,given_name,family_name,sex,date_of_birth,nationality,region,city,phone,email,"
-        "migration_status,education_level,languages,consent_given,consent_date,project_code,"
-        "registered_on"
+        "code,given_name,family_name,other_name,sex,date_of_birth,nationality,region,city,"
+        "phone,email,migration_status,education_level,languages,consent_given,consent_date,"
+        "project_code,registered_on"
     ),
     "enrolments.csv": (
         "participant_code,project_code,course_title,course_start_date,enrolled_on,status,"

@@ -92,7 +92,8 @@ def test_changes_read_as_sentences(app):
             "Type : Activité génératrice de revenus (auparavant vide)"
         )
         assert describe_change("participant", "region", ["Oriental", ""]) == (
-            "Région : valeur Oriental effacée"
+            # the value typed is isolated from the sentence's direction (FSI…PDI)
+            "Région : valeur \u2068Oriental\u2069 effacée"
         )
         assert describe_change("participant", "phone", ["***", "***"]) == (
             "Téléphone : valeur modifiée (non conservée dans le journal)"
@@ -111,7 +112,7 @@ def test_changes_read_as_sentences(app):
             "Kind set to Income-generating activity"
         )
         assert describe_change("participant", "region", ["Oriental", None]) == (
-            "Region removed (was Oriental)"
+            "Region removed (was \u2068Oriental\u2069)"
         )
         assert describe_change("participant", "phone", ["***", "***"]) == (
             "Phone changed (the value is not kept in the log)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -12,6 +13,14 @@ from tracker import audit
 from tracker.audit import AuditLogIsAppendOnly
 from tracker.extensions import db
 from tracker.models import AuditEvent, Role
+
+#: the marks that isolate each value of a sentence (tracker.auditlog.sentences.isolate)
+FSI, PDI = "\u2068", "\u2069"
+
+
+def _plain(text: str) -> str:
+    """``text`` without the isolates around its values: the words the tests compare."""
+    return text.replace(FSI, "").replace(PDI, "")
 
 
 def _line(**kw) -> AuditEvent:
@@ -120,7 +129,7 @@ def admin(make_user):
 def _page(client, **args) -> str:
     response = client.get("/admin/audit/", query_string=args)
     assert response.status_code == 200
-    return response.get_data(as_text=True)
+    return _plain(response.get_data(as_text=True))
 
 
 def _lines(page: str) -> str:
@@ -231,7 +240,7 @@ def test_the_case_file_history_reads_in_sentences(
     person.phone = "+212 600 00 00 09"
     db.session.commit()
     signin(officer)
-    page = client.get(f"/participants/{person.id}").get_data(as_text=True)
+    page = _plain(client.get(f"/participants/{person.id}").get_data(as_text=True))
     history = page[page.index('id="history"') :]
     assert "Awa Diallo&#39;s phone changed" in history
     assert "Awa Diallo&#39;s enrolment in “Couture” changed" in history
@@ -243,20 +252,20 @@ def test_the_case_file_history_reads_in_sentences(
     # page views: not for an officer, who also does not read the stored lines
     assert "Show who opened this record too" not in history
     assert '<details class="exact">' not in history
-    page = client.get(f"/participants/{person.id}?reads=1").get_data(as_text=True)
+    page = _plain(client.get(f"/participants/{person.id}?reads=1").get_data(as_text=True))
     assert "record opened" not in page[page.index('id="history"') :]
     client.post("/auth/logout")
     signin(manager)
-    page = client.get(f"/participants/{person.id}").get_data(as_text=True)
+    page = _plain(client.get(f"/participants/{person.id}").get_data(as_text=True))
     history = page[page.index('id="history"') :]
     assert "Show who opened this record too" in history and "record opened" not in history
-    page = client.get(f"/participants/{person.id}?reads=1").get_data(as_text=True)
+    page = _plain(client.get(f"/participants/{person.id}?reads=1").get_data(as_text=True))
     history = page[page.index('id="history"') :]
     assert "Awa Diallo&#39;s record opened" in history and "officer@example.org" in history
     assert "Hide the pages opened" in history
     client.post("/auth/logout")
     signin(admin)
-    page = client.get(f"/participants/{person.id}").get_data(as_text=True)
+    page = _plain(client.get(f"/participants/{person.id}").get_data(as_text=True))
     assert '<details class="exact">' in page[page.index('id="history"') :]
 
 
@@ -266,7 +275,7 @@ def test_the_case_file_history_in_french(client, login, officer, project, make_p
     person.region = "Souss-Massa"
     db.session.commit()
     login(officer)
-    page = client.get(f"/participants/{person.id}").get_data(as_text=True)
+    page = _plain(client.get(f"/participants/{person.id}").get_data(as_text=True))
     history = page[page.index('id="history"') :]
     assert "Fiche de Awa Diallo modifiée : région" in history
     assert "Région : Souss-Massa au lieu de Oriental" in history
@@ -397,7 +406,11 @@ def _say(events, reader, lang="en"):
     from tracker.auditlog import sentences
 
     with force_locale(lang):
-        return sentences.describe(events, reader)
+        lines = sentences.describe(events, reader)
+    return [
+        replace(line, sentence=_plain(line.sentence), details=[_plain(d) for d in line.details])
+        for line in lines
+    ]
 
 
 def _cases(person, enrolment, admin, project):
@@ -621,6 +634,55 @@ def test_a_viewer_reads_codes_and_an_officer_names_only_in_her_projects(
     # a list read names people by code: database ids never reach a sentence
     assert lines[2].sentence == "The list of participants opened"
     assert str(person.id) not in " ".join(lines[2].details).replace(person.code, "")
+
+
+def test_each_value_of_a_sentence_is_isolated_from_the_sentences_direction(
+    awa, admin, project, client, signin
+):
+    """A Latin name in an Arabic sentence (and an Arabic one in a French sentence) is set
+    apart by FSI…PDI, so the bidi algorithm cannot move it or the punctuation around it."""
+    from flask_babel import force_locale
+
+    from tracker.auditlog import sentences
+
+    person, enrolment = awa
+    events = [
+        _event("update", "participant", person.id, {"region": ["Oriental", "Souss-Massa"]}),
+        _event("delete", "enrolment", enrolment.id),
+        _event("login", "user", admin.id),
+        _event("view", "participants", None, {"participant_ids": [person.id]}),
+    ]
+    with force_locale("ar"):
+        changed, deleted, login, read = sentences.describe(events, admin)
+    name = f"{FSI}Awa Diallo{PDI}"
+    assert name in changed.sentence and name in deleted.sentence
+    assert not any("a" <= c <= "z" for c in _plain(changed.sentence).replace("Awa Diallo", ""))
+    assert f"{FSI}Couture{PDI}" in deleted.sentence
+    assert f"{FSI}admin@example.org{PDI}" in login.sentence
+    assert f"{FSI}Oriental{PDI}" in changed.details[0]
+    assert f"{FSI}Souss-Massa{PDI}" in changed.details[0]
+    assert f"{FSI}{person.code}{PDI}" in read.details[0]
+    # every sentence of every action: isolates in pairs, none left open
+    cases = _cases(person, enrolment, admin, project)
+    for lang in ("ar", "fr", "en"):
+        with force_locale(lang):
+            lines = sentences.describe([event for event, _en, _fr in cases], admin)
+        for said in (t for line in lines for t in (line.sentence, *line.details)):
+            depth = 0
+            for char in said:
+                depth += {FSI: 1, PDI: -1}.get(char, 0)
+                assert depth >= 0, said
+            assert depth == 0, said
+    # an Arabic name in a French sentence, on the page: the marks reach the reader as text
+    person.given_name, person.family_name = "عائشة", "ديالو"
+    db.session.commit()
+    db.session.add(
+        _event("update", "participant", person.id, {"region": ["Oriental", "Souss-Massa"]})
+    )
+    db.session.commit()
+    signin(admin)
+    page = client.get("/admin/audit/", query_string={"entity": "participant"})
+    assert f"{FSI}عائشة ديالو{PDI}" in page.get_data(as_text=True)
 
 
 def test_a_long_list_read_is_said_by_its_first_codes(awa, admin):

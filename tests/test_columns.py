@@ -28,7 +28,7 @@ def test_columns_are_the_seed_files_headers(key):
     assert table.names == seed_header(table.seed_file)
 
 
-def test_participant_columns_are_the_import_columns_plus_languages():
+def test_participant_columns_are_the_import_columns_plus_languages_and_other_name():
     issue_5 = [
         "code",
         "given_name",
@@ -48,7 +48,10 @@ def test_participant_columns_are_the_import_columns_plus_languages():
         "registered_on",
     ]
     names = columns.PARTICIPANTS.names
-    assert [n for n in names if n != "languages"] == issue_5
+    assert [n for n in names if n not in ("languages", "other_name")] == issue_5
+    # the name in the other script, optional, right after the family name
+    assert names.index("other_name") == names.index("family_name") + 1
+    assert not columns.PARTICIPANTS.column("other_name").required
 
 
 @pytest.mark.parametrize("table", ALL_TABLES.values(), ids=lambda t: t.key)
@@ -67,6 +70,7 @@ def test_personal_columns_are_the_ones_a_pseudonymous_export_drops():
     assert personal == {
         "given_name",
         "family_name",
+        "other_name",
         "date_of_birth",
         "city",
         "phone",

@@ -239,6 +239,16 @@ PARTICIPANTS = Table(
             required=True,
         ),
         Column(
+            "other_name",
+            "#beneficiary+name+alt",
+            _l(
+                "Full name in the other script: in Arabic letters, or in Latin letters when "
+                "the given and family names are in Arabic. Search and the duplicate check "
+                "read it too."
+            ),
+            personal=True,
+        ),
+        Column(
             "sex",
             "#beneficiary+sex",
             _l("Sex: F (female) or M (male)."),
@@ -798,10 +808,10 @@ back in unchanged. The seed files in `seed_data/` have the same headers.
   oddly when it opens a CSV directly: use XLSX to read phone numbers).
 - **XLSX**: every text cell is written as a string, never as a formula, so nothing is
   prefixed; dates are real dates shown as `YYYY-MM-DD`.
-- **Pseudonymous exports** leave out the columns marked *personal* (names, birth date,
-  city, phone, e-mail, languages, business name, follow-up note, a partner's contact
-  person) and are the only ones an M&E / donor viewer can get. Sensitive notes are never
-  exported.
+- **Pseudonymous exports** leave out the columns marked *personal* (names, in either
+  script, birth date, city, phone, e-mail, languages, business name, follow-up note, a
+  partner's contact person) and are the only ones an M&E / donor viewer can get. Sensitive
+  notes are never exported.
 - **Imports** read every table below but the indicator tables (on the web at /imports/ and
   with `flask --app tracker import KIND FILE`). A row that names a record already recorded
   (the same course, partner, activity or attendance) is skipped and said so, so importing

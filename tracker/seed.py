@@ -240,6 +240,7 @@ def _load_participant(ctx: _Context, row: dict[str, str]) -> bool:
         code=row["code"],
         given_name=row["given_name"],
         family_name=row["family_name"],
+        other_name=row.get("other_name") or None,
         sex=Sex(row["sex"]),
         date_of_birth=_date(row["date_of_birth"]),
         nationality=row["nationality"] or None,

@@ -73,6 +73,10 @@ class ParticipantSchema(Schema):
     project = fields.String(required=True, metadata={"description": "The project's code."})
     given_name = _text("Given name (not for a viewer).")
     family_name = _text("Family name (not for a viewer).")
+    other_name = _text(
+        "Full name in the other script (Arabic, or Latin letters if the name is in Arabic); "
+        "not for a viewer."
+    )
     sex = fields.String(validate=validate.OneOf([s.value for s in Sex]))
     date_of_birth = _text("YYYY-MM-DD, or YYYY when only the year is known.")
     nationality = _text("ISO 3166-1 alpha-3.")
@@ -190,6 +194,7 @@ def dump(participant: Participant, *, names: bool) -> dict[str, Any]:
         {
             "given_name": participant.given_name,
             "family_name": participant.family_name,
+            "other_name": participant.other_name,
             "sex": participant.sex.value,
             "date_of_birth": birth.isoformat()
             if birth

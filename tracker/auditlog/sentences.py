@@ -7,6 +7,13 @@ named by their labels, values are formatted (dates, yes/no, choices by their lab
 records by their name), an empty value is said in words, and masked values are never
 shown. ``exact_changes`` keeps the stored line reachable, formatted, for the audit.
 
+Each value set into a sentence (a name, a code, a title, an e-mail, a typed value) is
+isolated for the bidirectional algorithm between FSI and PDI (U+2068, U+2069): in an
+Arabic page a Latin name keeps its place, and a name ending in "." or ")" does not
+carry the sentence's punctuation to the wrong end. Plain characters, not markup: the
+page escapes the sentence as any text, and the JSON copy and the PDF (which drops
+them once a line is in visual order, ``reports.script``) read them as well.
+
 Every action written anywhere in the code has its sentence in ``ACTION_SENTENCES``
 (a test reads the code for ``audit.record*`` calls and checks it), and an action
 unknown here still reads as a sentence, never as a raw dictionary.
@@ -182,6 +189,14 @@ VALUE_LABELS = {
 #: how many codes a sentence lists before saying how many more
 MAX_CODES = 10
 
+#: Unicode's first strong isolate and pop directional isolate
+FSI, PDI = "\u2068", "\u2069"
+
+
+def isolate(text: str) -> str:
+    """Return ``text`` isolated, with its own direction, inside a sentence (FSI…PDI)."""
+    return f"{FSI}{text}{PDI}" if text else text
+
 
 @dataclass
 class Line:
@@ -304,12 +319,12 @@ class Names:
             name = f"{person.given_name} {person.family_name}".strip()
             if name:
                 self.named.add(person.id)
-                return name
-        return person.code
+                return isolate(name)
+        return isolate(person.code)
 
     def code(self, participant_id: Any) -> str | None:
         person = self.people.get(participant_id) if isinstance(participant_id, int) else None
-        return person.code if person is not None else None
+        return isolate(person.code) if person is not None else None
 
     # -- records
 
@@ -329,7 +344,8 @@ class Names:
             "activity": self.activities,
             "user": self.users,
         }.get(target, {})
-        return table.get(record_id)
+        name = table.get(record_id)
+        return isolate(name) if name is not None else None
 
     def parent(self, event_: AuditEvent, name: str) -> int | None:
         if event_.entity_id is None:
@@ -416,7 +432,7 @@ def format_value(entity: str, name: str, value: Any, names: Names | None = None)
         try:
             return enum_cls(value).label
         except ValueError:
-            return str(value)
+            return isolate(str(value))
     if name == "nationality" and isinstance(value, str):
         return country_name(value) or value
     if isinstance(value, float):
@@ -437,7 +453,7 @@ def format_value(entity: str, name: str, value: Any, names: Names | None = None)
         label = VALUE_LABELS.get((name, value))
         if label is not None:
             return str(label)
-    return str(value)
+    return isolate(str(value))
 
 
 def _as_date(text: str) -> date | datetime | None:
@@ -544,7 +560,7 @@ def thing(event_: AuditEvent, names: Names) -> str:
     if entity in own and record_id is not None:
         table, phrase = own[entity]
         if record_id in table:
-            return str(phrase) % {"name": table[record_id]}
+            return str(phrase) % {"name": isolate(table[record_id])}
     if entity == "activity_attendance":
         activity = names.reference("activity", names.parent(event_, "activity_id"))
         partner = names.reference("partner", names.parent(event_, "partner_id"))
@@ -576,7 +592,7 @@ def thing(event_: AuditEvent, names: Names) -> str:
             return str(lists[entity])
     if entity in ENTITY_LABELS:
         return entity_label(entity)
-    return gettext("a record of kind “%(kind)s”", kind=entity)
+    return gettext("a record of kind “%(kind)s”", kind=isolate(entity))
 
 
 # --- sentences, one per action ---------------------------------------------------------------
@@ -692,7 +708,7 @@ def _about_user(message: Any, nobody: Any = None) -> Sentence:
     def sentence(event_: AuditEvent, names: Names) -> tuple[str, list[str]]:
         who = names.reference("user", event_.entity_id)
         if who is None:
-            who = str(nobody) if nobody is not None else event_.actor_label
+            who = str(nobody) if nobody is not None else isolate(event_.actor_label)
         return str(message) % {"user": who}, _details(event_, names)
 
     return sentence
@@ -738,7 +754,7 @@ def _detail(entity: str, key: str, value: Any, names: Names) -> str:
         # a merge's choice of values, field by field: said record by record
         by_record: dict[str, list[str]] = defaultdict(list)
         for name, code in value.items():
-            by_record[str(code)].append(_lower_first(_label(name)))
+            by_record[isolate(str(code))].append(_lower_first(_label(name)))
         return gettext(
             "%(field)s: %(value)s",
             field=label,
@@ -756,7 +772,9 @@ def _detail(entity: str, key: str, value: Any, names: Names) -> str:
 
 def _merge(message: Any) -> Sentence:
     def sentence(event_: AuditEvent, names: Names) -> tuple[str, list[str]]:
-        who = names.person(event_.entity_id) or str((event_.changes or {}).get("survivor", ""))
+        who = names.person(event_.entity_id) or isolate(
+            str((event_.changes or {}).get("survivor", ""))
+        )
         details = [
             _detail(event_.entity, k, v, names)
             for k, v in (event_.changes or {}).items()

@@ -185,6 +185,7 @@ def _participants(today: date, pseudonymous: bool) -> _Source:
             "code": p.code,
             "given_name": p.given_name,
             "family_name": p.family_name,
+            "other_name": p.other_name,
             "sex": p.sex,
             "date_of_birth": p.date_of_birth,
             "nationality": p.nationality,

@@ -104,6 +104,7 @@ MAX_LENGTH = {
     "project_code": 32,
     "given_name": 120,
     "family_name": 120,
+    "other_name": 240,
     "region": 120,
     "city": 120,
     "languages": 200,

@@ -21,18 +21,37 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from tracker.config import LANGUAGES
-from tracker.models import EducationLevel, MigrationStatus, Project, Sex
+from tracker.models import EducationLevel, MigrationStatus, Participant, Project, Sex
 
 KINDS = ("participants",)
 LANGUAGE_NAMES = {"fr": "Français (fr)", "en": "English (en)", "ar": "العربية (ar)"}
 GROUP = "participant"
 
 YES_NO = (("yes", _l("Yes")), ("no", _l("No")))
+#: the longest name in the other script the database (and so the import) holds
+OTHER_NAME_MAX = Participant.__table__.c.other_name.type.length
 
 #: (type, name, label, required, extra columns) of each question, in order
 _QUESTIONS: tuple[tuple[str, str, Any, bool, dict[str, Any]], ...] = (
     ("text", "given_name", _l("Given name"), True, {}),
     ("text", "family_name", _l("Family name"), True, {}),
+    (
+        "text",
+        "other_name",
+        _l("Name in the other script"),
+        False,
+        {
+            "hint": _l(
+                "The full name as the person writes it in Arabic, or in Latin letters if the "
+                "name above is in Arabic. Search and the duplicate check read both."
+            ),
+            "constraint": f"string-length(.) <= {OTHER_NAME_MAX}",
+            "constraint_message": _l(
+                "The name is too long (at most %(num)d characters).",
+                num=OTHER_NAME_MAX,
+            ),
+        },
+    ),
     ("select_one sex", "sex", _l("Sex"), True, {}),
     (
         "date",

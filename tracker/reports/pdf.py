@@ -158,6 +158,11 @@ _SUBSTITUTES = str.maketrans(
         "\u2007": "\u00a0",
         "\u2009": " ",
         "\u200b": "",
+        # the isolates of the history sentences (auditlog.sentences): Helvetica has no glyph
+        "\u2066": "",
+        "\u2067": "",
+        "\u2068": "",
+        "\u2069": "",
         "\u2010": "-",
         "\u2011": "-",
         "\u2212": "-",
