@@ -625,3 +625,36 @@ def test_no_formula_appears_whatever_separator_the_file_is_opened_with(delimiter
     # and the file, read with its own separator, gives the names back exactly
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[1:]
     assert [restore(row[1]) for row in rows] == names
+
+
+def test_a_pseudonymous_export_reads_rare_attributes_as_other(
+    client, login, make_project, make_participant, make_user
+):
+    """Six Senegalese women and two Burkinabe ones: a pseudonymous file must not let its
+    reader count the two (the dashboard shows "< 5"); the named file keeps them."""
+    project = make_project("PR", start=date(2014, 6, 1), end=date(2016, 12, 31))
+    for n in range(8):
+        make_participant(
+            project,
+            given_name=f"Person{n}",
+            family_name="Rare" if n < 2 else f"Common{n}",
+            nationality="BFA" if n < 2 else "SEN",
+            region="Oriental",
+        )
+    db.session.commit()
+    login(make_user(Role.MANAGER, [project], email="m-rare@example.org"))
+
+    def column(path, name):
+        response = client.get(path)
+        rows = parse_csv(response.data)
+        response.close()
+        at = rows[0].index(name)
+        return sorted(r[at] for r in rows[1:])
+
+    pseudonymous = f"/exports/participants.csv?project={project.id}&pseudonymous=y"
+    assert column(pseudonymous, "nationality") == ["SEN"] * 6 + ["other"] * 2
+    assert column(pseudonymous, "region") == ["Oriental"] * 8  # common: kept
+    assert column(pseudonymous, "sex") == ["F"] * 8
+    assert column(f"/exports/participants.csv?project={project.id}", "nationality") == (
+        ["BFA"] * 2 + ["SEN"] * 6
+    )

@@ -810,8 +810,10 @@ back in unchanged. The seed files in `seed_data/` have the same headers.
   prefixed; dates are real dates shown as `YYYY-MM-DD`.
 - **Pseudonymous exports** leave out the columns marked *personal* (names, in either
   script, birth date, city, phone, e-mail, languages, business name, follow-up note, a
-  partner's contact person) and are the only ones an M&E / donor viewer can get. Sensitive
-  notes are never exported.
+  partner's contact person) and are the only ones an M&E / donor viewer can get. In them,
+  a sex, nationality or region fewer than the small-cell threshold (5) of the file's
+  people share reads `other`, so that the file cannot be counted to find a cell the
+  tables print as "< 5". Sensitive notes are never exported.
 - **Imports** read every table below but the indicator tables (on the web at /imports/ and
   with `flask --app tracker import KIND FILE`). A row that names a record already recorded
   (the same course, partner, activity or attendance) is skipped and said so, so importing

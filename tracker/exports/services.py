@@ -513,6 +513,52 @@ def _cells(
         yield values
 
 
+#: the columns of a person's attributes that the dashboard breaks its counts down by:
+#: in a pseudonymous export (a file meant to leave the organisation), a value fewer than
+#: SMALL_CELL_THRESHOLD people of the file share reads ``OTHER``, so that nobody counts
+#: back from the file a "< 5" cell the tables hide (issue 17; a viewer's lists do the same)
+COARSENED_COLUMNS = ("sex", "nationality", "region")
+OTHER = "other"
+
+
+def disclosure_threshold() -> int:
+    from flask import current_app
+
+    return int(current_app.config["SMALL_CELL_THRESHOLD"])
+
+
+def _coarsened_columns(kind: str, columns: Sequence[Column]) -> list[int]:
+    if kind not in PERSON_KINDS:
+        return []
+    return [i for i, c in enumerate(columns) if c.name in COARSENED_COLUMNS]
+
+
+def _rare_values(
+    reader: Connection, query: Select, indexes: Sequence[int], limit: int
+) -> dict[int, frozenset[Any]]:
+    """The values of each coarsened column held by fewer than ``limit`` rows of the file."""
+    if not disclosure.enabled(limit):
+        return {}
+    rows = query.order_by(None).subquery()
+    rare = {}
+    for index in indexes:
+        column = rows.c[index]
+        counted = select(column).group_by(column).having(func.count() < limit)
+        values = frozenset(reader.scalars(counted))
+        if values:
+            # read as the cells are: a choice by its stored value
+            rare[index] = frozenset(getattr(v, "value", v) for v in values)
+    return rare
+
+
+def _coarsen(rows: Iterable[list[Any]], rare: dict[int, frozenset[Any]]) -> Iterator[list[Any]]:
+    for row in rows:
+        for index, values in rare.items():
+            if row[index] in values or (row[index] is None and "" in values):
+                row[index] = OTHER
+        yield row
+
+
 def record_export(
     kind: str,
     *,
@@ -542,12 +588,17 @@ def record_export(
         reader = connection if connection is not None else db.session.connection()
         return reader.scalar(counting) or 0
 
+    coarsened = _coarsened_columns(kind, columns) if pseudonymous else []
+    limit = disclosure_threshold() if coarsened else 0
+
     def read(reader: Connection) -> Iterator[list[Any]]:
+        rare = _rare_values(reader, query, coarsened, limit) if coarsened else {}
         result = reader.execute(query.execution_options(yield_per=BATCH))
         try:
-            yield from _cells(
+            cells = _cells(
                 chain.from_iterable(result.partitions()), columns, source, reader.dialect.name
             )
+            yield from _coarsen(cells, rare) if rare else cells
         finally:
             result.close()
 
