@@ -1155,7 +1155,7 @@ def test_a_workbook_saved_with_shared_strings_is_read(project):
 
 def test_a_sheet_part_over_its_cap_is_refused_before_it_is_read(app, monkeypatch):
     monkeypatch.setattr(reader, "MAX_SHEET_BYTES", 1024 * 1024)
-    rows = [["code", "given_name"]] + [["", f"Awa {i}"] for i in range(40_000)]
+    rows = [["code", "given_name"]] + [["", f"Awa {i}"] for i in range(16_000)]
     data = xlsx_file(rows)
     assert zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml").file_size > (
         1024 * 1024
@@ -1196,6 +1196,13 @@ def test_an_xlsx_row_wider_than_the_column_cap_is_refused_by_its_number(app):
     sheet.append(["code", "given_name"])
     sheet.append(["", "Awa"])
     sheet.append(["", "Hawa"])
+    # what is no wide cell: an empty formatted cell far away, text that reads like a place
+    sheet.cell(row=2, column=reader.MAX_COLUMNS + 40).font = openpyxl.styles.Font(bold=True)
+    sheet["C2"] = 'r="ZZ9"'
+    out = io.BytesIO()
+    book.save(out)
+    assert b'<c r="IF2" s="1" t="n"></c>' in zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+    assert read(out.getvalue(), 10).rows == [(2, [None, "Awa"]), (3, [None, "Hawa"])]
     sheet.cell(row=3, column=reader.MAX_COLUMNS + 40, value="far away")
     out = io.BytesIO()
     book.save(out)
