@@ -30,6 +30,7 @@ from tracker.models import (
     Enrolment,
     EnrolmentStatus,
     FollowUp,
+    Job,
     MigrationStatus,
     Participant,
     PendingImport,
@@ -538,7 +539,8 @@ def test_entity_bomb_is_refused(app):
     [
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, ".xls"),
         (b"PK\x03\x04 not really a zip", "neither CSV nor XLSX"),
-        (b"%PDF-1.4 binary\x00\x01", "neither CSV nor XLSX"),
+        (b"%PDF-1.4 binary\x00\x01", "This is a PDF file"),
+        (b"PK\x03\x04" + b"\x00" * 40, "neither CSV nor XLSX"),
         (b"   \n  ", "empty"),
     ],
 )
@@ -838,6 +840,9 @@ def test_web_refuses_files_with_a_clear_message(client, signin, manager, project
     signin(manager)
     response = upload(client, b"%PDF-1.4\x00\x01", name="scan.csv")
     assert response.status_code == 400
+    assert "This is a PDF file" in response.get_data(as_text=True)
+    response = upload(client, b"\x00\x01 binary", name="scan.csv")
+    assert response.status_code == 400
     assert "neither CSV nor XLSX" in response.get_data(as_text=True)
     response = upload(client, b"a;b", name="notes.docx")
     assert response.status_code == 400 and "Only CSV and XLSX" in response.get_data(as_text=True)
@@ -1032,3 +1037,333 @@ def test_the_people_imported_are_exactly_those_of_the_import(
     assert client.get("/participants/?import=x").status_code == 404
     line = db.session.scalar(select(AuditEvent.id).where(AuditEvent.action != "import"))
     assert client.get(f"/participants/?import={line}").status_code == 404
+
+
+# --- Issue 17, second round: what a file may hold before it is read ---------------------
+
+SHARED_STRINGS_TYPE = (
+    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+
+
+def xlsx_with_shared_strings(
+    write_strings, *, name="xl/sharedStrings.xml", prefix: bytes = b""
+) -> bytes:
+    """A small workbook plus a shared strings part, declared as Excel declares it.
+
+    ``write_strings(part)`` writes the ``<si>`` elements; the part streams into the ZIP,
+    so a bomb costs the test no memory.
+    """
+    declared = SHARED_STRINGS_TYPE.replace(b"/xl/sharedStrings.xml", b"/" + name.encode())
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx_file([["code", "given_name"], ["", "Awa"]]))) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", declared + b"</Types>")
+            target.writestr(item.filename, content)
+        with target.open(name, "w", force_zip64=True) as part:
+            part.write(
+                b'<?xml version="1.0" encoding="UTF-8"?><%ssst xmlns%s="http://schemas.'
+                b'openxmlformats.org/spreadsheetml/2006/main">' % (prefix, b":" + prefix[:-1])
+                if prefix
+                else b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.'
+                b'openxmlformats.org/spreadsheetml/2006/main">'
+            )
+            write_strings(part)
+            part.write(b"</%ssst>" % prefix)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name", ["xl/sharedStrings.xml", "xl/strings.xml"])
+def test_shared_strings_bomb_is_refused_before_it_is_read(app, name):
+    """Issue 17: a 1.26 MB workbook whose shared strings inflate to 188 MB took 145 s and 1 GB.
+
+    Each string differs, so it inflates under the per-part ratio (MAX_RATIO); the part
+    is found as openpyxl finds it, by its declared type, whatever its name.
+    """
+    import tracemalloc
+
+    size = reader.MAX_SHARED_STRINGS_BYTES + 1024 * 1024
+    long = b"A" * 1000
+
+    def strings(part):
+        written, number = 0, 0
+        while written < size:
+            chunk = b"".join(b"<si><t>%08d%s</t></si>" % (number + k, long) for k in range(100))
+            part.write(chunk)
+            written += len(chunk)
+            number += 100
+
+    data = xlsx_with_shared_strings(strings, name=name)
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+    assert info.file_size > reader.MAX_SHARED_STRINGS_BYTES
+    assert info.file_size / info.compress_size < reader.MAX_RATIO  # the ratio does not catch it
+    tracemalloc.start()
+    with pytest.raises(reader.FileRefused, match="more text than"):
+        read(data, 50_000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x:"])
+def test_too_many_shared_strings_are_refused_before_they_are_read(app, prefix):
+    import tracemalloc
+
+    tag = b"<%(p)ssi><%(p)st>%%d</%(p)st></%(p)ssi>" % {b"p": prefix}
+
+    def strings(part):
+        for start in range(0, reader.MAX_SHARED_STRINGS + 1, 10_000):
+            part.write(b"".join(tag % n for n in range(start, start + 10_000)))
+
+    data = xlsx_with_shared_strings(strings, prefix=prefix)
+    size = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/sharedStrings.xml").file_size
+    assert size < reader.MAX_SHARED_STRINGS_BYTES  # small enough: the count refuses it
+    if prefix:  # the slower count of prefixed tags, under tracemalloc, takes long
+        with pytest.raises(reader.FileRefused, match="more than 1000000 different texts"):
+            read(data, 50_000)
+        return
+    tracemalloc.start()
+    with pytest.raises(reader.FileRefused, match="more than 1000000 different texts"):
+        read(data, 50_000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024
+
+
+def test_a_workbook_saved_with_shared_strings_is_read(project):
+    """Excel keeps text in shared strings (openpyxl writes it inline): both are read."""
+    from xlsxwriter import Workbook
+
+    out = io.BytesIO()
+    book = Workbook(out)
+    sheet = book.add_worksheet()
+    row = ";Aïssatou;Ndiaye;F;;SEN;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02"
+    for r, line in enumerate((HEADER, row)):
+        for c, value in enumerate(line.split(";")):
+            if value:
+                sheet.write_string(r, c, value)
+    book.close()
+    data = out.getvalue()
+    assert "xl/sharedStrings.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert run_import(data).written == 1
+    assert db.session.scalar(select(Participant.given_name)) == "Aïssatou"
+
+
+def test_a_sheet_part_over_its_cap_is_refused_before_it_is_read(app, monkeypatch):
+    monkeypatch.setattr(reader, "MAX_SHEET_BYTES", 1024 * 1024)
+    rows = [["code", "given_name"]] + [["", f"Awa {i}"] for i in range(16_000)]
+    data = xlsx_file(rows)
+    assert zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml").file_size > (
+        1024 * 1024
+    )
+    with pytest.raises(reader.FileRefused, match="larger than 1 MB"):
+        read(data, 50_000)
+
+
+WIDE_ROWS = [
+    ";Awa;Diop;F;;SEN;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02",
+    # a cell over two lines: still one row of the sheet
+    ';"Hawa\nline";Camara;F;;GIN;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02',
+]
+
+
+def test_a_csv_row_wider_than_the_column_cap_is_refused_by_its_number(app):
+    """Issue 17: a data row of 9.9 million ";" was accepted (only the header was counted)."""
+    data = csv_file(*WIDE_ROWS, ";" * (reader.MAX_COLUMNS + 5))
+    with pytest.raises(reader.FileRefused, match="Row 4 has more than 200 cells"):
+        read(data, 10)
+    # as many cells as the cap is no problem
+    assert len(read(csv_file(*WIDE_ROWS, "x" + ";" * (reader.MAX_COLUMNS - 1))).rows) == 3
+
+
+def test_a_row_of_millions_of_separators_is_refused_quickly(app):
+    import time
+
+    data = csv_file(WIDE_ROWS[0], ";" * 9_900_000)
+    start = time.perf_counter()
+    with pytest.raises(reader.FileRefused, match="Row 3 has more than 200 cells"):
+        read(data, 10)
+    assert time.perf_counter() - start < 10  # 1.5 s here; 9.3 s to accept it before
+
+
+def test_an_xlsx_row_wider_than_the_column_cap_is_refused_by_its_number(app):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["code", "given_name"])
+    sheet.append(["", "Awa"])
+    sheet.append(["", "Hawa"])
+    # what is no wide cell: an empty formatted cell far away, text that reads like a place
+    sheet.cell(row=2, column=reader.MAX_COLUMNS + 40).font = openpyxl.styles.Font(bold=True)
+    sheet["C2"] = 'r="ZZ9"'
+    out = io.BytesIO()
+    book.save(out)
+    assert b'<c r="IF2" s="1" t="n"></c>' in zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+    assert read(out.getvalue(), 10).rows == [(2, [None, "Awa"]), (3, [None, "Hawa"])]
+    sheet.cell(row=3, column=reader.MAX_COLUMNS + 40, value="far away")
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(reader.FileRefused, match="Row 3 has more than 200 cells"):
+        read(out.getvalue(), 10)
+
+
+@pytest.mark.parametrize("length", [reader.MAX_CELL_CHARS + 1, 200_000])
+def test_a_giant_csv_cell_is_refused_by_its_row(app, length):
+    data = csv_file(*WIDE_ROWS, ";" + "A" * length)
+    with pytest.raises(reader.FileRefused, match="Row 4 has a cell longer than 32767 characters"):
+        read(data, 10)
+
+
+def test_a_giant_xlsx_cell_is_refused_by_its_row(app):
+    # openpyxl and Excel cut a cell at 32,767 characters: a longer one is written by hand
+    data = io.BytesIO()
+    source = zipfile.ZipFile(
+        io.BytesIO(xlsx_file([["code", "given_name"], ["", "Awa"], ["", "X"]]))
+    )
+    with source, zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<t>X</t>", b"<t>%s</t>" % (b"A" * 40_000))
+            target.writestr(item.filename, content)
+    data = data.getvalue()
+    with pytest.raises(reader.FileRefused, match="Row 3 has a cell longer than 32767 characters"):
+        read(data, 10)
+
+
+def minimal_pdf() -> bytes:
+    """A real one-page PDF written by hand: text only, no NUL byte anywhere."""
+    content = b"BT /F1 24 Tf 20 100 Td (Awa Diop) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
+
+
+def test_the_minimal_pdf_is_a_pdf_without_nul(app):
+    import pypdf
+
+    data = minimal_pdf()
+    assert b"\x00" not in data
+    assert "Awa Diop" in pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text()
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (minimal_pdf(), "PDF"),
+        (b"\x89PNG\r\n\x1a\n" + b"IHDR" * 10, "PNG"),
+        (b"\xff\xd8\xff\xe0" + b"JFIF" * 10, "JPEG"),
+        (b"GIF89a" + b"x" * 40, "GIF"),
+        (__import__("gzip").compress(b"code;given_name\n;Awa\n"), "GZIP"),
+        (b"7z\xbc\xaf\x27\x1c" + b"x" * 40, "7-Zip"),
+        (b"Rar!\x1a\x07\x01" + b"x" * 40, "RAR"),
+        ("\ufeffcode\n".encode("utf-16-le"), "UTF-16"),
+    ],
+)
+def test_known_binary_formats_are_named(app, data, kind):
+    """Issue 17: a PDF was accepted as a CSV file (only NUL bytes were refused)."""
+    with pytest.raises(reader.FileRefused, match=f"This is a {kind} file"):
+        read(data, 10)
+
+
+def test_text_full_of_control_characters_is_no_sheet(app):
+    noise = bytes(range(1, 9)) * 200 + b"\x0e\x0f\x10\x1b" * 100
+    with pytest.raises(reader.FileRefused, match="control characters"):
+        read(b"code;given_name\n" + noise, 10)
+    # a few (a stray escape in a cell) are the cell's problem, not the file's
+    assert read(b"code;given_name\n;A\x1bwa\n").rows == [(2, ["", "A\x1bwa"])]
+
+
+def test_web_names_a_pdf_uploaded_as_csv(client, signin, manager, project):
+    signin(manager)
+    response = upload(client, minimal_pdf(), name="people.csv")
+    assert response.status_code == 400
+    assert "This is a PDF file" in response.get_data(as_text=True)
+    assert count(PendingImport) == 0
+
+
+MIXED = [
+    ";Aïssatou;Ndiaye;F;;SEN;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02",
+    ";Zoé;Bâ;F;;SEN;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02",
+    ";Hélène;Camara;F;;GIN;;;;;;;;oui;2015-01-02;IDF-MA-2014;2015-01-02",
+]
+
+
+def test_a_utf8_file_with_one_windows_byte_refuses_only_that_row(project):
+    """Issue 17: one cp1252 byte made the whole file read as cp1252, every accent mangled."""
+    lines = [HEADER.encode(), *(line.encode("utf-8") for line in MIXED)]
+    lines[3] = lines[3].replace("Hélène".encode(), "Hélène".encode("cp1252"))
+    data = b"\n".join(lines) + b"\n"
+    report = run_import(data)
+    assert problems(report) == [(4, "given_name")]
+    (problem,) = report.errors
+    assert "not UTF-8" in problem.message and problem.value == "H\ufffdl\ufffdne"
+    assert not any("Windows-1252" in p.message for p in report.warnings)
+    report = run_import(data, keep_valid=True)
+    assert report.written == 2
+    assert set(db.session.scalars(select(Participant.given_name))) == {"Aïssatou", "Zoé"}
+
+
+def test_a_windows_1252_file_is_read_with_a_point_to_check(project):
+    data = "\n".join((HEADER, *MIXED)).encode("cp1252")
+    report = run_import(data)
+    assert report.written == 3 and not report.errors
+    assert any("Windows-1252" in p.message and p.row is None for p in report.warnings)
+    names = set(db.session.scalars(select(Participant.given_name)))
+    assert names == {"Aïssatou", "Zoé", "Hélène"}
+
+
+def test_web_preview_says_a_file_was_read_as_windows_1252(client, signin, manager, project):
+    signin(manager)
+    data = "\n".join((HEADER, *MIXED)).encode("cp1252")
+    page = client.get(upload(client, data).headers["Location"], follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert "read as Windows-1252" in html and "Hélène" in html
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("report\u202excs.csv", "reportxcs.csv"),
+        ("\u2066people\u2069\u200e\u200f\u061c\u202a\u202b\u202c\u202d.csv", "people.csv"),
+        ("lists\u00ad\ufeff\u2028\x1b.csv", "lists.csv"),
+        # Arabic letters and the joiners some scripts need stay
+        ("\u0642\u0627\u0626\u0645\u0629\u200c\u200d.csv",) * 2,
+    ],
+)
+def test_direction_and_format_characters_are_taken_out_of_upload_names(
+    client, signin, manager, project, sent, kept
+):
+    """Issue 17: a right-to-left override stayed in upload names ("exe.csv" shown "vsc.exe")."""
+    signin(manager)
+    data = csv_file(MIXED[0])
+    page = client.get(upload(client, data, name=sent).headers["Location"], follow_redirects=True)
+    html = page.get_data(as_text=True)
+    pending = db.session.scalar(select(PendingImport))
+    assert pending.filename == kept
+    assert f"Check of {kept}" in html
+    job = db.session.scalar(select(Job))
+    assert job.parameters["file"] == kept

@@ -187,6 +187,24 @@ def has_control_characters(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
+#: what a name shown to people may not hold: controls (Cc), format characters (Cf: the
+#: bidirectional overrides, embeddings, isolates and marks, the soft hyphen, the BOM),
+#: surrogates, line and paragraph separators
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+#: format characters some scripts need inside a word: zero-width non-joiner and joiner
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def visible_text(text: str) -> str:
+    """Return ``text`` without invisible characters that change how the rest reads.
+
+    A right-to-left override (U+202E) shows "report\u202excs.csv" as "reportvsc.scx";
+    such characters are dropped by their Unicode category, not from a list, so that
+    none is forgotten. Arabic letters stay, and so do the joiners (U+200C, U+200D).
+    """
+    return "".join(c for c in text if c in _JOINERS or unicodedata.category(c) not in _INVISIBLE)
+
+
 def is_phone_number(text: str) -> bool:
     """Say whether ``text`` is a phone number as written: at least 6 digits, spaces, + ( ) . - /."""
     return _PHONE.fullmatch(text) is not None and sum(c.isdigit() for c in text) >= 6

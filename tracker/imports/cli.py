@@ -26,6 +26,7 @@ from tracker.imports.header import KINDS
 from tracker.imports.report import Context, Report
 from tracker.jobs.terminal import TerminalProgress
 from tracker.models import Project
+from tracker.text import visible_text
 
 UNUSABLE = 2
 INVALID = 1
@@ -184,7 +185,7 @@ def _import(
         report = services.run(
             kind,
             sheet,
-            filename=file.name,
+            filename=visible_text(file.name),
             digest=services.sha256(data),
             ctx=ctx,
             keep_valid=keep_valid,

@@ -231,6 +231,8 @@ def read_rows(
     table: Table, sheet: Sheet, positions: dict[str, int], report: Report, ctx: Context
 ) -> list[Row]:
     """Read every cell of every row; record the problems; return the rows."""
+    # what the reader noticed about the whole file (how it was decoded): points to check
+    report.warnings.extend(Problem(None, None, note) for note in sheet.notes)
     rows = []
     loose: dict[tuple[str, str], list[Row]] = {}
     for number, raw_cells in sheet.rows:
@@ -256,6 +258,15 @@ def read_rows(
                 continue
             if column.kind == COUNTRY and row.values[name] is not None:
                 _note_loose_country(loose, row, name)
+        for name, position in positions.items():
+            if position in sheet.undecodable.get(number, ()) and name not in row.failed:
+                # "\ufffd" stands for bytes in another encoding: never stored as if typed
+                fail(
+                    report,
+                    row,
+                    name,
+                    _("holds characters that are not UTF-8 (shown as �): retype them"),
+                )
         for column in table.columns:
             if column.name == "project_code" and ctx.default_project is not None:
                 if row.values.get("project_code") in (None, ctx.default_project.code):

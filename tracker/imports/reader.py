@@ -1,14 +1,19 @@
 """Turning an uploaded file into a header and rows, refusing what is not a plain sheet.
 
-Accepted: CSV in UTF-8 (with or without the byte-order mark Excel adds; files
-that are not UTF-8 are read as Windows-1252, what French Excel writes), cells
-separated by ``;`` or ``,``; and XLSX, first sheet. The file's content decides,
-not its name. Refused before anything is parsed: files over the size limit, XLSX
-whose ZIP would expand too much (compression bombs), with macros, or with too
-many parts; then, while reading, sheets over the row or column limit, and XLSX
-cells holding formulas (a formula is never evaluated: the file must be saved
-with values). XML is parsed by defusedxml (openpyxl uses it when installed), so
-entity bombs are refused too.
+Accepted: CSV in UTF-8 (with or without the byte-order mark Excel adds), cells
+separated by ``;`` or ``,``; and XLSX, first sheet. A CSV file that is not UTF-8 is
+read as Windows-1252 (what French Excel writes), with a point to check on the
+preview; a UTF-8 file with a few bytes that are not (a name pasted from an older
+file) stays UTF-8, and the cells holding those bytes are refused by row. The
+file's content decides, not its name: a PDF, an image or an archive is named for
+what it is. Refused before anything is parsed: files over the size limit, XLSX
+whose ZIP would expand too much (compression bombs: in all, per part, and the
+shared strings and sheet parts each capped at what a file of the row limit
+needs), with macros, or with too many parts; then, while reading, sheets over
+the row limit, rows over the column limit or with a cell longer than a
+spreadsheet cell can be, and XLSX cells holding formulas (a formula is never
+evaluated: the file must be saved with values). XML is parsed by defusedxml
+(openpyxl uses it when installed), so entity bombs are refused too.
 
 Row numbers are those a spreadsheet shows: the header is row 1. An optional
 second row of HXL hashtags (as exports write it) is skipped; blank rows are
@@ -36,7 +41,50 @@ MAX_UNPACKED = 200 * 1024 * 1024
 MAX_RATIO = 200
 MAX_PARTS = 200
 MAX_COLUMNS = 200
+#: the longest cell: Excel's own limit (a CSV field may be longer; no name or note is)
+MAX_CELL_CHARS = 32_767
+#: the text of a workbook's cells, unpacked, and how many texts it lists. Our export of
+#: 50,000 participants (the row limit, 17 columns) saved by Excel's rules (XlsxWriter)
+#: keeps 122,299 texts in 3.9 MB; 850,000 cells could not hold more than 850,000. Each
+#: text costs Python about 60 bytes more than its characters: 1,000,000 of them 100 MB.
+MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
+MAX_SHARED_STRINGS = 1_000_000
+#: any other part, the sheet included, unpacked: that export is a 44 MB sheet (text in
+#: the cells, as XlsxWriter streams it), 28 MB once Excel moves the text out
+MAX_SHEET_BYTES = 96 * 1024 * 1024
+#: [Content_Types].xml, read before the rest to find the shared strings (about 1 KB)
+MAX_MANIFEST_BYTES = 1024 * 1024
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+#: the place of a cell beyond column MAX_COLUMNS (GR), as its "r" attribute writes it; a
+#: literal start, so the scan runs at the speed of a search for the text
+_WIDE_PLACE = re.compile(rb'r="(?:G[S-Z]|[H-Z][A-Z]|[A-Z]{3})([0-9]+)"')
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\s")
+#: a shared string written with a namespace prefix (no writer does; counted all the same)
+_PREFIXED_STRING_TAG = re.compile(rb"<\w+:si[\s>/]")
+#: how the start of a file shows what it is, for those uploaded by mistake
+_MAGIC = (
+    (b"%PDF-", "PDF"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"\x1f\x8b", "GZIP"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+    (b"Rar!\x1a\x07", "RAR"),
+)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: C0 controls but tab, line feed and carriage return, and DEL: text a sheet does not hold
+_CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: a valid UTF-8 sequence of two bytes or more (RFC 3629)
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+#: a byte that is not UTF-8, as ``surrogateescape`` decodes it
+_ESCAPED = re.compile("[\udc80-\udcff]")
+#: how the text of a CSV file was decoded
+UTF8, UTF8_DAMAGED, CP1252 = "utf-8", "utf-8 with bytes that are not", "cp1252"
 
 
 class FileRefused(ValueError):
@@ -54,6 +102,10 @@ class Sheet:
     header: list[str]
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)
     format: str = "csv"
+    #: what the preview should point out about the whole file (how it was decoded)
+    notes: list[str] = field(default_factory=list)
+    #: row number -> positions of its cells that held bytes that are not UTF-8 (now "\ufffd")
+    undecodable: dict[int, set[int]] = field(default_factory=dict)
 
 
 def read(data: bytes, *, max_rows: int) -> Sheet:
@@ -82,27 +134,63 @@ def sniff(data: bytes) -> None:
         raise FileRefused(
             _("This is an old Excel file (.xls): save it as .xlsx or CSV and upload it again.")
         )
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            raise FileRefused(
+                _(
+                    "This is a %(kind)s file, not a sheet: save the sheet as CSV or XLSX and "
+                    "upload it again.",
+                    kind=kind,
+                )
+            )
+    if data.startswith(_UTF16_BOMS):
+        raise FileRefused(
+            _(
+                'This is a UTF-16 file (Excel\'s "Unicode text"): save the sheet as '
+                '"CSV UTF-8" and upload it again.'
+            )
+        )
     if b"\x00" in data:
         raise FileRefused(_("This file is neither CSV nor XLSX."))
     # the start of the text, cut at a line's end so that no character is cut in two
     start = data[: 1 << 16]
     if len(data) > len(start) and b"\n" in start:
         start = start[: start.rindex(b"\n")]
+    # a stray escape in a cell is that cell's problem; one byte in a hundred is no text
+    controls = len(_CONTROL_BYTES.findall(start))
+    if controls >= 8 and controls * 100 > len(start):
+        raise FileRefused(
+            _("This file holds control characters, as binary files do: it is neither CSV nor XLSX.")
+        )
     _decode(start)
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes) -> tuple[str, str]:
+    """Return the text of a CSV file and how it was read (``UTF8``, ``UTF8_DAMAGED``, ``CP1252``).
+
+    A file that is not valid UTF-8 is told apart by its multi-byte sequences: when valid
+    UTF-8 sequences outnumber the bytes that are not, it is UTF-8 with a few bad bytes
+    (a name pasted from an older file) and those bytes are kept as ``surrogateescape``
+    characters for ``_read_csv`` to find; otherwise it is Windows-1252, which Excel
+    writes in French, and every accent depends on that guess.
+    """
     if b"\x00" in data:
         raise FileRefused(_("This file is neither CSV nor XLSX."))
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), UTF8
     except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise FileRefused(
-                _("The file's characters cannot be read: save it as UTF-8 CSV.")
-            ) from None
+        pass
+    text = data.decode("utf-8-sig", "surrogateescape")
+    bad = len(text) - len(_ESCAPED.sub("", text))
+    for valid, _sequence in enumerate(_UTF8_SEQUENCE.finditer(data), start=1):
+        if valid > bad:
+            return text, UTF8_DAMAGED
+    try:
+        return data.decode("cp1252"), CP1252
+    except UnicodeDecodeError:
+        raise FileRefused(
+            _("The file's characters cannot be read: save it as UTF-8 CSV.")
+        ) from None
 
 
 def _delimiter(first_line: str) -> str:
@@ -112,26 +200,81 @@ def _delimiter(first_line: str) -> str:
 
 
 def _read_csv(data: bytes, *, max_rows: int) -> Sheet:
-    text = _decode(data)
+    text, encoding = _decode(data)
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    sheet = Sheet(header=[], format="csv")
+    if encoding == CP1252:
+        sheet.notes.append(
+            _(
+                "The file was read as Windows-1252 (Excel's French encoding), not UTF-8: "
+                "check that accented names look right."
+            )
+        )
+    # the row a spreadsheet would show: a cell over two lines is still one row
+    number = 0
     try:
-        header = next(reader, [])
-        sheet = Sheet(header=[h.strip() for h in header], format="csv")
-        _check_columns(len(header))
-        for number, row in enumerate(reader, start=2):
-            cells = [restore(c) for c in row]
-            _add(sheet, number, cells, max_rows)
+        for number, row in enumerate(reader, start=1):
+            if number == 1:
+                _check_columns(len(row))
+            _check_row(number, row)
+            if encoding == UTF8_DAMAGED:
+                row = _mark_undecodable(sheet, number, row)
+            if number == 1:
+                sheet.header = [h.strip() for h in row]
+            else:
+                _add(sheet, number, [restore(c) for c in row], max_rows)
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            # the csv module's own limit (131,072 characters) is above MAX_CELL_CHARS
+            raise _cell_too_long(number + 1) from None
         raise FileRefused(
             _("Row %(row)d cannot be read as CSV: %(error)s", row=reader.line_num, error=error)
         ) from None
     return sheet
 
 
+def _mark_undecodable(sheet: Sheet, number: int, row: list[str]) -> list[str]:
+    """Note the cells holding bytes that are not UTF-8; show each such byte as "\ufffd"."""
+    for position, cell in enumerate(row):
+        if _ESCAPED.search(cell):
+            row[position] = _ESCAPED.sub("\ufffd", cell)
+            sheet.undecodable.setdefault(number, set()).add(position)
+    return row
+
+
 def _check_columns(count: int) -> None:
     if count > MAX_COLUMNS:
         raise FileRefused(_("The file has more than %(n)d columns.", n=MAX_COLUMNS))
+
+
+def _check_row(number: int, cells: list[Any] | tuple[Any, ...]) -> None:
+    """Refuse a row wider than the column limit, or with a cell longer than a cell can be."""
+    if len(cells) > MAX_COLUMNS:
+        raise _too_wide(number)
+    if any(isinstance(c, str) and len(c) > MAX_CELL_CHARS for c in cells):
+        raise _cell_too_long(number)
+
+
+def _too_wide(number: int) -> FileRefused:
+    return FileRefused(
+        _(
+            "Row %(row)d has more than %(n)d cells: check its separators, or split the file.",
+            row=number,
+            n=MAX_COLUMNS,
+        )
+    )
+
+
+def _cell_too_long(number: int) -> FileRefused:
+    return FileRefused(
+        _(
+            "Row %(row)d has a cell longer than %(n)d characters: no name or note is that "
+            "long; check its quotes.",
+            row=number,
+            n=MAX_CELL_CHARS,
+        )
+    )
 
 
 def _add(sheet: Sheet, number: int, cells: list[Any], max_rows: int) -> None:
@@ -181,7 +324,92 @@ def _check_zip(data: bytes) -> zipfile.ZipFile:
             raise FileRefused(_("This XLSX file expands too much to be read safely."))
     if total > MAX_UNPACKED:
         raise FileRefused(_("This XLSX file expands too much to be read safely."))
+    # the sizes in the ZIP are those zipfile (and openpyxl through it) will unpack, no more
+    strings = _shared_strings_parts(archive)
+    for part in parts:
+        if part.filename in strings:
+            if part.file_size > MAX_SHARED_STRINGS_BYTES:
+                raise _too_much_text()
+        elif part.file_size > MAX_SHEET_BYTES:
+            raise FileRefused(
+                _(
+                    "This XLSX file is larger than %(mb)d MB once unpacked: split it into "
+                    "smaller files.",
+                    mb=MAX_SHEET_BYTES // (1024 * 1024),
+                )
+            )
+    for name in strings:
+        _count_shared_strings(archive, name)
     return archive
+
+
+def _too_much_text() -> FileRefused:
+    return FileRefused(
+        _(
+            "This XLSX file holds more text than %(mb)d MB: split it into smaller files.",
+            mb=MAX_SHARED_STRINGS_BYTES // (1024 * 1024),
+        )
+    )
+
+
+def _shared_strings_parts(archive: zipfile.ZipFile) -> set[str]:
+    """Return the parts openpyxl reads as shared strings: those their declared type says.
+
+    openpyxl finds the shared strings by [Content_Types].xml, whatever their name, so
+    the cap follows that declaration (and the usual name, declared or not).
+    """
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring
+
+    parts = {"xl/sharedStrings.xml"}
+    try:
+        info = archive.getinfo(ARC_CONTENT_TYPES)
+    except KeyError:
+        return parts  # openpyxl refuses a workbook without it
+    if info.file_size > MAX_MANIFEST_BYTES:
+        raise FileRefused(_("This XLSX file is malformed."))
+    try:
+        manifest = Manifest.from_tree(fromstring(_read_part(archive, ARC_CONTENT_TYPES)))
+    except FileRefused:
+        raise
+    except Exception:  # defusedxml's refusals, a broken XML, a manifest openpyxl refuses
+        raise FileRefused(_("This XLSX file is malformed.")) from None
+    parts.update(t.PartName[1:] for t in manifest.findall(SHARED_STRINGS) if t.PartName)
+    return parts
+
+
+def _read_part(archive: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+        raise FileRefused(_("This XLSX file is malformed.")) from None
+
+
+def _count_shared_strings(archive: zipfile.ZipFile, part: str) -> None:
+    """Refuse more than MAX_SHARED_STRINGS texts, counted a chunk at a time before openpyxl
+    turns each into a Python string (memory flat: the part is never held whole)."""
+    if part not in archive.NameToInfo:
+        return
+    tail = b""
+    count = 0
+    try:
+        with archive.open(part) as stream:
+            while chunk := stream.read(1024 * 1024):
+                buffer = tail + chunk
+                # the tags wholly in the tail were counted with the chunk before
+                count += _string_tags(buffer) - _string_tags(tail)
+                if count > MAX_SHARED_STRINGS:
+                    raise FileRefused(
+                        _(
+                            "This XLSX file holds more than %(n)d different texts: split it "
+                            "into smaller files.",
+                            n=MAX_SHARED_STRINGS,
+                        )
+                    )
+                tail = buffer[-256:]
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+        raise FileRefused(_("This XLSX file is malformed.")) from None
 
 
 def _first_sheet_part(archive: zipfile.ZipFile) -> str:
@@ -193,15 +421,52 @@ def _first_sheet_part(archive: zipfile.ZipFile) -> str:
     return sheets[0]
 
 
+def _string_tags(data: bytes) -> int:
+    """Count the shared strings that start in ``data``.
+
+    No other element of the part starts with "si" and text holds no "<", so "<si" is
+    one string; bytes.count is thirty times as fast as a regular expression.
+    """
+    count = data.count(b"<si")
+    if b":si" in data:
+        count += len(_PREFIXED_STRING_TAG.findall(data))
+    return count
+
+
+def _wide_row(buffer: bytes) -> int | None:
+    """Return the row of a cell holding something beyond column MAX_COLUMNS, if any.
+
+    A formatted empty cell, ``<c r="XFD5" s="1"/>`` (Excel) or ``<c r="XFD5" s="1"></c>``
+    (openpyxl), holds nothing: only a cell with content counts. A place cut at the
+    buffer's end is found again in the next one, whose start repeats this one's end.
+    """
+    for place in _WIDE_PLACE.finditer(buffer):
+        start = buffer.rfind(b"<", 0, place.start())
+        end = buffer.find(b">", place.end())
+        if start < 0 or end < 0 or end + 2 >= len(buffer) or b">" in buffer[start : place.start()]:
+            continue  # cut at an edge, or text that reads like a place
+        empty = buffer[end - 1 : end] == b"/" or buffer.startswith(b"</", end + 1)
+        if _CELL_TAG.match(buffer, start) and not empty:
+            return int(place.group(1))
+    return None
+
+
 def _has_formula(archive: zipfile.ZipFile, part: str) -> bool:
-    """Scan a sheet's XML for formula elements, a chunk at a time; refuse a damaged part."""
+    """Scan a sheet's XML for formula elements, a chunk at a time; refuse a damaged part.
+
+    The same pass refuses a row holding a cell beyond the column limit (openpyxl would
+    parse the whole row, then give only the columns asked for).
+    """
     tail = b""
     try:
         with archive.open(part) as stream:
             while chunk := stream.read(1024 * 1024):
-                if _FORMULA_TAG.search(tail + chunk):
+                buffer = tail + chunk
+                if _FORMULA_TAG.search(buffer):
                     return True
-                tail = chunk[-16:]
+                if (wide := _wide_row(buffer)) is not None:
+                    raise _too_wide(wide)
+                tail = buffer[-256:]
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
         # a damaged header or data, an unknown compression, a password: nothing to read
         raise FileRefused(_("This XLSX file is malformed.")) from None
@@ -230,6 +495,7 @@ def _read_xlsx(data: bytes, *, max_rows: int) -> Sheet:
         while header_row and header_row[-1] is None:
             header_row.pop()  # read-only sheets pad rows to the width asked for
         _check_columns(len(header_row))
+        _check_row(1, header_row)
         sheet = Sheet(
             header=[str(h).strip() if h is not None else "" for h in header_row], format="xlsx"
         )
@@ -244,7 +510,12 @@ def _read_xlsx(data: bytes, *, max_rows: int) -> Sheet:
                         n=max_rows,
                     )
                 )
-            _add(sheet, number, list(row[:width]), max_rows)
+            if len(row) > MAX_COLUMNS and row[MAX_COLUMNS] is not None:
+                # a cell past the limit the scan did not see (written without its place)
+                raise _too_wide(number)
+            cells = list(row[:width])
+            _check_row(number, cells)
+            _add(sheet, number, cells, max_rows)
     except FileRefused:
         raise
     except Exception as error:

@@ -35,7 +35,7 @@ from tracker.reports.spreadsheets import (
     write_csv,
     write_xlsx,
 )
-from tracker.text import has_control_characters
+from tracker.text import visible_text
 
 #: errors shown on the page; the full list is a download
 SHOWN = 200
@@ -72,12 +72,13 @@ def _still_waiting(pending: PendingImport) -> bool:
 
 
 def _upload_name(filename: str | None) -> str:
-    """The upload's name as kept and shown: its last part, without control characters.
+    """The upload's name as kept and shown: its last part, without invisible characters.
 
     The browser sends it as typed on the user's machine; it goes on the preview page
-    and in the audit line, which hold no control characters.
+    and in the audit line, which hold no control characters, and no direction override
+    that would show "people\u202excs.csv" as "peoplevsc.scx".
     """
-    name = "".join(c for c in filename or "" if not has_control_characters(c))
+    name = visible_text(filename or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     return (name or "import")[:255]
 
