@@ -526,6 +526,63 @@ def _doc_template_class() -> type[BaseDocTemplate]:
     return _DonorDocTemplate
 
 
+# --- the page: margins, running texts, footer --------------------------------------------
+
+
+def _start_x(canv: Canvas, y: float, text: str) -> None:
+    """Draw a line at the side reading starts from: left, or right in Arabic."""
+    if script.rtl():
+        canv.drawRightString(PAGE_WIDTH - MARGIN_X, y, text)
+    else:
+        canv.drawString(MARGIN_X, y, text)
+
+
+def _end_x(canv: Canvas, y: float, text: str) -> None:
+    """Draw a line at the side reading ends at: right, or left in Arabic."""
+    if script.rtl():
+        canv.drawString(MARGIN_X, y, text)
+    else:
+        canv.drawRightString(PAGE_WIDTH - MARGIN_X, y, text)
+
+
+def page_footer(left: str) -> Callable[[Canvas, int, int], None]:
+    """Return what draws a page's footer: a rule, ``left`` where reading starts, and
+    "Page X of Y" where it ends (the numbered canvas's ``footer``)."""
+
+    def draw_footer(canv: Canvas, page: int, pages: int) -> None:
+        canv.saveState()
+        y = MARGIN_BOTTOM - 10 * mm
+        canv.setStrokeColor(charts.colour(RULE))
+        canv.setLineWidth(0.5)
+        canv.line(MARGIN_X, y + 10, PAGE_WIDTH - MARGIN_X, y + 10)
+        canv.setFont(script.font(), 7.5)
+        canv.setFillColor(charts.colour(MUTED_INK))
+        _start_x(canv, y, script.shown(left))
+        _end_x(
+            canv, y, script.shown(pdf_text(_("Page %(page)d of %(pages)d", page=page, pages=pages)))
+        )
+        canv.restoreState()
+
+    return draw_footer
+
+
+def body_frame(name: str, top_offset: float = 0) -> Any:
+    """Return the frame of a page's text, within the margins (``top_offset`` lower)."""
+    from reportlab.platypus import Frame
+
+    return Frame(
+        MARGIN_X,
+        MARGIN_BOTTOM,
+        FRAME_WIDTH,
+        FRAME_HEIGHT - top_offset,
+        id=name,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+
+
 # --- sections -----------------------------------------------------------------------------
 
 
@@ -1174,7 +1231,7 @@ def _build_donor_pdf(report: DonorReport, *, generated_at: datetime | None) -> b
     from reportlab.lib.colors import white
     from reportlab.pdfbase.pdfdoc import PDFPageLabel
     from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import Frame, NextPageTemplate, PageBreak, PageTemplate
+    from reportlab.platypus import NextPageTemplate, PageBreak, PageTemplate
 
     generated_at = generated_at or datetime.now(UTC)
     as_of = _moment(report.as_of)
@@ -1182,26 +1239,13 @@ def _build_donor_pdf(report: DonorReport, *, generated_at: datetime | None) -> b
     running_title = pdf_text(report.project_title)
     code = pdf_text(report.project_code)
 
-    def start_x(canv: Canvas, y: float, text: str) -> None:
-        """Draw a line at the side reading starts from: left, or right in Arabic."""
-        if script.rtl():
-            canv.drawRightString(PAGE_WIDTH - MARGIN_X, y, text)
-        else:
-            canv.drawString(MARGIN_X, y, text)
-
-    def end_x(canv: Canvas, y: float, text: str) -> None:
-        if script.rtl():
-            canv.drawString(MARGIN_X, y, text)
-        else:
-            canv.drawRightString(PAGE_WIDTH - MARGIN_X, y, text)
-
     def draw_cover(canv: Canvas, doc: BaseDocTemplate) -> None:
         canv.saveState()
         canv.setFillColor(charts.colour(BLUE))
         canv.rect(0, PAGE_HEIGHT - 30 * mm, PAGE_WIDTH, 30 * mm, stroke=0, fill=1)
         canv.setFillColor(white)
         canv.setFont(script.bold(), 11)
-        start_x(canv, PAGE_HEIGHT - 18 * mm, code)
+        _start_x(canv, PAGE_HEIGHT - 18 * mm, code)
         canv.setStrokeColor(charts.colour(RULE))
         canv.setLineWidth(0.6)
         canv.line(MARGIN_X, 32 * mm, PAGE_WIDTH - MARGIN_X, 32 * mm)
@@ -1220,9 +1264,9 @@ def _build_donor_pdf(report: DonorReport, *, generated_at: datetime | None) -> b
         top = PAGE_HEIGHT - MARGIN_TOP + 8 * mm
         room = FRAME_WIDTH - stringWidth(code, script.bold(), 7.5) - 12
         title = charts.fit_text(running_title, room, script.font(), 7.5)
-        start_x(canv, top, script.shown(title))
+        _start_x(canv, top, script.shown(title))
         canv.setFont(script.bold(), 7.5)
-        end_x(canv, top, code)
+        _end_x(canv, top, code)
         canv.restoreState()
         canv.footer_wanted = True
 
@@ -1235,32 +1279,7 @@ def _build_donor_pdf(report: DonorReport, *, generated_at: datetime | None) -> b
         header.wrapOn(canv, FRAME_WIDTH, FRAME_HEIGHT)
         header.drawOn(canv, MARGIN_X, PAGE_HEIGHT - MARGIN_TOP - header_h)
 
-    def draw_footer(canv: Canvas, page: int, pages: int) -> None:
-        canv.saveState()
-        y = MARGIN_BOTTOM - 10 * mm
-        canv.setStrokeColor(charts.colour(RULE))
-        canv.setLineWidth(0.5)
-        canv.line(MARGIN_X, y + 10, PAGE_WIDTH - MARGIN_X, y + 10)
-        canv.setFont(script.font(), 7.5)
-        canv.setFillColor(charts.colour(MUTED_INK))
-        start_x(canv, y, script.shown(f"{code} · {pdf_text(data_as_of)}"))
-        end_x(
-            canv, y, script.shown(pdf_text(_("Page %(page)d of %(pages)d", page=page, pages=pages)))
-        )
-        canv.restoreState()
-
-    def frame(name: str, top_offset: float = 0) -> Frame:
-        return Frame(
-            MARGIN_X,
-            MARGIN_BOTTOM,
-            FRAME_WIDTH,
-            FRAME_HEIGHT - top_offset,
-            id=name,
-            leftPadding=0,
-            rightPadding=0,
-            topPadding=0,
-            bottomPadding=0,
-        )
+    draw_footer = page_footer(f"{code} · {pdf_text(data_as_of)}")
 
     buffer = io.BytesIO()
     doc = _doc_template_class()(
@@ -1281,9 +1300,9 @@ def _build_donor_pdf(report: DonorReport, *, generated_at: datetime | None) -> b
         displayDocTitle=True,
         invariant=1,
         pageTemplates=[
-            PageTemplate("cover", [frame("cover")], onPage=draw_cover),
-            PageTemplate("body", [frame("body")], onPage=draw_running_head),
-            PageTemplate("annex", [frame("annex", header_h)], onPage=draw_annex_page),
+            PageTemplate("cover", [body_frame("cover")], onPage=draw_cover),
+            PageTemplate("body", [body_frame("body")], onPage=draw_running_head),
+            PageTemplate("annex", [body_frame("annex", header_h)], onPage=draw_annex_page),
         ],
     )
     story: list[Flowable] = [*_cover(report, generated_at), NextPageTemplate("body"), PageBreak()]

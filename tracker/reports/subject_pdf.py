@@ -30,24 +30,25 @@ from tracker.participants.subject_access import IDENTITY
 from tracker.reports import charts, script
 from tracker.reports.pdf import (
     A4,
-    FRAME_HEIGHT,
     FRAME_WIDTH,
     MARGIN_BOTTOM,
     MARGIN_TOP,
     MARGIN_X,
     MUTED_INK,
     PAGE_HEIGHT,
-    PAGE_WIDTH,
-    RULE,
     _date,
     _doc_template_class,
+    _end_x,
     _heading,
     _moment,
     _numbered_canvas_class,
     _p,
+    _start_x,
     _table,
     _winansi,
+    body_frame,
     mm,
+    page_footer,
     pdf_text,
 )
 
@@ -324,59 +325,24 @@ def build_subject_pdf(dossier: Dossier) -> bytes:
 
 
 def _build(dossier: Dossier) -> bytes:
-    from reportlab.platypus import Frame, PageTemplate
+    from reportlab.platypus import PageTemplate
 
     code = pdf_text(dossier.person.code)
     made = pdf_text(_("Made on %(when)s", when=_moment(dossier.generated_at)))
     title = pdf_text(_("Personal data held about you"))
-
-    def start_x(canv: Canvas, y: float, text: str) -> None:
-        if script.rtl():
-            canv.drawRightString(PAGE_WIDTH - MARGIN_X, y, text)
-        else:
-            canv.drawString(MARGIN_X, y, text)
-
-    def end_x(canv: Canvas, y: float, text: str) -> None:
-        if script.rtl():
-            canv.drawString(MARGIN_X, y, text)
-        else:
-            canv.drawRightString(PAGE_WIDTH - MARGIN_X, y, text)
 
     def draw_head(canv: Canvas, doc: BaseDocTemplate) -> None:
         canv.saveState()
         canv.setFont(script.font(), 7.5)
         canv.setFillColor(charts.colour(MUTED_INK))
         top = PAGE_HEIGHT - MARGIN_TOP + 8 * mm
-        start_x(canv, top, script.shown(title))
+        _start_x(canv, top, script.shown(title))
         canv.setFont(script.bold(), 7.5)
-        end_x(canv, top, code)
+        _end_x(canv, top, code)
         canv.restoreState()
         canv.footer_wanted = True
 
-    def draw_footer(canv: Canvas, page: int, pages: int) -> None:
-        canv.saveState()
-        y = MARGIN_BOTTOM - 10 * mm
-        canv.setStrokeColor(charts.colour(RULE))
-        canv.setLineWidth(0.5)
-        canv.line(MARGIN_X, y + 10, PAGE_WIDTH - MARGIN_X, y + 10)
-        canv.setFont(script.font(), 7.5)
-        canv.setFillColor(charts.colour(MUTED_INK))
-        start_x(canv, y, script.shown(f"{code} · {made}"))
-        pages_text = pdf_text(_("Page %(page)d of %(pages)d", page=page, pages=pages))
-        end_x(canv, y, script.shown(pages_text))
-        canv.restoreState()
-
-    frame = Frame(
-        MARGIN_X,
-        MARGIN_BOTTOM,
-        FRAME_WIDTH,
-        FRAME_HEIGHT,
-        id="body",
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-    )
+    draw_footer = page_footer(f"{code} · {made}")
     buffer = io.BytesIO()
     doc = _doc_template_class()(
         buffer,
@@ -392,7 +358,7 @@ def _build(dossier: Dossier) -> bytes:
         lang=dossier.language,
         displayDocTitle=True,
         invariant=1,
-        pageTemplates=[PageTemplate("body", [frame], onPage=draw_head)],
+        pageTemplates=[PageTemplate("body", [body_frame("body")], onPage=draw_head)],
     )
     story: list[Flowable] = []
     story += _about(dossier)
