@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from tracker.exports import services as exports
 from tracker.extensions import db
-from tracker.imports import cells, reader, services, xlsform
+from tracker.imports import cells, reader, services, workbook, xlsform
 from tracker.imports.cells import CellError
 from tracker.imports.report import Context
 from tracker.indicator_store import keeping
@@ -1156,7 +1156,7 @@ def test_a_workbook_saved_with_shared_strings_is_read(project):
 
 
 def test_a_sheet_part_over_its_cap_is_refused_before_it_is_read(app, monkeypatch):
-    monkeypatch.setattr(reader, "MAX_SHEET_BYTES", 1024 * 1024)
+    monkeypatch.setattr(workbook, "MAX_SHEET_BYTES", 1024 * 1024)
     rows = [["code", "given_name"]] + [["", f"Awa {i}"] for i in range(16_000)]
     data = xlsx_file(rows)
     assert zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml").file_size > (
