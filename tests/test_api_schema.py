@@ -29,7 +29,7 @@ NAMES = ("Aïcha", "Ouattara", "عائشة واتارا")
 
 
 def _readable(text: str) -> str:
-    """JSON text with its \\uXXXX escapes as the characters they stand for ("A\\u00efcha")."""
+    """JSON text with its \\u escapes as the characters they stand for ("A\\u00efcha")."""
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
 
 

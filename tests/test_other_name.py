@@ -232,7 +232,7 @@ def api(project, make_user, people):
 
 
 def _readable(text: str) -> str:
-    """JSON text with its \\uXXXX escapes as the characters they stand for."""
+    """JSON text with its \\u escapes (four hex digits) as the characters they stand for."""
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
 
 
