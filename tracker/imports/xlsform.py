@@ -21,15 +21,16 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from tracker.config import LANGUAGES
-from tracker.models import EducationLevel, MigrationStatus, Participant, Project, Sex
+from tracker.imports.header import MAX_LENGTH
+from tracker.models import EducationLevel, MigrationStatus, Project, Sex
 
 KINDS = ("participants",)
 LANGUAGE_NAMES = {"fr": "Français (fr)", "en": "English (en)", "ar": "العربية (ar)"}
 GROUP = "participant"
 
 YES_NO = (("yes", _l("Yes")), ("no", _l("No")))
-#: the longest name in the other script the database (and so the import) holds
-OTHER_NAME_MAX = Participant.__table__.c.other_name.type.length
+#: the longest name in the other script the import takes (the database's limit)
+OTHER_NAME_MAX = MAX_LENGTH["other_name"]
 
 #: (type, name, label, required, extra columns) of each question, in order
 _QUESTIONS: tuple[tuple[str, str, Any, bool, dict[str, Any]], ...] = (
