@@ -78,6 +78,7 @@ from tracker.models import (
     User,
 )
 from tracker.participants import consent as consents
+from tracker.participants import listing
 from tracker.permissions import in_scope
 from tracker.reports import disclosure, spreadsheets
 
@@ -521,12 +522,6 @@ COARSENED_COLUMNS = ("sex", "nationality", "region")
 OTHER = "other"
 
 
-def disclosure_threshold() -> int:
-    from flask import current_app
-
-    return int(current_app.config["SMALL_CELL_THRESHOLD"])
-
-
 def _coarsened_columns(kind: str, columns: Sequence[Column]) -> list[int]:
     if kind not in PERSON_KINDS:
         return []
@@ -542,9 +537,7 @@ def _rare_values(
     rows = query.order_by(None).subquery()
     rare = {}
     for index in indexes:
-        column = rows.c[index]
-        counted = select(column).group_by(column).having(func.count() < limit)
-        values = frozenset(reader.scalars(counted))
+        values = frozenset(reader.scalars(listing.rare_values(rows.c[index], limit)))
         if values:
             # read as the cells are: a choice by its stored value
             rare[index] = frozenset(getattr(v, "value", v) for v in values)
@@ -589,7 +582,7 @@ def record_export(
         return reader.scalar(counting) or 0
 
     coarsened = _coarsened_columns(kind, columns) if pseudonymous else []
-    limit = disclosure_threshold() if coarsened else 0
+    limit = listing.threshold() if coarsened else 0
 
     def read(reader: Connection) -> Iterator[list[Any]]:
         rare = _rare_values(reader, query, coarsened, limit) if coarsened else {}

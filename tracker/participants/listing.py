@@ -120,9 +120,15 @@ def coarsen(
         .distinct()
         .subquery()
     )
-    rare = {}
-    for name in attributes:
-        column = people.c[name]
-        counted = select(column).group_by(column).having(func.count() < limit)
-        rare[name] = frozenset(db.session.scalars(counted))
-    return Coarsened(rare)
+    return Coarsened(
+        {
+            name: frozenset(db.session.scalars(rare_values(people.c[name], limit)))
+            for name in attributes
+        }
+    )
+
+
+def rare_values(column: ColumnElement, limit: int) -> Select:
+    """The values of ``column`` (of a list with one row per person) fewer than ``limit``
+    rows hold: what a viewer's list, and a pseudonymous export, show as "Other"."""
+    return select(column).group_by(column).having(func.count() < limit)
