@@ -239,34 +239,41 @@ def _placements(dossier: Dossier) -> list[Flowable]:
 
 
 def _log(dossier: Dossier) -> list[Flowable]:
-    story = _section(
-        _("Changes made to your records"),
-        _(
-            "Each change, when and by whom. The log never keeps the values of personal "
-            "fields: it names the field changed."
+    """The audit log's lines about her: changes, reads, exports, each a table."""
+    parts = (
+        (
+            _("Changes made to your records"),
+            _(
+                "Each change, when and by whom. The log never keeps the values of personal "
+                "fields: it names the field changed."
+            ),
+            dossier.changes,
+            _("None."),
         ),
-        [_grid(_audit_rows(dossier.changes), [0.2, 0.22, 0.58])] if dossier.changes else None,
-        _("None."),
-    )
-    story += _section(
-        _("Who read your data"),
-        _(
-            "Each time your case file was opened, and each list of people that showed you "
-            "(by name or by code), with who read it."
+        (
+            _("Who read your data"),
+            _(
+                "Each time your case file was opened, and each list of people that showed you "
+                "(by name or by code), with who read it."
+            ),
+            dossier.reads,
+            _("Nobody read your case file."),
         ),
-        [_grid(_audit_rows(dossier.reads), [0.2, 0.22, 0.58])] if dossier.reads else None,
-        _("Nobody read your case file."),
-    )
-    story += _section(
-        _("Files taken of your project's records"),
-        _(
-            "Exports made while you were registered. Whether you were in one depended on "
-            "your consents: a file with names holds only people whose consent to case "
-            "management holds; a file of codes, only those who allow donor reporting."
+        (
+            _("Files taken of your project's records"),
+            _(
+                "Exports made while you were registered. Whether you were in one depended on "
+                "your consents: a file with names holds only people whose consent to case "
+                "management holds; a file of codes, only those who allow donor reporting."
+            ),
+            dossier.exports,
+            _("None."),
         ),
-        [_grid(_audit_rows(dossier.exports), [0.2, 0.22, 0.58])] if dossier.exports else None,
-        _("None."),
     )
+    story: list[Flowable] = []
+    for title, intro, entries, empty in parts:
+        table = [_grid(_audit_rows(entries), [0.2, 0.22, 0.58])] if entries else None
+        story += _section(title, intro, table, empty)
     return story
 
 
