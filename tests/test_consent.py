@@ -196,9 +196,9 @@ def test_consent_dates_are_checked(make_project, make_participant):
         lambda: consents.record_consent(
             person, DONOR, given_on=date(2015, 3, 1), expires_on=date(2015, 2, 1)
         ),
-        lambda: consents.record_consent(person, DONOR, given_on=TODAY + timedelta(days=1)),
+        lambda: consents.record_consent(person, DONOR, given_on=date.today() + timedelta(days=1)),
         lambda: consents.withdraw_consent(case, on=date(2014, 12, 31)),
-        lambda: consents.withdraw_consent(case, on=TODAY + timedelta(days=1)),
+        lambda: consents.withdraw_consent(case, on=date.today() + timedelta(days=1)),
     ]
     fields = []
     for attempt in refused:

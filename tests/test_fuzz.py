@@ -692,7 +692,7 @@ def _value_problems(key: tuple[str, str], column, value: Any) -> list[str]:
         except CellError as error:
             found.append(f"the importer refuses it: {error.message}")
     if isinstance(column.type, Date):
-        if key in NOT_IN_FUTURE and value > TODAY:
+        if key in NOT_IN_FUTURE and value > date.today():
             found.append("in the future")
         if key == ("participant", "date_of_birth") and value.year < 1900:
             found.append("born before 1900")

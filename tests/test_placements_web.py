@@ -35,6 +35,15 @@ from tracker.placements.services import (
 TODAY = date.today()
 
 
+def tomorrow() -> str:
+    """Tomorrow when the test runs, not when it was collected (a run may cross midnight)."""
+    return (date.today() + timedelta(days=1)).isoformat()
+
+
+def resolved(overrides: dict) -> dict:
+    return {key: value() if callable(value) else value for key, value in overrides.items()}
+
+
 def page_of(response) -> str:
     text = response.get_data(as_text=True)
     if os.environ.get("PLC_DUMP"):
@@ -240,7 +249,7 @@ class TestNewPlacement:
             ),
             ({"end_date": "2015-06-30"}, "end_date", "The placement cannot end before it starts."),
             (
-                {"start_date": (TODAY + timedelta(days=1)).isoformat()},
+                {"start_date": tomorrow},
                 "start_date",
                 "This date cannot be in the future.",
             ),
@@ -254,7 +263,7 @@ class TestNewPlacement:
         self, client, signin, officer, person, overrides, field, message
     ):
         signin(officer)
-        data = iga(**overrides)
+        data = iga(**resolved(overrides))
         if field == "end_date":
             data["start_date"] = "2015-07-01"
         response = client.post(f"/placements/new/{person.id}", data=data)
@@ -448,7 +457,7 @@ class TestFollowUps:
                 "A follow-up cannot precede the placement.",
             ),
             (
-                {"followed_on": (TODAY + timedelta(days=1)).isoformat()},
+                {"followed_on": tomorrow},
                 "followed_on",
                 "This date cannot be in the future.",
             ),
@@ -459,7 +468,9 @@ class TestFollowUps:
         self, client, signin, officer, job, overrides, field, message
     ):
         signin(officer)
-        response = client.post(f"/placements/{job.id}/follow-ups", data=follow_up_data(**overrides))
+        response = client.post(
+            f"/placements/{job.id}/follow-ups", data=follow_up_data(**resolved(overrides))
+        )
         assert response.status_code == 200
         assert error_of(page_of(response), field) == message
         assert follow_ups() == 0

@@ -902,8 +902,9 @@ class TestDeleteAndArchive:
     ):
         from tracker.trainings.services import archive_course
 
-        make_course(project, provider=ofppt, title="Couture", end=TODAY)
-        gone = make_course(project, provider=ofppt, title="Pâtisserie", end=TODAY)
+        today = date.today()  # the day the choice is asked for, whenever the run started
+        make_course(project, provider=ofppt, title="Couture", end=today)
+        gone = make_course(project, provider=ofppt, title="Pâtisserie", end=today)
         archive_course(gone)
         db.session.commit()
         signin(manager)
