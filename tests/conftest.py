@@ -37,9 +37,35 @@ def _postgres_url() -> str | None:
     return url
 
 
-@pytest.fixture
-def database_url(tmp_path):
+@pytest.fixture(scope="session")
+def postgres_url():
+    """The PostgreSQL database of this test process, or None on SQLite.
+
+    When the suite runs on several cores (pytest-xdist), each worker gets a
+    database of its own beside DATABASE_URL's, not only schemas of its own:
+    advisory locks and ``pg_stat_activity`` (the audit chain's lock, the
+    dashboard cache's check for writers) are per database, and one worker's
+    tests must not wait on, or be seen by, another's.
+    """
     url = _postgres_url()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url is None or not worker:
+        yield url
+        return
+    name = f"{make_url(url).database}_{worker}"
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path, postgres_url):
+    url = postgres_url
     if url is None:
         yield f"sqlite:///{tmp_path / 'test.sqlite'}"
         return

@@ -2,7 +2,7 @@
 
 Run them alone (they are deselected from the default run by the ``e2e`` marker)::
 
-    .venv/bin/python -m pytest -m e2e tests/e2e -q -p no:cacheprovider
+    .venv/bin/python -m pytest -m e2e tests/e2e -q -p no:cacheprovider -n 0
 
 One server process per session: ``flask db upgrade``, ``flask seed`` and
 ``flask create-user`` (one account per role) prepare a SQLite database in a
