@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tracker import audit
@@ -178,3 +180,20 @@ def test_erasure_removes_follow_up_notes(make_project, make_participant):
     erase(person)
     db.session.commit()
     assert follow_up.note is None and follow_up.still_active is True
+
+
+@settings(deadline=None)
+@given(st.sets(st.integers(1, 60), max_size=40), st.integers(0, 62))
+def test_id_ranges_hold_exactly_the_ids_given(ids, probe):
+    """An export's line keeps its people as runs of ids: none lost, none added."""
+    ranges = audit.id_ranges(ids)
+    assert audit.in_ranges(ranges, [probe]) == (probe in ids)
+    assert audit.ranges_size(ranges) == len(ids)
+    # sorted, disjoint and never touching: the shortest form
+    assert all(first <= last for first, last in ranges)
+    assert all(a[1] + 1 < b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+
+
+def test_id_ranges_of_a_whole_project_are_a_few_pairs():
+    assert audit.id_ranges([*range(1, 4001), *range(4002, 5000), 7]) == [[1, 4000], [4002, 4999]]
+    assert audit.id_ranges([]) == [] and not audit.in_ranges([], [1])

@@ -12,13 +12,22 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
-from tracker import indicators
+from tracker import audit, indicators
+from tracker.auditlog import sentences
 from tracker.columns import PARTICIPANTS, TABLES
 from tracker.exports import services
 from tracker.extensions import db
-from tracker.models import ActivityKind, AuditEvent, PartnerKind, PlacementKind, Role
+from tracker.models import (
+    ActivityKind,
+    AuditEvent,
+    Participant,
+    PartnerKind,
+    PlacementKind,
+    Role,
+)
 from tracker.placements.services import record_follow_up, record_placement
 from tracker.reports import spreadsheets
 from tracker.reports.spreadsheets import neutralise, restore, write_csv, write_xlsx
@@ -398,12 +407,14 @@ def test_every_export_is_audited(two_projects, client, login, make_user):
         ("enrolments", officer.email, officer.id),
         ("indicators", officer.email, officer.id),
     ]
+    awa = db.session.scalar(select(Participant).where(Participant.code == "PA-0001"))
     assert events[0].changes == {
         "format": "xlsx",
         "project": "PA",
         "pseudonymous": True,
         "hxl": False,
         "rows": 1,
+        "participant_ranges": [[awa.id, awa.id]],
     }
     assert events[1].changes["from"] == "2015-01-01" and events[1].changes["to"] == "2015-12-31"
     assert events[1].changes["pseudonymous"] is False
@@ -531,6 +542,11 @@ def test_export_command_writes_the_file(two_projects, runner, tmp_path):
     ]
     assert events[0].changes["rows"] == 1 and events[0].changes["project"] == "PA"
     assert events[1].changes["pseudonymous"] is True
+    awa = db.session.scalar(select(Participant).where(Participant.code == "PA-0001"))
+    # whom each file held: Awa alone (Binta, of project B, has no follow-up)
+    assert events[0].changes["participant_ranges"] == [[awa.id, awa.id]]
+    assert events[1].changes["participant_ranges"] == [[awa.id, awa.id]]
+    assert "participant_ranges" not in events[2].changes, "figures name nobody"
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "followups.xlsx",
         "indicators.csv",
@@ -658,3 +674,40 @@ def test_a_pseudonymous_export_reads_rare_attributes_as_other(
     assert column(f"/exports/participants.csv?project={project.id}", "nationality") == (
         ["BFA"] * 2 + ["SEN"] * 6
     )
+
+
+@pytest.mark.parametrize("pseudonymous", [False, True], ids=["named", "pseudonymous"])
+def test_an_exports_line_names_exactly_the_people_of_its_file(
+    seeded, client, login, make_user, pseudonymous
+):
+    """After a lost laptop, the log says whom its file named: the people of its rows, no other.
+
+    On the reference programme, whose people differ in their consents (a pseudonymous
+    file holds only those who allow donor reporting); checked against the codes read
+    back from each file.
+    """
+    manager = make_user(Role.MANAGER, [seeded], email="manager@example.org")
+    login(manager)
+    ids = dict(db.session.execute(select(Participant.code, Participant.id)).all())
+    query = "&pseudonymous=y" if pseudonymous else ""
+    for kind in services.PERSON_KINDS:
+        response = client.get(f"/exports/{kind}.csv?project={seeded.id}{query}")
+        assert response.status_code == 200, kind
+        rows = parse_csv(response.data)
+        column = rows[0].index("code" if kind == "participants" else "participant_code")
+        held = {ids[row[column]] for row in rows[1:]}
+        assert held, kind
+        line = db.session.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.action == "export", AuditEvent.entity == kind)
+            .order_by(AuditEvent.id.desc())
+        )
+        ranges = line.changes["participant_ranges"]
+        assert audit.ranges_size(ranges) == len(held), kind
+        assert all(audit.in_ranges(ranges, [i]) for i in held), kind
+        outside = set(ids.values()) - held
+        assert not any(audit.in_ranges(ranges, [i]) for i in outside), kind
+        # the audit log says how many, never lists them
+        with force_locale("en"):
+            [said] = sentences.describe([line], manager)
+        assert f"People in the file: {len(held)}" in said.details, said.details

@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from tracker import audit
 from tracker.extensions import db
 from tracker.imports.reader import MAX_COLUMNS
 from tracker.jobs import queue, running
@@ -208,6 +209,8 @@ def test_a_large_export_is_a_job_whose_file_its_asker_downloads(
         .order_by(AuditEvent.id.desc())
     )
     assert export_line.changes["job"] == job.id and export_line.changes["rows"] == 3
+    # the job's file named three people, and the line says which
+    assert audit.ranges_size(export_line.changes["participant_ranges"]) == 3
     file = client.get(f"/jobs/{job.id}/file")
     assert file.status_code == 200 and "attachment" in file.headers["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(file.get_data())).active

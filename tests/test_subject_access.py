@@ -159,10 +159,49 @@ def test_the_json_copy_holds_every_record_of_hers_and_every_read(client, awa, ap
     # the page offering her copy was a read too
     assert any("own copy" in " ".join(r["details"]) for r in opened)
 
-    # the export of her project, by the manager
-    [export] = document["exports_of_her_project"]
+    # the export that held her, by the manager; the file's other people stay unsaid
+    [export] = document["exports"]
     assert export["record"] == "participants"
     assert export["by"] == "manager@example.org (Programme manager)"
+    assert export["held_her"] is True
+    assert "participant_ranges" not in export["changes"]
+
+
+def test_her_copy_lists_the_files_that_held_her_and_no_other(client, awa):
+    """An export's line names its people: a file of her project without her is not hers."""
+    from tracker import audit
+
+    person, _twin, mariam, stranger, users = awa
+    code, awa_id, mariam_id, stranger_id = person.project.code, person.id, mariam.id, stranger.id
+    db.session.commit()  # the lines below are written in transactions of their own
+    with audit.acting_as("cli:export"):
+        # a file of her project that held Mariam only (filtered, or Awa left out by consent)
+        audit.record_now(
+            "export",
+            "participants",
+            None,
+            {"project": code, "participant_ranges": [[mariam_id, mariam_id]]},
+            remote_addr=None,
+        )
+        # a file that held her among others, as the runs of ids a line keeps
+        audit.record_now(
+            "export",
+            "placements",
+            None,
+            {"project": None, "participant_ranges": audit.id_ranges([stranger_id, awa_id])},
+            remote_addr=None,
+        )
+        # a file of courses: about no person
+        audit.record_now("export", "courses", None, {"project": code}, remote_addr=None)
+        # a line written before exports named their people: it may have held her
+        audit.record_now("export", "enrolments", None, {"project": code}, remote_addr=None)
+    _as(client, users["manager"])
+    document = json.loads(_copy(client, person).data)
+    listed = [(e["record"], e["held_her"]) for e in document["exports"]]
+    assert listed == [("placements", True), ("enrolments", None)]
+    older = document["exports"][1]
+    assert any("may have held you" in detail for detail in older["details"])
+    assert "may have held you" not in " ".join(document["exports"][0]["details"])
 
 
 def test_making_the_copy_is_audited_with_the_files_fingerprint(client, awa):
@@ -212,7 +251,7 @@ def test_the_pdf_lists_every_record_and_every_read_of_her_case_file(client, awa)
         twin.code,
         "Fatima Officer",
         "Who read your data",
-        "Files taken of your project's records",
+        "Files that held your records",
     ):
         assert expected in flat, expected
     # her name in Arabic script, printed (not "?") in an English document

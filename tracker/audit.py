@@ -9,7 +9,9 @@ are written with ``record()``.
 
 from __future__ import annotations
 
+import bisect
 import contextvars
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -136,6 +138,37 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, bytes):
         return f"{len(value)} bytes"
     return value
+
+
+def id_ranges(ids: Iterable[int]) -> list[list[int]]:
+    """Return ``ids`` as sorted runs ``[first, last]``, for a line that names many records.
+
+    An export of a whole project (49,000 people) is a few runs, not 49,000 numbers:
+    ``[[1, 4000], [4002, 4999]]``. ``in_ranges`` asks whether an id is among them.
+    """
+    runs: list[list[int]] = []
+    for id_ in sorted(set(ids)):
+        if runs and id_ == runs[-1][1] + 1:
+            runs[-1][1] = id_
+        else:
+            runs.append([id_, id_])
+    return runs
+
+
+def in_ranges(ranges: Any, ids: Iterable[int]) -> bool:
+    """Say whether any of ``ids`` is within the runs of ``id_ranges`` (as a line holds them)."""
+    runs = [(int(first), int(last)) for first, last in ranges or ()]
+    starts = [first for first, _last in runs]
+    for id_ in ids:
+        at = bisect.bisect_right(starts, id_) - 1
+        if at >= 0 and runs[at][0] <= id_ <= runs[at][1]:
+            return True
+    return False
+
+
+def ranges_size(ranges: Any) -> int:
+    """Return how many ids the runs of ``id_ranges`` hold."""
+    return sum(int(last) - int(first) + 1 for first, last in ranges or ())
 
 
 def record(

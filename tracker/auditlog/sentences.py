@@ -40,6 +40,7 @@ from tracker.audit import (
     READ_ACTIONS,
     action_label,
     entity_label,
+    ranges_size,
 )
 from tracker.extensions import db
 from tracker.i18n import country_name
@@ -123,6 +124,7 @@ DETAIL_LABELS = {
     "via": _l("Through"),
     "context": _l("Shown for"),
     "participant_ids": _l("People shown"),
+    "participant_ranges": _l("People in the file"),
     "placement_ids": _l("Placements shown"),
     "ids": _l("Records shown"),
     "results": _l("Results"),
@@ -740,6 +742,11 @@ def _details(event_: AuditEvent, names: Names) -> list[str]:
 def _detail(entity: str, key: str, value: Any, names: Names) -> str:
     """One key of a read's, an export's or an import's detail, in words."""
     label = _label(key)
+    if key == "participant_ranges" and isinstance(value, list):
+        # an export's people, as runs of ids: counted here, looked up by a person's copy
+        return gettext(
+            "%(field)s: %(value)s", field=label, value=format_decimal(ranges_size(value))
+        )
     if key in ID_LISTS and isinstance(value, list):
         target = ID_LISTS[key]
         if target == "participant":

@@ -150,25 +150,23 @@ def export_table(
                 # written row by row as they are read: memory stays flat
                 with temporary.open("wb") as fh:
                     services.save_xlsx(export, fh, rows=rows, hxl=hxl)
+            # whom the file held, read on the rows' own snapshot before it closes
+            detail = services.audit_detail(
+                export,
+                fmt=fmt,
+                project_codes=project_codes,
+                hxl=hxl,
+                rows=written,
+                start=start_date if kind == services.INDICATORS else None,
+                end=end_date if kind == services.INDICATORS else None,
+            )
             if connection is not None:
                 connection.close()
                 connection = None
             db.session.rollback()
             # the file appears only once its export is in the audit log
             with audit.acting_as("cli:export"):
-                services.record_audit(
-                    kind,
-                    services.audit_detail(
-                        export,
-                        fmt=fmt,
-                        project_codes=project_codes,
-                        hxl=hxl,
-                        rows=written,
-                        start=start_date if kind == services.INDICATORS else None,
-                        end=end_date if kind == services.INDICATORS else None,
-                    ),
-                    remote_addr=None,
-                )
+                services.record_audit(kind, detail, remote_addr=None)
     finally:
         if connection is not None:
             connection.close()

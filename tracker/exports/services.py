@@ -106,6 +106,9 @@ class Export:
     #: the number of rows, or what counts them, asked only when ``count`` is first read
     size: int | Callable[[], int]
     pseudonymous: bool
+    #: what reads the ids of the people the rows are about (None: rows about no person),
+    #: for the audit line to say whom the file held
+    people: Callable[[], list[int]] | None = None
 
     @property
     def count(self) -> int:
@@ -581,6 +584,10 @@ def record_export(
         reader = connection if connection is not None else db.session.connection()
         return reader.scalar(counting) or 0
 
+    def people() -> list[int]:
+        reader = connection if connection is not None else db.session.connection()
+        return list(reader.scalars(_people_query(query)))
+
     coarsened = _coarsened_columns(kind, columns) if pseudonymous else []
     limit = listing.threshold() if coarsened else 0
 
@@ -603,7 +610,23 @@ def record_export(
         with connect() as own:
             yield from read(own)
 
-    return Export(TABLES[kind], columns, rows(), count, pseudonymous)
+    return Export(
+        TABLES[kind],
+        columns,
+        rows(),
+        count,
+        pseudonymous,
+        people=people if kind in PERSON_KINDS else None,
+    )
+
+
+def _people_query(query: Select) -> Select:
+    """The distinct ids of the people an export's rows are about (every person table joins them)."""
+    return (
+        query.with_only_columns(Participant.id, maintain_column_froms=True)
+        .order_by(None)
+        .distinct()
+    )
 
 
 def people_in(
@@ -618,12 +641,7 @@ def people_in(
     _columns, query, _source = record_query(
         kind, user=user, project=project, pseudonymous=pseudonymous
     )
-    people = (
-        query.where(*where)
-        .with_only_columns(Participant.id, maintain_column_froms=True)
-        .order_by(None)
-        .distinct()
-    )
+    people = _people_query(query.where(*where))
     return db.session.scalar(select(func.count()).select_from(people.subquery())) or 0
 
 
@@ -832,7 +850,14 @@ def audit_detail(
     start: date | None = None,
     end: date | None = None,
 ) -> dict[str, Any]:
-    """Return what the audit line says of an export: format, filter and row count."""
+    """Return what the audit line says of an export: format, filter, row count, people.
+
+    For rows about people, ``participant_ranges`` names whom the file held (their ids
+    as runs, ``audit.id_ranges``), read now: a person's copy of her data
+    (``participants.subject_access``) lists the files that held her, and after a lost
+    laptop the data protection officer knows whom its file named. Call it while the
+    export's connection is still open.
+    """
     detail: dict[str, Any] = {
         "format": fmt,
         "project": " ".join(project_codes) or None,
@@ -843,4 +868,6 @@ def audit_detail(
     if start is not None or end is not None:
         detail["from"] = start.isoformat() if start else None
         detail["to"] = end.isoformat() if end else None
+    if export.people is not None:
+        detail["participant_ranges"] = audit.id_ranges(export.people())
     return detail

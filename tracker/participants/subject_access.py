@@ -11,9 +11,9 @@ to take it away in a machine-readable form. ``gather`` collects, for one person:
 - the audit log's lines about her records: who changed what (the values of
   personal fields are masked in the log itself, only the field is named), who
   opened her case file, which lists showed her (participants lists, drill-downs,
-  duplicate warnings, course rosters, the API), and the exports of her project's
-  records made while she was registered (an export line does not say whom it held:
-  whether she was in it depended on her consents, as the document says).
+  duplicate warnings, course rosters, the API), and the export files that held her
+  (an export's line names the people of its file; an older line that does not is
+  listed when it was of her project, as a file that may have held her).
 
 Activities (capacity building, awareness) record partner institutions, never people:
 nothing of them is about her.
@@ -31,12 +31,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import JSON, and_, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import selectinload
 
-from tracker.audit import READ_ACTIONS
+from tracker.audit import READ_ACTIONS, in_ranges
 from tracker.auditlog import sentences
+from tracker.exports.services import PERSON_KINDS
 from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
@@ -172,7 +174,7 @@ def gather(person: Participant, reader: User, *, language: str, now: datetime | 
         placements=placements,
         changes=[entries[e.id] for e in own if not _is_read(e)],
         reads=[entries[e.id] for e in sorted({*own, *listed}, key=_order) if _is_read(e)],
-        exports=[entries[e.id] for e in exports],
+        exports=[_with_doubt(entries[e.id]) for e in exports],
         registered_by=_who(registrar, None) if registrar else None,
         generated_at=now or datetime.now(UTC),
         generated_by=reader,
@@ -245,25 +247,52 @@ def _lists_showing(
 
 
 def _exports_of(person: Participant, merged: Sequence[Participant]) -> list[AuditEvent]:
-    """Return the exports of her project's records made while she was registered.
+    """Return the export files that held her, by name or by code.
 
-    An export's line names its project codes (none: every project of the one who took
-    it); whether she was in the file depended on her consents and the export's filters.
+    An export's line names the people of its file (``participant_ranges``) and is
+    listed when she is among them. A line written before exports named their people
+    says only its project (none: every project of the one who took it): an export
+    of her project's records made while she was registered is listed then, as one
+    that may have held her (``held_her``).
     """
+    people = [person.id, *(m.id for m in merged)]
     codes = {p.project.code for p in (person, *merged)}
     end = person.erased_at
     query = select(AuditEvent).where(
         AuditEvent.action == "export",
+        AuditEvent.entity.in_(PERSON_KINDS),
         AuditEvent.occurred_at >= _first_moment(person, merged),
     )
     if end is not None:
         query = query.where(AuditEvent.occurred_at <= end)
     found = []
     for event_ in db.session.scalars(query.order_by(AuditEvent.occurred_at, AuditEvent.id)):
-        named = str((event_.changes or {}).get("project") or "").split()
+        changes = event_.changes or {}
+        if "participant_ranges" in changes:
+            if in_ranges(changes["participant_ranges"], people):
+                found.append(event_)
+            continue
+        named = str(changes.get("project") or "").split()
         if not named or codes.intersection(named):
             found.append(event_)
     return found
+
+
+def _with_doubt(entry: AuditEntry) -> AuditEntry:
+    """Say beside an older export's line that it does not tell whether she was in the file."""
+    if held_her(entry.event) is None:
+        entry.details.append(
+            gettext(
+                "This line does not name the people of the file: it may have held you, "
+                "as your consents allowed."
+            )
+        )
+    return entry
+
+
+def held_her(event_: AuditEvent) -> bool | None:
+    """True for an export whose line names her among its people; None when it names nobody."""
+    return True if "participant_ranges" in (event_.changes or {}) else None
 
 
 def _who(user: User | None, label: str | None) -> str:
@@ -329,6 +358,16 @@ def _person_json(person: Participant) -> dict[str, Any]:
         "archived_at": _plain(person.archived_at),
         "erased_at": _plain(person.erased_at),
     }
+
+
+def _export_json(entry: AuditEntry) -> dict[str, Any]:
+    """An export's line: whether it named her, never the other people of the file."""
+    line = _audit_json(entry, with_changes=True)
+    changes = dict(line["changes"] or {})
+    changes.pop("participant_ranges", None)
+    line["changes"] = changes
+    line["held_her"] = held_her(entry.event)
+    return line
 
 
 def _audit_json(entry: AuditEntry, *, with_changes: bool) -> dict[str, Any]:
@@ -418,7 +457,7 @@ def as_json(dossier: Dossier) -> dict[str, Any]:
         "activities": [],
         "changes": [_audit_json(e, with_changes=True) for e in dossier.changes],
         "reads": [_audit_json(e, with_changes=False) for e in dossier.reads],
-        "exports_of_her_project": [_audit_json(e, with_changes=True) for e in dossier.exports],
+        "exports": [_export_json(e) for e in dossier.exports],
     }
 
 

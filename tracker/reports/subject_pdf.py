@@ -3,7 +3,7 @@
 ``build_subject_pdf(dossier)`` lays out ``tracker.participants.subject_access.Dossier``
 under ``force_locale(dossier.language)``: who she is as recorded, her consents,
 trainings, placements and follow-ups, the records merged into hers, then the audit
-log's lines about her (changes, reads, exports of her project). Every page says
+log's lines about her (changes, reads, the export files that held her). Every page says
 "Page X of Y", her code and when the document was made.
 
 French and English documents are laid out left to right in Amiri whenever her data
@@ -260,11 +260,11 @@ def _log(dossier: Dossier) -> list[Flowable]:
             _("Nobody read your case file."),
         ),
         (
-            _("Files taken of your project's records"),
+            _("Files that held your records"),
             _(
-                "Exports made while you were registered. Whether you were in one depended on "
-                "your consents: a file with names holds only people whose consent to case "
-                "management holds; a file of codes, only those who allow donor reporting."
+                "Each export file that held you, by name or by code, with who took it. A "
+                "file with names holds only people whose consent to case management holds; "
+                "a file of codes, only those who allow donor reporting."
             ),
             dossier.exports,
             _("None."),
