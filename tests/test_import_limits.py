@@ -368,3 +368,61 @@ def test_who_imported_a_file_is_told_only_for_her_own_projects(
     assert run_import(our_file, user=colleague).written == 1
     again = run_import(our_file, user=officer, dry_run=True)
     assert "imported on" in again.warnings[0].message
+
+
+def test_two_uploads_sent_at_once_cannot_both_pass_the_cap(app, client, officer, project):
+    """Counted one after the other: the second waits for the first to be stored, then is refused.
+
+    The first upload is held between its count and its commit; the second must not be
+    counted meanwhile (on PostgreSQL both read 0 of 1 without the lock on her account).
+    """
+    import threading
+
+    from tests.conftest import PASSWORD
+    from tracker.jobs import queue
+
+    app.config["IMPORT_MAX_PENDING"] = 1
+    email = officer.email
+    db.session.commit()
+    inside, release = threading.Event(), threading.Event()
+    original = queue.submit
+    calls = []
+
+    def held_submit(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 1:  # the first upload: stored, not yet committed
+            inside.set()
+            release.wait(10)
+        return original(*args, **kwargs)
+
+    queue.submit = held_submit
+    answers = {}
+
+    def send(name):
+        browser = app.test_client()
+        browser.post("/auth/language/en")
+        assert (
+            browser.post("/auth/login", data={"email": email, "password": PASSWORD}).status_code
+            == 302
+        )
+        response = upload(browser, ONE, name=name)
+        answers[name] = (response.status_code, response.get_data(as_text=True))
+
+    try:
+        first = threading.Thread(target=send, args=("first.csv",))
+        first.start()
+        assert inside.wait(10), "the first upload never reached its job"
+        second = threading.Thread(target=send, args=("second.csv",))
+        second.start()
+        second.join(1.5)  # counted meanwhile, it would be answered by now
+        release.set()
+        first.join(20)
+        second.join(20)
+    finally:
+        release.set()
+        queue.submit = original
+    assert answers["first.csv"][0] == 302
+    status, page = answers["second.csv"]
+    assert status == 400 and "You have 1 upload checked and not imported" in page
+    db.session.expire_all()
+    assert [p.filename for p in db.session.scalars(select(PendingImport))] == ["first.csv"]

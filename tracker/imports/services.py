@@ -333,8 +333,13 @@ def check_room(user: User, limit: int) -> None:
     """Refuse (``TooManyWaiting``) a new upload when ``user`` has ``limit`` waiting already.
 
     Each upload keeps a whole file of personal data until it is imported or deleted:
-    the person imports or deletes one first.
+    the person imports or deletes one first. Two uploads sent at the same instant are
+    counted one after the other: on PostgreSQL her account's row is locked until the
+    upload is stored (``FOR NO KEY UPDATE``: her other writes, which only refer to the
+    row, are not held up); SQLite's writing requests begin ``IMMEDIATE`` and so wait
+    their turn already.
     """
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     count = db.session.scalar(
         select(func.count())
         .select_from(PendingImport)
