@@ -361,3 +361,43 @@ def test_her_copy_does_not_depend_on_her_consents_and_survives_erasure(client, a
     assert [e["course"]["title"] for e in document["enrolments"]] == ["Pâtisserie"]
     flat = " ".join(_text(_copy(client, person, fmt="pdf").data).split())
     assert "Identity erased on" in flat and person.code in flat
+
+
+def test_her_copy_lists_the_donor_reports_whose_annex_gave_her_code(client, seeded, make_user):
+    """A donor report's annex hands codes to the donor: her copy says which, and who took it."""
+    from tracker.models import Participant
+    from tracker.reports.services import generate_donor_report
+
+    manager = make_user(Role.MANAGER, [seeded], email="dpo@example.org")
+    report = generate_donor_report(
+        seeded,
+        None,
+        None,
+        language="en",
+        narrative={},
+        by=manager,
+        actor_label=manager.email,
+        threshold=5,
+    )
+    db.session.commit()
+    annex = report.annex_content.decode("utf-8-sig")
+    listed = set(re.findall(r"IDF-MA-2014-\d{4}", annex))
+    codes = set(db.session.scalars(select(Participant.code)))
+    left_out = sorted(codes - listed)
+    assert listed and left_out, "the annex lists the trained and placed, not everybody"
+    _as(client, manager)
+    taken = client.get(f"/reports/generated/{report.id}-annex.csv")
+    assert taken.status_code == 200
+
+    def files_of(code):
+        person = db.session.scalar(select(Participant).where(Participant.code == code))
+        return json.loads(_copy(client, person).data)["exports"]
+
+    held = files_of(sorted(listed)[0])
+    about_report = [f for f in held if f["record"] == "generated_report"]
+    # its making, then the download of its annex by the manager
+    assert [f["action"] for f in about_report] == ["create", "view"], held
+    assert all(f["held_her"] is True for f in about_report)
+    assert about_report[1]["by"] == "dpo@example.org (Programme manager)"
+    assert not any("may have held you" in " ".join(f["details"]) for f in about_report)
+    assert not any(f["record"] == "generated_report" for f in files_of(left_out[0]))

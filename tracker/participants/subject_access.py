@@ -11,9 +11,10 @@ to take it away in a machine-readable form. ``gather`` collects, for one person:
 - the audit log's lines about her records: who changed what (the values of
   personal fields are masked in the log itself, only the field is named), who
   opened her case file, which lists showed her (participants lists, drill-downs,
-  duplicate warnings, course rosters, the API), and the export files that held her
+  duplicate warnings, course rosters, the API), the export files that held her
   (an export's line names the people of its file; an older line that does not is
-  listed when it was of her project, as a file that may have held her).
+  listed when it was of her project, as a file that may have held her), and the
+  donor reports whose annex listed her code, with each download of that annex.
 
 Activities (capacity building, awareness) record partner institutions, never people:
 nothing of them is about her.
@@ -25,6 +26,8 @@ nothing of them is about her.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -45,6 +48,7 @@ from tracker.models import (
     Consent,
     Enrolment,
     FollowUp,
+    GeneratedReport,
     Participant,
     Placement,
     TrainingCourse,
@@ -92,6 +96,9 @@ class AuditEntry:
     details: list[str]
     #: who did it: the user's name and role when the account is known
     who: str
+    #: for a file's line: True when it is known to have held her, None when the log
+    #: does not say (an export's line written before exports named their people)
+    held_her: bool | None = None
 
 
 @dataclass
@@ -163,8 +170,11 @@ def gather(person: Participant, reader: User, *, language: str, now: datetime | 
     )
     own = sorted(services.history(person, limit=None, reads=True), key=_order)
     listed = _lists_showing(people, enrolments, placements, since=_first_moment(person, merged))
-    exports = _exports_of(person, merged)
-    entries = _entries([*own, *listed, *exports], reader)
+    exports, certain = _exports_of(person, merged)
+    annexes = _annexes_naming(person, merged)
+    certain |= {e.id for e in annexes}
+    files = sorted([*exports, *annexes], key=_order)
+    entries = _entries([*own, *listed, *files], reader)
     registrar = db.session.get(User, person.registered_by_id) if person.registered_by_id else None
     return Dossier(
         person=person,
@@ -174,7 +184,7 @@ def gather(person: Participant, reader: User, *, language: str, now: datetime | 
         placements=placements,
         changes=[entries[e.id] for e in own if not _is_read(e)],
         reads=[entries[e.id] for e in sorted({*own, *listed}, key=_order) if _is_read(e)],
-        exports=[_with_doubt(entries[e.id]) for e in exports],
+        exports=[_held(entries[e.id], e.id in certain) for e in files],
         registered_by=_who(registrar, None) if registrar else None,
         generated_at=now or datetime.now(UTC),
         generated_by=reader,
@@ -265,22 +275,74 @@ def _exports_of(person: Participant, merged: Sequence[Participant]) -> list[Audi
     )
     if end is not None:
         query = query.where(AuditEvent.occurred_at <= end)
-    found = []
+    found, certain = [], set()
     for event_ in db.session.scalars(query.order_by(AuditEvent.occurred_at, AuditEvent.id)):
         changes = event_.changes or {}
         if "participant_ranges" in changes:
             if in_ranges(changes["participant_ranges"], people):
                 found.append(event_)
+                certain.add(event_.id)
             continue
         named = str(changes.get("project") or "").split()
         if not named or codes.intersection(named):
             found.append(event_)
-    return found
+    return found, certain
 
 
-def _with_doubt(entry: AuditEntry) -> AuditEntry:
-    """Say beside an older export's line that it does not tell whether she was in the file."""
-    if held_her(entry.event) is None:
+def _annexes_naming(person: Participant, merged: Sequence[Participant]) -> list[AuditEvent]:
+    """Return the lines of the donor reports whose pseudonymous annex lists her code.
+
+    The annex (a CSV kept with the report) is read for her codes, cell by cell; the
+    lines are the report's making (on the web or with the command) and each download
+    of its annex: who took her code away. A report's PDF holds no annex since the annex
+    left it; an older report whose annex is in its PDF is not read.
+    """
+    codes = {p.code for p in (person, *merged)}
+    projects = {p.project_id for p in (person, *merged)}
+    reports = db.session.execute(
+        select(GeneratedReport.id, GeneratedReport.annex_content).where(
+            GeneratedReport.project_id.in_(projects),
+            GeneratedReport.annex_content.is_not(None),
+            GeneratedReport.created_at >= _first_moment(person, merged),
+        )
+    )
+    ids = {id_ for id_, annex in reports if _lists_a_code(annex, codes)}
+    if not ids:
+        return []
+    lines = db.session.scalars(
+        select(AuditEvent).where(
+            or_(
+                and_(AuditEvent.entity == "generated_report", AuditEvent.entity_id.in_(ids)),
+                and_(
+                    AuditEvent.action == "report",
+                    AuditEvent.entity == "project",
+                    AuditEvent.entity_id.in_(projects),
+                ),
+            )
+        )
+    )
+    return [
+        e
+        for e in lines
+        if (e.entity == "generated_report" and (e.action == "create" or _annex_taken(e)))
+        or (e.entity == "project" and (e.changes or {}).get("generated_report") in ids)
+    ]
+
+
+def _annex_taken(event_: AuditEvent) -> bool:
+    return (event_.changes or {}).get("download") == "annex_csv"
+
+
+def _lists_a_code(annex: bytes, codes: set[str]) -> bool:
+    """Say whether a cell of an annex (``reports.services.annex_csv``'s CSV) is one of ``codes``."""
+    rows = csv.reader(io.StringIO(annex.decode("utf-8-sig")), delimiter=";")
+    return any(codes.intersection(cell.strip() for cell in row) for row in rows)
+
+
+def _held(entry: AuditEntry, certain: bool) -> AuditEntry:
+    """Mark a file's line as holding her, or say that the line does not tell."""
+    entry.held_her = True if certain else None
+    if not certain:
         entry.details.append(
             gettext(
                 "This line does not name the people of the file: it may have held you, "
@@ -288,11 +350,6 @@ def _with_doubt(entry: AuditEntry) -> AuditEntry:
             )
         )
     return entry
-
-
-def held_her(event_: AuditEvent) -> bool | None:
-    """True for an export whose line names her among its people; None when it names nobody."""
-    return True if "participant_ranges" in (event_.changes or {}) else None
 
 
 def _who(user: User | None, label: str | None) -> str:
@@ -366,7 +423,7 @@ def _export_json(entry: AuditEntry) -> dict[str, Any]:
     changes = dict(line["changes"] or {})
     changes.pop("participant_ranges", None)
     line["changes"] = changes
-    line["held_her"] = held_her(entry.event)
+    line["held_her"] = entry.held_her
     return line
 
 

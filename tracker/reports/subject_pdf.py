@@ -262,9 +262,10 @@ def _log(dossier: Dossier) -> list[Flowable]:
         (
             _("Files that held your records"),
             _(
-                "Each export file that held you, by name or by code, with who took it. A "
-                "file with names holds only people whose consent to case management holds; "
-                "a file of codes, only those who allow donor reporting."
+                "Each export file that held you, by name or by code, and each donor report "
+                "whose annex listed your code, with who took it. A file with names holds only "
+                "people whose consent to case management holds; a file of codes, only those "
+                "who allow donor reporting."
             ),
             dossier.exports,
             _("None."),
