@@ -711,3 +711,36 @@ def test_an_exports_line_names_exactly_the_people_of_its_file(
         with force_locale("en"):
             [said] = sentences.describe([line], manager)
         assert f"People in the file: {len(held)}" in said.details, said.details
+
+
+def test_the_line_names_the_people_of_the_rows_whatever_changes_meanwhile(
+    two_projects, make_participant
+):
+    """The line and the file agree even when someone is registered while the file is made."""
+    a, _b = two_projects
+    awa = db.session.scalar(select(Participant).where(Participant.code == "PA-0001"))
+
+    def line_of(export, rows=None):
+        detail = services.audit_detail(
+            export, fmt="csv", project_codes=["PA"], hxl=False, rows=rows
+        )
+        return detail["participant_ranges"]
+
+    # written first, then audited (the command, a job): the people of the rows written
+    written = services.record_export("participants", user=None, project=a)
+    rows = list(written.rows)
+    make_participant(a, code="PA-0002", given_name="Nadia", family_name="Alami")
+    db.session.commit()
+    assert [r[0] for r in rows] == ["PA-0001"]
+    assert line_of(written, rows=len(rows)) == [[awa.id, awa.id]]
+
+    # audited first, then streamed (a web download): nobody the line does not name
+    streamed = services.record_export("participants", user=None, project=a)
+    named = line_of(streamed)
+    make_participant(a, code="PA-0003", given_name="Salma", family_name="Idrissi")
+    db.session.commit()
+    codes = [r[0] for r in streamed.rows]
+    assert codes == ["PA-0001", "PA-0002"]
+    assert audit.ranges_size(named) == 2 and not audit.in_ranges(
+        named, [db.session.scalar(select(Participant.id).where(Participant.code == "PA-0003"))]
+    )

@@ -373,8 +373,10 @@ def test_who_imported_a_file_is_told_only_for_her_own_projects(
 def test_two_uploads_sent_at_once_cannot_both_pass_the_cap(app, client, officer, project):
     """Counted one after the other: the second waits for the first to be stored, then is refused.
 
-    The first upload is held between its count and its commit; the second must not be
-    counted meanwhile (on PostgreSQL both read 0 of 1 without the lock on her account).
+    Both browsers are signed in first (a sign-in writes her account's row, which would
+    order them by itself). The first upload is held between its count and its commit;
+    the second must not be counted meanwhile (on PostgreSQL both read 0 of 1 without
+    the lock on her account): it is seen waiting on a lock before the first goes on.
     """
     import threading
 
@@ -382,7 +384,12 @@ def test_two_uploads_sent_at_once_cannot_both_pass_the_cap(app, client, officer,
     from tracker.jobs import queue
 
     app.config["IMPORT_MAX_PENDING"] = 1
-    email = officer.email
+    browsers = {}
+    for name in ("first.csv", "second.csv"):
+        browser = browsers[name] = app.test_client()
+        browser.post("/auth/language/en")
+        signed_in = browser.post("/auth/login", data={"email": officer.email, "password": PASSWORD})
+        assert signed_in.status_code == 302
     db.session.commit()
     inside, release = threading.Event(), threading.Event()
     original = queue.submit
@@ -392,35 +399,46 @@ def test_two_uploads_sent_at_once_cannot_both_pass_the_cap(app, client, officer,
         calls.append(args[0])
         if len(calls) == 1:  # the first upload: stored, not yet committed
             inside.set()
-            release.wait(10)
+            release.wait(20)
         return original(*args, **kwargs)
 
-    queue.submit = held_submit
     answers = {}
 
     def send(name):
-        browser = app.test_client()
-        browser.post("/auth/language/en")
-        assert (
-            browser.post("/auth/login", data={"email": email, "password": PASSWORD}).status_code
-            == 302
-        )
-        response = upload(browser, ONE, name=name)
+        response = upload(browsers[name], ONE, name=name)
         answers[name] = (response.status_code, response.get_data(as_text=True))
 
+    def second_waits_on_a_lock() -> bool:
+        if db.engine.dialect.name != "postgresql":
+            # SQLite: a writing request begins IMMEDIATE and waits for the first's commit
+            return not second.join(1.0) and second.is_alive()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with db.engine.connect() as conn:
+                waiting = conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                ).scalar()
+            if waiting or not second.is_alive():
+                return bool(waiting)
+            time.sleep(0.05)
+        return False
+
+    queue.submit = held_submit
     try:
         first = threading.Thread(target=send, args=("first.csv",))
         first.start()
-        assert inside.wait(10), "the first upload never reached its job"
+        assert inside.wait(20), "the first upload never reached its job"
         second = threading.Thread(target=send, args=("second.csv",))
         second.start()
-        second.join(1.5)  # counted meanwhile, it would be answered by now
+        waited = second_waits_on_a_lock()
         release.set()
-        first.join(20)
-        second.join(20)
+        first.join(30)
+        second.join(30)
     finally:
         release.set()
         queue.submit = original
+    assert waited, "the second upload was counted while the first was not stored yet"
     assert answers["first.csv"][0] == 302
     status, page = answers["second.csv"]
     assert status == 400 and "You have 1 upload checked and not imported" in page

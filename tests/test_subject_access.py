@@ -374,7 +374,7 @@ def test_her_copy_lists_the_donor_reports_whose_annex_gave_her_code(client, seed
         None,
         None,
         language="en",
-        narrative={},
+        narrative={"context": "Fatou's story, told to the donor"},
         by=manager,
         actor_label=manager.email,
         threshold=5,
@@ -400,4 +400,7 @@ def test_her_copy_lists_the_donor_reports_whose_annex_gave_her_code(client, seed
     assert all(f["held_her"] is True for f in about_report)
     assert about_report[1]["by"] == "dpo@example.org (Programme manager)"
     assert not any("may have held you" in " ".join(f["details"]) for f in about_report)
+    # what the report was, not what else it holds: no narrative, no figures
+    assert about_report[0]["changes"]["period_start"] == [None, "2014-06-01"]
+    assert "Fatou" not in json.dumps(held) and "figures" not in about_report[0]["changes"]
     assert not any(f["record"] == "generated_report" for f in files_of(left_out[0]))

@@ -150,7 +150,7 @@ def export_table(
                 # written row by row as they are read: memory stays flat
                 with temporary.open("wb") as fh:
                     services.save_xlsx(export, fh, rows=rows, hxl=hxl)
-            # whom the file held, read on the rows' own snapshot before it closes
+            # whom the file held: the people of the rows written
             detail = services.audit_detail(
                 export,
                 fmt=fmt,

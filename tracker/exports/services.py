@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import chain
@@ -109,6 +109,12 @@ class Export:
     #: what reads the ids of the people the rows are about (None: rows about no person),
     #: for the audit line to say whom the file held
     people: Callable[[], list[int]] | None = None
+    #: the people of the rows read so far, and whether every row has been read
+    held: set[int] = field(default_factory=set)
+    read_all: bool = False
+    #: once an audit line has named the file's people before its rows are read (a web
+    #: download), the rows of anybody else are left out: the file never holds more
+    named: frozenset[int] | None = None
 
     @property
     def count(self) -> int:
@@ -591,14 +597,20 @@ def record_export(
     coarsened = _coarsened_columns(kind, columns) if pseudonymous else []
     limit = listing.threshold() if coarsened else 0
 
+    about_people = kind in PERSON_KINDS
+    # the rows carry their person's id last, noted and dropped before the cells
+    read_query = query.add_columns(Participant.id.label("_person")) if about_people else query
+
     def read(reader: Connection) -> Iterator[list[Any]]:
         rare = _rare_values(reader, query, coarsened, limit) if coarsened else {}
-        result = reader.execute(query.execution_options(yield_per=BATCH))
+        result = reader.execute(read_query.execution_options(yield_per=BATCH))
         try:
-            cells = _cells(
-                chain.from_iterable(result.partitions()), columns, source, reader.dialect.name
-            )
+            rows = chain.from_iterable(result.partitions())
+            if about_people:
+                rows = _noting_people(rows, export)
+            cells = _cells(rows, columns, source, reader.dialect.name)
             yield from _coarsen(cells, rare) if rare else cells
+            export.read_all = True
         finally:
             result.close()
 
@@ -610,14 +622,29 @@ def record_export(
         with connect() as own:
             yield from read(own)
 
-    return Export(
+    export = Export(
         TABLES[kind],
         columns,
         rows(),
         count,
         pseudonymous,
-        people=people if kind in PERSON_KINDS else None,
+        people=people if about_people else None,
     )
+    return export
+
+
+def _noting_people(rows: Iterable[Sequence[Any]], export: Export) -> Iterator[Sequence[Any]]:
+    """Note each row's person (its last value) in ``export.held``; yield the row without it.
+
+    A row of somebody the audit line did not name (``export.named``: registered or
+    consenting between the line and the read) is left out.
+    """
+    for row in rows:
+        person = row[-1]
+        if export.named is not None and person not in export.named:
+            continue
+        export.held.add(person)
+        yield tuple(row)[:-1]
 
 
 def _people_query(query: Select) -> Select:
@@ -855,8 +882,10 @@ def audit_detail(
     For rows about people, ``participant_ranges`` names whom the file held (their ids
     as runs, ``audit.id_ranges``), read now: a person's copy of her data
     (``participants.subject_access``) lists the files that held her, and after a lost
-    laptop the data protection officer knows whom its file named. Call it while the
-    export's connection is still open.
+    laptop the data protection officer knows whom its file named. Called once the rows
+    are written (the command, a job), it names the people of the rows written; called
+    before (a web download, audited before it streams), it reads them, and the rows of
+    anybody else are then left out of the file.
     """
     detail: dict[str, Any] = {
         "format": fmt,
@@ -869,5 +898,10 @@ def audit_detail(
         detail["from"] = start.isoformat() if start else None
         detail["to"] = end.isoformat() if end else None
     if export.people is not None:
-        detail["participant_ranges"] = audit.id_ranges(export.people())
+        if export.read_all:
+            people = export.held  # the file is written: the people of its rows
+        else:
+            people = export.people()  # read before the rows: they are kept to these
+            export.named = frozenset(people)
+        detail["participant_ranges"] = audit.id_ranges(people)
     return detail

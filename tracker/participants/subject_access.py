@@ -417,12 +417,38 @@ def _person_json(person: Participant) -> dict[str, Any]:
     }
 
 
+#: what her copy keeps of a file's line: what the file was, never what else it held (the
+#: file's other people, a report's narrative or figures)
+FILE_KEYS = frozenset(
+    {
+        "format",
+        "project",
+        "pseudonymous",
+        "hxl",
+        "rows",
+        "from",
+        "to",
+        "job",
+        "kind",
+        "lang",
+        "language",
+        "period_start",
+        "period_end",
+        "download",
+        "sha256",
+        "size",
+        "annex",
+        "annex_name",
+        "annex_rows",
+        "annex_sha256",
+    }
+)
+
+
 def _export_json(entry: AuditEntry) -> dict[str, Any]:
-    """An export's line: whether it named her, never the other people of the file."""
+    """A file's line: what the file was and whether it named her, nothing of its content."""
     line = _audit_json(entry, with_changes=True)
-    changes = dict(line["changes"] or {})
-    changes.pop("participant_ranges", None)
-    line["changes"] = changes
+    line["changes"] = {k: v for k, v in (line["changes"] or {}).items() if k in FILE_KEYS}
     line["held_her"] = entry.held_her
     return line
 
