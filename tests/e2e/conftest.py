@@ -345,6 +345,8 @@ def sign_in(page: Page, role: str) -> Account:
         page.locator("header details.header-narrow > summary")
     )
     expect(menu_or_toggle.first).to_be_visible()
+    # the new page's stylesheet applied: until then a phone shows both menus (CI flake)
+    page.wait_for_load_state("load")
     return account
 
 
